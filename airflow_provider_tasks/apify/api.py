@@ -1,0 +1,401 @@
+"""Apify API v2, sans-IO: every path, parameter, status and error body the provider relies on.
+
+Builds :class:`ApiRequest` values and parses :class:`ApiResponse` values; it never opens a
+socket, so the sync hook, the async hook and the unit tests all share it. The contract is the
+Apify reference pages kept in ``shared/seeds`` (get task, list tasks, list task runs, run task).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
+from airflow_provider_tasks.common.messages import ApiRequest, ApiResponse
+from airflow_provider_tasks.common.pagination import Page
+from airflow_provider_tasks.common.validation import (
+    require_bool,
+    require_json_list_of_objects,
+    require_non_empty_str,
+    require_number_at_least,
+    require_power_of_two,
+)
+from airflow_provider_tasks.common.waiting import RunSnapshot
+
+PLATFORM = "Apify"
+DEFAULT_BASE_URL = "https://api.apify.com"
+CONSOLE_URL = "https://console.apify.com"
+MAX_PAGE_SIZE = 1000
+MAX_WAIT_FOR_FINISH = 60
+LONG_POLL_MARGIN = 30.0
+MEMORY_MIN, MEMORY_MAX = 128, 32768
+
+
+class RunStatus(str, Enum):
+    """Lifecycle of an Apify run; owns which statuses end a run and which one is a success."""
+
+    READY = "READY"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMING_OUT = "TIMING-OUT"
+    TIMED_OUT = "TIMED-OUT"
+    ABORTING = "ABORTING"
+    ABORTED = "ABORTED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def is_success(self) -> bool:
+        return self is RunStatus.SUCCEEDED
+
+
+_COLLECTIONS = {"task": "actor-tasks", "actor": "actors"}
+_TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABORTED})
+
+
+@dataclass(frozen=True)
+class ApifyRun:
+    """An Actor run as the API returns it (``raw``), with the fields the provider uses typed."""
+
+    raw: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.raw["id"]
+
+    @property
+    def status(self) -> RunStatus:
+        return RunStatus(self.raw["status"])
+
+    @property
+    def status_message(self) -> str | None:
+        return self.raw.get("statusMessage")
+
+    @property
+    def default_dataset_id(self) -> str | None:
+        return self.raw.get("defaultDatasetId")
+
+    @property
+    def default_key_value_store_id(self) -> str | None:
+        return self.raw.get("defaultKeyValueStoreId")
+
+    @property
+    def started_at(self) -> datetime | None:
+        return parse_time(self.raw.get("startedAt"))
+
+    @property
+    def user_agent(self) -> str | None:
+        return (self.raw.get("meta") or {}).get("userAgent")
+
+    def snapshot(self) -> RunSnapshot:
+        status = self.status
+        return RunSnapshot(
+            run_id=self.id,
+            status=status.value,
+            terminal=status.is_terminal,
+            succeeded=status.is_success,
+            message=self.status_message,
+            console_url=run_console_url(self.id),
+        )
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of a task or Actor run; a field left as None keeps the task's or Actor's setting."""
+
+    build: str | None = None
+    memory_mbytes: int | None = None
+    timeout_secs: int | None = None
+    max_items: int | None = None
+    max_total_charge_usd: float | None = None
+    restart_on_error: bool | None = None
+    webhooks: list[dict[str, Any]] | None = None
+
+    def validate(self) -> RunOptions:
+        """Raise a ConfigurationError naming the first bad field; return self when all are fine."""
+        if self.build is not None:
+            require_non_empty_str("build", self.build)
+        if self.memory_mbytes is not None:
+            require_power_of_two("memory_mbytes", self.memory_mbytes, MEMORY_MIN, MEMORY_MAX)
+        if self.timeout_secs is not None:
+            require_number_at_least("timeout_secs", self.timeout_secs, 0)
+        if self.max_items is not None:
+            require_number_at_least("max_items", self.max_items, 1, integer=True)
+        if self.max_total_charge_usd is not None:
+            require_number_at_least("max_total_charge_usd", self.max_total_charge_usd, 0)
+        if self.restart_on_error is not None:
+            require_bool("restart_on_error", self.restart_on_error)
+        if self.webhooks is not None:
+            require_json_list_of_objects("webhooks", self.webhooks)
+        return self
+
+    def query(self) -> dict[str, Any]:
+        """The run options as the API's query parameters, leaving unset ones out."""
+        params: dict[str, Any] = {
+            "build": self.build,
+            "memory": self.memory_mbytes,
+            "timeout": self.timeout_secs,
+            "maxItems": self.max_items,
+            "maxTotalChargeUsd": self.max_total_charge_usd,
+            "restartOnError": self.restart_on_error,
+        }
+        if self.webhooks is not None:
+            params["webhooks"] = base64.b64encode(json.dumps(self.webhooks).encode()).decode()
+        return params
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a run starts from: an Actor task (``kind="task"``) or an Actor (``kind="actor"``)."""
+
+    kind: str
+    id: str
+
+    @property
+    def path(self) -> str:
+        return f"/v2/{_COLLECTIONS[self.kind]}/{encode_id(self.id)}"
+
+    def describe(self) -> str:
+        return f"Actor task {self.id!r}" if self.kind == "task" else f"Actor {self.id!r}"
+
+    def console_url(self) -> str:
+        if self.kind == "task":
+            return f"{CONSOLE_URL}/actors/tasks/{quote(self.id, safe='~')}"
+        return f"{CONSOLE_URL}/actors/{quote(self.id, safe='~')}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Dialect: auth and errors
+
+
+class ApifyDialect:
+    """Bearer-token auth and Apify's ``{"error": {"type", "message"}}`` error body."""
+
+    platform = PLATFORM
+
+    def auth_headers(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    def error_for(self, request: ApiRequest, response: ApiResponse) -> ApiError:
+        error_type, message = None, None
+        try:
+            error = response.json().get("error") or {}
+            error_type, message = error.get("type"), error.get("message")
+        except (MalformedResponseError, AttributeError):
+            message = response.body[:200].decode("utf-8", "replace") or None
+        cls = error_class_for(response.status)
+        return cls(
+            response.status,
+            error_type,
+            message,
+            platform=PLATFORM,
+            method=request.method,
+            path=request.path,
+            retry_after=response.retry_after(),
+            hint=_hint(response.status, request.path),
+        )
+
+
+def _hint(status: int, path: str) -> str | None:
+    if status == 401:
+        return "the API token is missing or invalid: check the password field of the Apify connection"
+    if status == 403:
+        return "the API token lacks permission for this resource"
+    if status == 404:
+        return f"not found: {_resource_named_by(path)}"
+    return None
+
+
+def _resource_named_by(path: str) -> str:
+    parts = path.strip("/").split("/")
+    names = {
+        "actor-tasks": "Actor task",
+        "actors": "Actor",
+        "acts": "Actor",
+        "actor-runs": "run",
+        "datasets": "dataset",
+    }
+    if len(parts) >= 3 and parts[1] in names:
+        return f"{names[parts[1]]} {parts[2]!r}"
+    return path
+
+
+DIALECT = ApifyDialect()
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+def encode_id(resource_id: str) -> str:
+    """Quote an id or ``username~name`` for a path segment (a slash would change the path)."""
+    return quote(resource_id, safe="~")
+
+
+def whoami() -> ApiRequest:
+    return ApiRequest("GET", "/v2/users/me")
+
+
+def get_task(task_id: str) -> ApiRequest:
+    return ApiRequest("GET", Target("task", task_id).path)
+
+
+def list_tasks(*, offset: int = 0, limit: int = MAX_PAGE_SIZE, desc: bool = False) -> ApiRequest:
+    return ApiRequest("GET", "/v2/actor-tasks", {"offset": offset, "limit": limit, "desc": desc or None})
+
+
+def list_runs(
+    target: Target,
+    *,
+    status: str | list[str] | None = None,
+    desc: bool = False,
+    offset: int = 0,
+    limit: int = MAX_PAGE_SIZE,
+) -> ApiRequest:
+    if isinstance(status, (list, tuple)):
+        status = ",".join(status)
+    params = {"offset": offset, "limit": limit, "desc": desc or None, "status": status}
+    return ApiRequest("GET", f"{target.path}/runs", params)
+
+
+def start_run(
+    target: Target,
+    options: RunOptions,
+    run_input: Mapping[str, Any] | None = None,
+    *,
+    wait_for_finish: int | None = None,
+) -> ApiRequest:
+    """``POST …/runs``: for a task the body overrides its saved input, for an Actor it *is* the input."""
+    params = options.query()
+    params["waitForFinish"] = wait_for_finish
+    body = dict(run_input) if run_input is not None else ({} if target.kind == "task" else None)
+    timeout = (wait_for_finish or 0) + LONG_POLL_MARGIN
+    return ApiRequest("POST", f"{target.path}/runs", params, json_body=body, timeout=timeout)
+
+
+def last_run(target: Target, *, status: str | None = None) -> ApiRequest:
+    return ApiRequest("GET", f"{target.path}/runs/last", {"status": status})
+
+
+def get_run(run_id: str, *, wait_for_finish: int | None = None) -> ApiRequest:
+    """``GET /v2/actor-runs/{id}``; ``wait_for_finish`` (≤ 60 s) makes the server hold the answer."""
+    if wait_for_finish is not None:
+        wait_for_finish = max(0, min(int(wait_for_finish), MAX_WAIT_FOR_FINISH))
+    timeout = (wait_for_finish or 0) + LONG_POLL_MARGIN
+    return ApiRequest(
+        "GET", f"/v2/actor-runs/{encode_id(run_id)}", {"waitForFinish": wait_for_finish or None}, timeout=timeout
+    )
+
+
+def abort_run(run_id: str, *, gracefully: bool = False) -> ApiRequest:
+    return ApiRequest(
+        "POST", f"/v2/actor-runs/{encode_id(run_id)}/abort", {"gracefully": gracefully or None}
+    )
+
+
+def get_dataset(dataset_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/v2/datasets/{encode_id(dataset_id)}")
+
+
+def dataset_items(
+    dataset_id: str,
+    *,
+    offset: int = 0,
+    limit: int = MAX_PAGE_SIZE,
+    clean: bool = False,
+    fields: list[str] | None = None,
+    omit: list[str] | None = None,
+) -> ApiRequest:
+    params = {
+        "format": "json",
+        "offset": offset,
+        "limit": limit,
+        "clean": clean or None,
+        "fields": ",".join(fields) if fields else None,
+        "omit": ",".join(omit) if omit else None,
+    }
+    return ApiRequest("GET", f"/v2/datasets/{encode_id(dataset_id)}/items", params, timeout=120.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+
+
+def data_of(response: ApiResponse) -> dict[str, Any]:
+    """The ``data`` object of a success body."""
+    body = response.json()
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise MalformedResponseError(f"expected a {{'data': {{...}}}} body, got {str(body)[:120]!r}")
+    return body["data"]
+
+
+def parse_run(response: ApiResponse) -> ApifyRun:
+    data = data_of(response)
+    if "id" not in data or "status" not in data:
+        raise MalformedResponseError("run object without id or status")
+    try:
+        RunStatus(data["status"])
+    except ValueError:
+        raise MalformedResponseError(f"unknown run status {data['status']!r}") from None
+    return ApifyRun(data)
+
+
+def parse_list_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:
+    """A page of the ``{"data": {"total", "offset", "limit", "count", "items"}}`` envelope."""
+    data = data_of(response)
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise MalformedResponseError("list envelope without items")
+    offset = int(data.get("offset", request.params.get("offset", 0)))
+    total = int(data.get("total", 0))
+    next_offset = offset + len(items)
+    more = bool(items) and next_offset < total
+    return Page(items, _with_params(request, offset=next_offset) if more else None)
+
+
+def parse_items_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:
+    """A page of dataset items: a bare JSON array, paging in ``X-Apify-Pagination-*`` headers.
+
+    The total can lag behind the stored items right after a run ends, so the walk stops on a
+    short or empty page rather than trusting ``Total``.
+    """
+    items = response.json()
+    if not isinstance(items, list):
+        raise MalformedResponseError("dataset items body is not a JSON array")
+    offset = int(request.params.get("offset", 0))
+    limit = int(request.params.get("limit", MAX_PAGE_SIZE))
+    more = len(items) >= limit
+    return Page(items, _with_params(request, offset=offset + len(items)) if more else None)
+
+
+def _with_params(request: ApiRequest, **changes: Any) -> ApiRequest:
+    params = dict(request.params)
+    params.update(changes)
+    return ApiRequest(request.method, request.path, params, request.json_body, request.timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Times and links
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def run_console_url(run_id: str) -> str:
+    return f"{CONSOLE_URL}/actors/runs/{quote(run_id, safe='')}"
+
+
+def dataset_console_url(dataset_id: str) -> str:
+    return f"{CONSOLE_URL}/storage/datasets/{quote(dataset_id, safe='')}"

@@ -1,0 +1,180 @@
+"""ApifyHook: authenticated access to the Apify API for operators, sensors and triggers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from airflow_provider_tasks.apify import api
+from airflow_provider_tasks.apify.api import ApifyRun, RunOptions, Target
+from airflow_provider_tasks.common.errors import NotFoundError
+from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.http import USER_AGENT
+from airflow_provider_tasks.common.messages import ApiRequest
+from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
+from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.common.starting import new_start_marker, start_once
+
+
+class ApifyHook(PlatformHook):
+    """Calls the Apify API with the token of an ``apify`` connection.
+
+    The token sits in the connection's password field and is sent only as an
+    ``Authorization: Bearer`` header. The optional host is a full base URL that replaces
+    ``https://api.apify.com`` (how tests and examples point at the local emulator).
+    Transient failures (429, 5xx, dropped connections) are retried per ``retry_policy``.
+
+    :param apify_conn_id: the Airflow connection to use.
+    :param retry_policy: a :class:`RetryPolicy` or its dict form.
+    """
+
+    conn_name_attr = "apify_conn_id"
+    default_conn_name = "apify_default"
+    conn_type = "apify"
+    hook_name = "Apify"
+
+    dialect = api.DIALECT
+    default_base_url = api.DEFAULT_BASE_URL
+
+    def __init__(
+        self,
+        apify_conn_id: str = default_conn_name,
+        retry_policy: RetryPolicy | dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(apify_conn_id, retry_policy)
+        self.apify_conn_id = apify_conn_id
+
+    def auth_check_request(self) -> ApiRequest:
+        return api.whoami()
+
+    # -- tasks -----------------------------------------------------------------------------
+
+    def get_task(self, task_id: str) -> dict[str, Any]:
+        """The task object; ``task_id`` is an id or ``username~task-name``."""
+        return api.data_of(self.send(api.get_task(task_id)))
+
+    def iter_tasks(self, *, desc: bool = False, page_size: int = api.MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Every task of the account, fetched a page at a time as the caller iterates."""
+        return iterate_items(self.send, api.list_tasks(limit=page_size, desc=desc), api.parse_list_page)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def iter_runs(
+        self,
+        target: Target,
+        *,
+        status: str | list[str] | None = None,
+        desc: bool = False,
+        page_size: int = api.MAX_PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """Runs of a task or Actor (list shape), optionally filtered by status, lazily paged."""
+        first = api.list_runs(target, status=status, desc=desc, limit=page_size)
+        return iterate_items(self.send, first, api.parse_list_page)
+
+    def iter_task_runs(self, task_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        return self.iter_runs(Target("task", task_id), **kwargs)
+
+    def start_run(
+        self,
+        target: Target,
+        options: RunOptions | None = None,
+        run_input: Mapping[str, Any] | None = None,
+        *,
+        wait_for_finish: int | None = None,
+    ) -> ApifyRun:
+        """Start one run of a task or Actor; a retried start never creates a second run.
+
+        Every attempt carries the same marker in its ``User-Agent``, which Apify records in the
+        run's ``meta.userAgent``. After a failure that may have reached the server, the hook lists
+        the runs started since the first attempt and adopts the one bearing the marker. This also
+        keeps two DAG runs that start the same task at the same moment from adopting each
+        other's runs.
+        """
+        options = options or RunOptions()
+        marker = new_start_marker()
+        request = api.start_run(target, options, run_input, wait_for_finish=wait_for_finish)
+        headers = {"User-Agent": f"{USER_AGENT} (start {marker})"}
+
+        def send_start() -> ApifyRun:
+            return api.parse_run(self.send(request, headers=headers, retry=False))
+
+        def find_started(since: float) -> ApifyRun | None:
+            return self._find_run_with_marker(target, marker, since)
+
+        return start_once(send_start, find_started, self.retry_policy, what=target.describe())
+
+    def _find_run_with_marker(self, target: Target, marker: str, since: float) -> ApifyRun | None:
+        page = next(iterate_pages(self.send, api.list_runs(target, desc=True, limit=20), api.parse_list_page))
+        for item in page.items:
+            started = api.parse_time(item.get("startedAt"))
+            if started is not None and started.timestamp() < since:
+                break
+            run = self.get_run(item["id"])
+            if marker in (run.user_agent or ""):
+                return run
+        return None
+
+    def run_task(self, task_id: str, options: RunOptions | None = None, run_input: Mapping[str, Any] | None = None, **kwargs: Any) -> ApifyRun:
+        """Start a run of an Actor task (``run_input`` overrides the task's saved input)."""
+        return self.start_run(Target("task", task_id), options, run_input, **kwargs)
+
+    def run_actor(self, actor_id: str, options: RunOptions | None = None, run_input: Mapping[str, Any] | None = None, **kwargs: Any) -> ApifyRun:
+        """Start a run of an Actor (``run_input`` is its input)."""
+        return self.start_run(Target("actor", actor_id), options, run_input, **kwargs)
+
+    long_poll = True
+
+    def poll_run(self, run_id: str, wait: float = 0) -> ApifyRun:
+        return self.get_run(run_id, wait_for_finish=int(wait))
+
+    async def apoll_run(self, run_id: str, wait: float = 0) -> ApifyRun:
+        return await self.aget_run(run_id, wait_for_finish=int(wait))
+
+    def wrap_run(self, raw: dict[str, Any]) -> ApifyRun:
+        return ApifyRun(raw)
+
+    def get_run(self, run_id: str, *, wait_for_finish: int | None = None) -> ApifyRun:
+        """The run; with ``wait_for_finish`` (≤ 60 s) the server answers as soon as it ends."""
+        return api.parse_run(self.send(api.get_run(run_id, wait_for_finish=wait_for_finish)))
+
+    def last_run(self, target: Target, *, status: str | None = None) -> ApifyRun | None:
+        """The newest run of a task or Actor (optionally with that status), or None."""
+        try:
+            return api.parse_run(self.send(api.last_run(target, status=status)))
+        except NotFoundError:
+            return None
+
+    def abort_run(self, run_id: str, *, gracefully: bool = False) -> ApifyRun:
+        """Abort the run; on a run that already ended this changes nothing."""
+        return api.parse_run(self.send(api.abort_run(run_id, gracefully=gracefully)))
+
+    # -- datasets --------------------------------------------------------------------------
+
+    def get_dataset(self, dataset_id: str) -> dict[str, Any]:
+        return api.data_of(self.send(api.get_dataset(dataset_id)))
+
+    def iter_dataset_pages(
+        self,
+        dataset_id: str,
+        *,
+        page_size: int = api.MAX_PAGE_SIZE,
+        clean: bool = False,
+        fields: list[str] | None = None,
+        omit: list[str] | None = None,
+    ) -> Iterator[Page[dict[str, Any]]]:
+        """The dataset's items a page at a time: memory stays bounded by ``page_size``."""
+        first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit)
+        return iterate_pages(self.send, first, api.parse_items_page)
+
+    def iter_dataset_items(self, dataset_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        for page in self.iter_dataset_pages(dataset_id, **kwargs):
+            yield from page.items
+
+    # -- async, for triggers ---------------------------------------------------------------
+
+    async def aget_run(self, run_id: str, *, wait_for_finish: int | None = None) -> ApifyRun:
+        return api.parse_run(await self.asend(api.get_run(run_id, wait_for_finish=wait_for_finish)))
+
+    async def aabort_run(self, run_id: str, *, gracefully: bool = False) -> ApifyRun:
+        return api.parse_run(await self.asend(api.abort_run(run_id, gracefully=gracefully)))
+

@@ -1,0 +1,15 @@
+"""Extra link from an Apify task in the Airflow UI to the run's page in Apify Console."""
+
+from __future__ import annotations
+
+from airflow_provider_tasks.apify.api import run_console_url
+from airflow_provider_tasks.common.links import RunConsoleLink
+
+
+class ApifyRunLink(RunConsoleLink):
+    """"Apify run": opens the run in Apify Console."""
+
+    name = "Apify run"
+
+    def url_for(self, run_id: str) -> str:
+        return run_console_url(run_id)

@@ -1,0 +1,251 @@
+"""Operators that run Apify Actor tasks and Actors, and stream a dataset's items to a file.
+
+Heavy modules (HTTP clients, tenacity, the trigger) are imported when a task runs, not when a
+DAG file that uses these operators is parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_tasks.apify import api
+from airflow_provider_tasks.apify.links import ApifyRunLink
+from airflow_provider_tasks.common.runs import RemoteRunOperator
+from airflow_provider_tasks.common.validation import (
+    require_json_object,
+    require_non_empty_str,
+    require_number_at_least,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_tasks.apify.api import ApifyRun
+    from airflow_provider_tasks.apify.hooks import ApifyHook
+    from airflow_provider_tasks.common.triggers import RemoteRunTrigger
+
+XCOM_DATASET_ID = "default_dataset_id"
+XCOM_KEY_VALUE_STORE_ID = "default_key_value_store_id"
+DATASET_PAGE_SIZE = 10_000
+
+
+class _ApifyRunOperator(RemoteRunOperator):
+    """What running a task and running an Actor share: run options, hook, trigger and XCom."""
+
+    platform = api.PLATFORM
+    operator_extra_links = (ApifyRunLink(),)
+    _option_fields: Sequence[str] = (
+        "run_input",
+        "build",
+        "memory_mbytes",
+        "timeout_secs",
+        "max_items",
+        "max_total_charge_usd",
+        "restart_on_error",
+        "webhooks",
+    )
+
+    def __init__(
+        self,
+        *,
+        run_input: dict[str, Any] | None = None,
+        build: str | None = None,
+        memory_mbytes: int | None = None,
+        timeout_secs: int | None = None,
+        max_items: int | None = None,
+        max_total_charge_usd: float | None = None,
+        restart_on_error: bool | None = None,
+        webhooks: list[dict[str, Any]] | None = None,
+        apify_conn_id: str = "apify_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.run_input = run_input
+        self.build = build
+        self.memory_mbytes = memory_mbytes
+        self.timeout_secs = timeout_secs
+        self.max_items = max_items
+        self.max_total_charge_usd = max_total_charge_usd
+        self.restart_on_error = restart_on_error
+        self.webhooks = webhooks
+        self.apify_conn_id = apify_conn_id
+
+    def target(self) -> api.Target:
+        raise NotImplementedError
+
+    def run_options(self) -> api.RunOptions:
+        return api.RunOptions(
+            build=self.build,
+            memory_mbytes=_number(self.memory_mbytes),
+            timeout_secs=_number(self.timeout_secs),
+            max_items=_number(self.max_items),
+            max_total_charge_usd=_number(self.max_total_charge_usd),
+            restart_on_error=self.restart_on_error,
+            webhooks=self.webhooks,
+        )
+
+    def validate(self) -> None:
+        require_non_empty_str(self.target_field, self.target().id)
+        self.run_options().validate()
+        if self.run_input is not None:
+            require_json_object("run_input", self.run_input)
+
+    def make_hook(self) -> ApifyHook:
+        from airflow_provider_tasks.apify.hooks import ApifyHook
+
+        return ApifyHook(self.apify_conn_id)
+
+    def trigger_class(self) -> type[RemoteRunTrigger]:
+        from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
+
+        return ApifyRunTrigger
+
+    def start_run(self, hook: ApifyHook, context: Context) -> ApifyRun:
+        return hook.start_run(self.target(), self.run_options(), self.run_input)
+
+    def xcom_values(self, run: ApifyRun) -> dict[str, Any]:
+        return {
+            self.run_id_xcom_key: run.id,
+            XCOM_DATASET_ID: run.default_dataset_id,
+            XCOM_KEY_VALUE_STORE_ID: run.default_key_value_store_id,
+        }
+
+    state_store_key = "apify_run_id"
+    target_field = ""
+
+
+class ApifyRunTaskOperator(_ApifyRunOperator):
+    """Runs a saved Apify Actor task and, by default, waits for the run to finish.
+
+    XCom: ``run_id``, ``default_dataset_id`` and ``default_key_value_store_id`` under those keys;
+    the return value is the run object. A run that ends FAILED, TIMED-OUT or ABORTED fails the
+    task with its status message and a link to the run in Apify Console.
+
+    :param actor_task_id: task id or ``username~task-name``.
+    :param run_input: JSON object that overrides fields of the task's saved input.
+    :param build: Actor build tag or number; memory_mbytes (power of 2, 128–32768),
+        timeout_secs, max_items, max_total_charge_usd, restart_on_error, webhooks (list of
+        ad-hoc webhook objects): run options; left as None they keep the task's settings.
+    :param apify_conn_id: the ``apify`` connection.
+
+    Waiting (``wait_for_termination``, ``deferrable``, ``poll_interval``, ``timeout``,
+    ``cancel_on_kill``) is described on :class:`RemoteRunOperator`.
+    """
+
+    template_fields: Sequence[str] = ("actor_task_id", *_ApifyRunOperator._option_fields)
+    template_fields_renderers = {"run_input": "json", "webhooks": "json"}
+    target_field = "actor_task_id"
+
+    def __init__(self, *, actor_task_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.actor_task_id = actor_task_id
+
+    def target(self) -> api.Target:
+        return api.Target("task", self.actor_task_id)
+
+
+class ApifyRunActorOperator(_ApifyRunOperator):
+    """Runs an Apify Actor directly; ``run_input`` is the Actor's whole input.
+
+    Everything else (options, waiting, XCom, failures) is as for :class:`ApifyRunTaskOperator`.
+
+    :param actor_id: Actor id or ``username~actor-name``.
+    """
+
+    template_fields: Sequence[str] = ("actor_id", *_ApifyRunOperator._option_fields)
+    template_fields_renderers = {"run_input": "json", "webhooks": "json"}
+    target_field = "actor_id"
+
+    def __init__(self, *, actor_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.actor_id = actor_id
+
+    def target(self) -> api.Target:
+        return api.Target("actor", self.actor_id)
+
+
+class ApifyDatasetItemsOperator(BaseOperator):
+    """Streams an Apify dataset's items to a file, a page at a time (memory bounded by the page).
+
+    :param output_path: local path, or an Airflow ``ObjectStoragePath`` / URL such as
+        ``s3://bucket/key.jsonl`` (through Airflow's object storage).
+    :param dataset_id: the dataset; when None, the ``default_dataset_id`` XCom of the upstream
+        task (e.g. an :class:`ApifyRunTaskOperator`) is used.
+    :param format: ``"jsonl"`` (default), ``"json"`` (one array) or ``"csv"`` (nested fields
+        flattened as ``a/b`` columns, like Apify's own export).
+    :param clean: skip empty items and hidden (``#``) fields.
+    :param fields: keep only these fields; ``omit``: drop these fields.
+    :param page_size: items per request.
+
+    Returns ``{"path", "item_count", "format", "dataset_id"}``.
+    """
+
+    template_fields: Sequence[str] = ("dataset_id", "output_path", "fields", "omit")
+
+    def __init__(
+        self,
+        *,
+        output_path: Any,
+        dataset_id: str | None = None,
+        format: str = "jsonl",
+        clean: bool = False,
+        fields: list[str] | None = None,
+        omit: list[str] | None = None,
+        page_size: int = DATASET_PAGE_SIZE,
+        apify_conn_id: str = "apify_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        from airflow_provider_tasks.common.validation import require_choice
+        from airflow_provider_tasks.common.writers import FORMATS
+
+        self.output_path = output_path
+        self.dataset_id = dataset_id
+        self.format = require_choice("format", format, FORMATS)
+        self.clean = clean
+        self.fields = fields
+        self.omit = omit
+        self.page_size = int(require_number_at_least("page_size", page_size, 1, integer=True))
+        self.apify_conn_id = apify_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_tasks.apify.hooks import ApifyHook
+        from airflow_provider_tasks.common.writers import write_pages
+
+        dataset_id = self.dataset_id or self._upstream_dataset_id(context)
+        require_non_empty_str("dataset_id", dataset_id)
+        require_non_empty_str("output_path", str(self.output_path or ""))
+        hook = ApifyHook(self.apify_conn_id)
+        pages = hook.iter_dataset_pages(
+            dataset_id, page_size=self.page_size, clean=self.clean, fields=self.fields, omit=self.omit
+        )
+        result = write_pages((page.items for page in pages), self.output_path, self.format)
+        self.log.info("Wrote %d items of dataset %s to %s", result.item_count, dataset_id, result.path)
+        return {**result.to_dict(), "dataset_id": dataset_id}
+
+    def _upstream_dataset_id(self, context: Context) -> str | None:
+        upstream = sorted(self.upstream_task_ids)
+        if not upstream:
+            return None
+        values = context["ti"].xcom_pull(task_ids=upstream, key=XCOM_DATASET_ID)
+        if isinstance(values, (list, tuple)):
+            values = [v for v in values if v]
+            return values[0] if values else None
+        return values
+
+
+def _number(value: Any) -> Any:
+    """Templated numbers arrive as strings ("1024"); turn those back into numbers."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return float(text)
+            except ValueError:
+                return value
+    return value

@@ -1,0 +1,45 @@
+"""ApifyRunSensor: waits for an Apify run that something else started."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_tasks.apify import api
+from airflow_provider_tasks.apify.links import ApifyRunLink
+from airflow_provider_tasks.common.sensors import RemoteRunSensor
+
+if TYPE_CHECKING:
+    from airflow_provider_tasks.apify.hooks import ApifyHook
+    from airflow_provider_tasks.common.triggers import RemoteRunTrigger
+
+
+class ApifyRunSensor(RemoteRunSensor):
+    """Waits until an Apify run ends: succeeds on SUCCEEDED, fails the task on FAILED,
+    TIMED-OUT or ABORTED with the run's status message and console link.
+
+    Works in ``poke`` and ``reschedule`` modes, or deferrable (``deferrable=True``: the wait
+    moves to the triggerer, using the same long-poll as :class:`ApifyRunTrigger`). The run
+    object is the return value.
+
+    :param run_id: the run to wait for (templated, e.g. from an upstream ``run_id`` XCom).
+    :param apify_conn_id: the ``apify`` connection.
+    :param cancel_on_kill: in deferrable mode, abort the run if the task is killed (default
+        False: the sensor only watches a run it did not start).
+    """
+
+    platform = api.PLATFORM
+    operator_extra_links = (ApifyRunLink(),)
+
+    def __init__(self, *, run_id: str, apify_conn_id: str = "apify_default", **kwargs: Any) -> None:
+        super().__init__(run_id=run_id, **kwargs)
+        self.apify_conn_id = apify_conn_id
+
+    def make_hook(self) -> ApifyHook:
+        from airflow_provider_tasks.apify.hooks import ApifyHook
+
+        return ApifyHook(self.apify_conn_id)
+
+    def trigger_class(self) -> type[RemoteRunTrigger]:
+        from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
+
+        return ApifyRunTrigger

@@ -1,0 +1,155 @@
+"""What every platform hook shares: connection → endpoint, and the sync and async transports.
+
+A platform hook subclasses :class:`PlatformHook`, names its dialect and default base URL, and
+adds methods that pair an ``api`` request builder with a parser. It holds no HTTP code itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_tasks.common.errors import ConfigurationError, ProviderError
+from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport
+from airflow_provider_tasks.common.messages import ApiDialect, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.common.waiting import Deadline, RunSnapshot, await_terminal, wait_for_terminal
+
+
+class RemoteRun(Protocol):
+    """A platform's run object: the API's own dict, and its reduction for waiting code."""
+
+    raw: dict[str, Any]
+
+    def snapshot(self) -> RunSnapshot: ...
+
+
+class PlatformHook(BaseHook):
+    """Base for platform hooks: the token comes from the connection's password field and the
+    optional host is a full base URL (scheme, host, port) overriding the platform's default."""
+
+    dialect: ClassVar[ApiDialect]
+    default_base_url: ClassVar[str]
+    conn_id_param: ClassVar[str]
+
+    def __init__(self, conn_id: str, retry_policy: RetryPolicy | dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.conn_id = conn_id
+        self.retry_policy = RetryPolicy.from_value(retry_policy)
+        self._transport: SyncTransport | None = None
+        self._async_transport: AsyncTransport | None = None
+
+    # -- connection ------------------------------------------------------------------------
+
+    def _endpoint_from(self, conn: Any) -> Endpoint:
+        token = conn.password
+        if not token:
+            raise ConfigurationError(
+                f"connection {self.conn_id!r} has no API token: put it in the connection's password field"
+            )
+        return Endpoint(base_url_of(conn, self.default_base_url), token, self.dialect)
+
+    @property
+    def transport(self) -> SyncTransport:
+        if self._transport is None:
+            endpoint = self._endpoint_from(self.get_connection(self.conn_id))
+            self._transport = SyncTransport(endpoint, self.retry_policy)
+        return self._transport
+
+    async def async_transport(self) -> AsyncTransport:
+        if self._async_transport is None:
+            conn = await self.aget_connection(self.conn_id)
+            self._async_transport = AsyncTransport(self._endpoint_from(conn), self.retry_policy)
+        return self._async_transport
+
+    # -- calls -----------------------------------------------------------------------------
+
+    def send(self, request: ApiRequest, **kwargs: Any) -> ApiResponse:
+        return self.transport.send(request, **kwargs)
+
+    async def asend(self, request: ApiRequest, **kwargs: Any) -> ApiResponse:
+        return await (await self.async_transport()).send(request, **kwargs)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    async def aclose(self) -> None:
+        """Release this hook's share of the triggerer's HTTP session (cleanup, never on_kill)."""
+        if self._async_transport is not None:
+            await self._async_transport.close()
+            self._async_transport = None
+
+    # -- runs: what each platform supplies, and the waiting built on it ----------------------
+
+    long_poll: ClassVar[bool] = False
+    """Whether :meth:`poll_run` can make the server hold the answer until the run ends."""
+
+    def poll_run(self, run_id: str, wait: float = 0) -> RemoteRun:
+        """The run's current state; with long-polling, wait up to ``wait`` seconds for its end."""
+        raise NotImplementedError
+
+    async def apoll_run(self, run_id: str, wait: float = 0) -> RemoteRun:
+        raise NotImplementedError
+
+    def abort_run(self, run_id: str) -> RemoteRun:
+        raise NotImplementedError
+
+    def wrap_run(self, raw: dict[str, Any]) -> RemoteRun:
+        """Turn a run dict (as carried by a trigger event) back into the platform's run object."""
+        raise NotImplementedError
+
+    async def aabort_run(self, run_id: str) -> RemoteRun:
+        raise NotImplementedError
+
+    def wait_for_run(self, run_id: str, deadline: Deadline, *, poll_interval: float = 60) -> RemoteRun:
+        """Block until the run is terminal; :class:`RunTimeoutError` when the deadline passes first.
+
+        Returns the run whatever its terminal status: callers decide what a failure means.
+        """
+        latest: list[RemoteRun] = []
+
+        def poll(wait: float) -> RunSnapshot:
+            latest.append(self.poll_run(run_id, wait))
+            return latest[-1].snapshot()
+
+        wait_for_terminal(poll, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)
+        return latest[-1]
+
+    async def await_run(self, run_id: str, deadline: Deadline, *, poll_interval: float = 60) -> RemoteRun:
+        """The coroutine twin of :meth:`wait_for_run`, for triggers."""
+        latest: list[RemoteRun] = []
+
+        async def poll(wait: float) -> RunSnapshot:
+            latest.append(await self.apoll_run(run_id, wait))
+            return latest[-1].snapshot()
+
+        await await_terminal(poll, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)
+        return latest[-1]
+
+    # -- Airflow UI ------------------------------------------------------------------------
+
+    def auth_check_request(self) -> ApiRequest:
+        """The cheapest authenticated call of the platform."""
+        raise NotImplementedError
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Used by the "Test" button of the connection form."""
+        try:
+            self.send(self.auth_check_request(), retry=False)
+        except ProviderError as error:
+            return False, str(error)
+        return True, f"Connected to {self.dialect.platform} at {self.transport.endpoint.base_url}"
+
+
+def base_url_of(conn: Any, default: str) -> str:
+    """The base URL a connection points at: its host as a full URL, host+port, or the default."""
+    host = (conn.host or "").strip()
+    if not host:
+        return default
+    if "://" in host:
+        return host.rstrip("/")
+    scheme = conn.schema or "https"
+    port = f":{conn.port}" if conn.port else ""
+    return f"{scheme}://{host}{port}"

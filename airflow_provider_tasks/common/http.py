@@ -1,0 +1,226 @@
+"""The only place that talks to a socket: runs :class:`ApiRequest` values built by an ``api`` module.
+
+- :class:`SyncTransport` uses one ``requests.Session`` (connection reuse within a task).
+- :class:`AsyncTransport` uses one ``aiohttp.ClientSession`` per event loop and connection,
+  shared by every trigger of that connection in the triggerer and closed when the last one
+  leaves (a session per poll costs ~1 MB and TLS setup per waiting run; see performance notes).
+
+Both map failures onto :mod:`~airflow_provider_tasks.common.errors` types and retry the
+transient ones with the caller's :class:`RetryPolicy`. Credentials travel only in headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_tasks.common.errors import TransportError
+from airflow_provider_tasks.common.messages import ApiDialect, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import aiohttp
+    import requests
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "airflow-provider-tasks/0.1"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and as whom to call a platform: base URL, token and the platform's dialect."""
+
+    base_url: str
+    token: str
+    dialect: ApiDialect
+
+    def url(self, request: ApiRequest) -> str:
+        return self.base_url.rstrip("/") + request.path
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers.update(self.dialect.auth_headers(self.token))
+        if extra:
+            headers.update(extra)
+        return headers
+
+    def session_key(self) -> tuple[str, str]:
+        """Identifies a connection without keeping the token itself as a dict key."""
+        return self.base_url, hashlib.sha256(self.token.encode()).hexdigest()
+
+    def check(self, request: ApiRequest, response: ApiResponse) -> ApiResponse:
+        if not response.ok:
+            raise self.dialect.error_for(request, response)
+        return response
+
+    def __repr__(self) -> str:  # never show the token
+        return f"Endpoint({self.dialect.platform} at {self.base_url})"
+
+
+class SyncTransport:
+    """Blocking calls for operators and sensors running in a worker."""
+
+    def __init__(self, endpoint: Endpoint, policy: RetryPolicy | None = None) -> None:
+        self.endpoint = endpoint
+        self.policy = policy or RetryPolicy()
+        self._session: requests.Session | None = None
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        return self._session
+
+    def send(
+        self, request: ApiRequest, *, headers: dict[str, str] | None = None, retry: bool = True
+    ) -> ApiResponse:
+        """Perform the request, retrying transient failures unless ``retry`` is False."""
+        if not retry:
+            return self._send_once(request, headers)
+        for attempt in self.policy.sync():
+            with attempt:
+                return self._send_once(request, headers)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    def _send_once(self, request: ApiRequest, headers: dict[str, str] | None) -> ApiResponse:
+        import requests
+
+        try:
+            raw = self.session.request(
+                request.method,
+                self.endpoint.url(request),
+                params=request.query(),
+                json=request.json_body,
+                headers=self.endpoint.headers(headers),
+                timeout=request.timeout,
+            )
+        except requests.RequestException as error:
+            raise _transport_error(request, error, _requests_error_unsent(error)) from None
+        response = ApiResponse(
+            raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, raw.content
+        )
+        return self.endpoint.check(request, response)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+class AsyncTransport:
+    """Non-blocking calls for triggers; borrows the shared session of its loop and connection."""
+
+    def __init__(self, endpoint: Endpoint, policy: RetryPolicy | None = None) -> None:
+        self.endpoint = endpoint
+        self.policy = policy or RetryPolicy()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(self, request: ApiRequest, *, retry: bool = True) -> ApiResponse:
+        if not retry:
+            return await self._send_once(request)
+        async for attempt in self.policy.asynchronous():
+            with attempt:
+                return await self._send_once(request)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _send_once(self, request: ApiRequest) -> ApiResponse:
+        import aiohttp
+
+        if self._session is None:
+            self._session = await _SHARED_SESSIONS.acquire(self.endpoint.session_key())
+        try:
+            async with self._session.request(
+                request.method,
+                self.endpoint.url(request),
+                params=request.query(),
+                json=request.json_body,
+                headers=self.endpoint.headers(),
+                timeout=aiohttp.ClientTimeout(total=request.timeout),
+            ) as raw:
+                body = await raw.read()
+                response = ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            unsent = isinstance(error, aiohttp.ClientConnectorError)
+            raise _transport_error(request, error, unsent) from None
+        return self.endpoint.check(request, response)
+
+    async def close(self) -> None:
+        """Give the shared session back; the last user of it closes it."""
+        if self._session is not None:
+            self._session = None
+            await _SHARED_SESSIONS.release(self.endpoint.session_key())
+
+
+class _SharedSessions:
+    """Reference-counted ``aiohttp.ClientSession`` objects, one per (event loop, connection)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, Any], list[Any]] = {}
+
+    def _key(self, key: Any) -> tuple[int, Any]:
+        return id(asyncio.get_running_loop()), key
+
+    async def acquire(self, key: Any) -> aiohttp.ClientSession:
+        import aiohttp
+
+        full_key = self._key(key)
+        entry = self._entries.get(full_key)
+        if entry is None or entry[0].closed:
+            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
+            entry = [aiohttp.ClientSession(connector=connector), 0]
+            self._entries[full_key] = entry
+        entry[1] += 1
+        return entry[0]
+
+    async def release(self, key: Any) -> None:
+        full_key = self._key(key)
+        entry = self._entries.get(full_key)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del self._entries[full_key]
+            await entry[0].close()
+
+    def open_sessions(self) -> int:
+        """How many sessions are open (for tests and benchmarks)."""
+        return len(self._entries)
+
+
+_SHARED_SESSIONS = _SharedSessions()
+
+
+def _transport_error(request: ApiRequest, error: BaseException, unsent: bool) -> TransportError:
+    when = "before the request was sent" if unsent else "after the request was sent"
+    detail = str(error)[:300] or "no detail"
+    return TransportError(
+        f"{request.method} {request.path} failed {when}: {type(error).__name__}: {detail}",
+        request_sent=not unsent,
+    )
+
+
+def _requests_error_unsent(error: BaseException) -> bool:
+    """True when ``requests`` failed while connecting (so the server never saw the request)."""
+    import requests
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    pending: list[Any] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, NameResolutionError)):
+            return True
+        pending.extend([getattr(current, "reason", None), current.__cause__, current.__context__])
+        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+    return False

@@ -1,0 +1,87 @@
+"""Sans-IO request and response values, and the contract a platform's ``api`` module fulfils.
+
+An ``api`` module builds :class:`ApiRequest` values and parses :class:`ApiResponse` values; the
+transports in ``http.py`` are the only code that turns one into the other over a socket. This is
+what lets the sync and async paths, and the unit tests, share every platform fact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError
+
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One HTTP call, described without performing it.
+
+    :param params: query parameters; values that are None are left out.
+    :param json_body: sent as the JSON body when not None.
+    :param timeout: seconds to wait for the whole answer (long-polls set it above their wait).
+    """
+
+    method: str
+    path: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    json_body: Any = None
+    timeout: float = DEFAULT_TIMEOUT
+
+    def query(self) -> dict[str, str]:
+        """Query parameters as strings, booleans spelled the way the APIs expect (1/0)."""
+        out: dict[str, str] = {}
+        for key, value in self.params.items():
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = int(value)
+            out[key] = str(value)
+        return out
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """An HTTP answer: status, headers (lower-cased names) and the raw body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        """The body as JSON; a body that is not JSON is a :class:`MalformedResponseError`."""
+        try:
+            return json.loads(self.body)
+        except ValueError as error:
+            preview = self.body[:80].decode("utf-8", "replace")
+            raise MalformedResponseError(
+                f"expected a JSON body (HTTP {self.status}), got {len(self.body)} bytes starting {preview!r}"
+            ) from error
+
+    def retry_after(self) -> float | None:
+        """Seconds from a numeric ``Retry-After`` header, or None."""
+        value = self.headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            return None
+
+
+class ApiDialect(Protocol):
+    """What the transports need to know about a platform: its name, auth scheme and error body."""
+
+    platform: str
+
+    def auth_headers(self, token: str) -> dict[str, str]: ...
+
+    def error_for(self, request: ApiRequest, response: ApiResponse) -> ApiError: ...

@@ -1,0 +1,227 @@
+"""The operator skeleton every platform's "run something remotely" operator shares.
+
+    validate → start (or reconnect after a worker crash) → already terminal? finish here
+             → deferrable? defer to the platform's trigger → execute_complete → finish
+             → otherwise wait in the worker with the same polling → finish
+
+A platform subclass supplies the hook, how to start its run, its trigger class and the XCom
+values of a finished run; waiting, deadlines, failure messages, on_kill and crash-safe
+reconnection are written once, here.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator, conf
+
+from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError
+from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY
+from airflow_provider_tasks.common.validation import require_number_at_least
+from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
+    from airflow_provider_tasks.common.triggers import RemoteRunTrigger
+
+DEFAULT_TIMEOUT = timedelta(days=7)
+DEFER_TIMEOUT_MARGIN = timedelta(minutes=5)
+START_CHECK_SECONDS = 5
+
+
+def default_deferrable() -> bool:
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def as_seconds(name: str, value: timedelta | float | int | None) -> float | None:
+    """Accept a timedelta or seconds; reject negatives with an error naming the parameter."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    return float(require_number_at_least(name, value, 0))
+
+
+class RemoteRunOperator(BaseOperator):
+    """Starts a run on a remote platform and, unless told not to, waits for it to end.
+
+    :param wait_for_termination: wait for the run to end (default); False returns right after
+        the start with the run as it was then.
+    :param deferrable: wait in the triggerer instead of a worker slot (default: the
+        ``[operators] default_deferrable`` setting).
+    :param poll_interval: seconds per status request; with server long-polling (Apify) this is
+        how long the server holds each request, at most 60.
+    :param timeout: how long to wait for the run (timedelta or seconds, default 7 days). When it
+        passes the task fails and says so; the remote run is left running.
+    :param cancel_on_kill: abort the remote run when the task is killed while waiting.
+    """
+
+    platform: ClassVar[str]
+    run_id_xcom_key: ClassVar[str] = RUN_ID_XCOM_KEY
+    state_store_key: ClassVar[str]
+    """Key under which the started run id survives a worker crash (never rename: retries read it)."""
+
+    def __init__(
+        self,
+        *,
+        wait_for_termination: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float = 60,
+        timeout: timedelta | float | None = DEFAULT_TIMEOUT,
+        cancel_on_kill: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.wait_for_termination = wait_for_termination
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.poll_interval = float(require_number_at_least("poll_interval", poll_interval, 0.1))
+        self.timeout = as_seconds("timeout", timeout)
+        self.cancel_on_kill = cancel_on_kill
+        self._run_id: str | None = None
+        self._hook: PlatformHook | None = None
+
+    # -- what a platform supplies ----------------------------------------------------------
+
+    def make_hook(self) -> PlatformHook:
+        raise NotImplementedError
+
+    def validate(self) -> None:
+        """Check the (rendered) parameters before any API call; raise ConfigurationError."""
+
+    def start_run(self, hook: PlatformHook, context: Context) -> RemoteRun:
+        raise NotImplementedError
+
+    def trigger_class(self) -> type[RemoteRunTrigger]:
+        """The platform's trigger (imported lazily: DAG parsing should not pay for it)."""
+        raise NotImplementedError
+
+    def xcom_values(self, run: RemoteRun) -> dict[str, Any]:
+        """Values pushed under their own XCom keys once the run is known."""
+        return {self.run_id_xcom_key: run.snapshot().run_id}
+
+    # -- the journey -----------------------------------------------------------------------
+
+    @property
+    def hook(self) -> PlatformHook:
+        if self._hook is None:
+            self._hook = self.make_hook()
+        return self._hook
+
+    def execute(self, context: Context) -> Any:
+        self.validate()
+        run = self._reconnect(context) or self._start(context)
+        self._run_id = run.snapshot().run_id
+        self._publish(context, run)
+        if not self.wait_for_termination:
+            return run.raw
+        deadline = Deadline.after(self.timeout)
+        if not run.snapshot().terminal:
+            run = self.hook.poll_run(self._run_id, deadline.bound(START_CHECK_SECONDS))
+        if run.snapshot().terminal:
+            return self._finish(context, run)
+        if self.deferrable:
+            self._defer(deadline)
+        run = self.hook.wait_for_run(self._run_id, deadline, poll_interval=self.poll_interval)
+        return self._finish(context, run)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Resume after the trigger fired; everything needed travels in the event."""
+        self._run_id = event.get("run_id")
+        return self._finish(context, run_from_event(event, self.platform, self.hook))
+
+    def _start(self, context: Context) -> RemoteRun:
+        run = self.start_run(self.hook, context)
+        store = _state_store(context)
+        if store is not None:
+            store.set(self.state_store_key, run.snapshot().run_id)
+        self.log.info(
+            "Started %s run %s: %s", self.platform, run.snapshot().run_id, run.snapshot().console_url
+        )
+        return run
+
+    def _reconnect(self, context: Context) -> RemoteRun | None:
+        """After a worker crash, pick up the run the previous try started, if still useful.
+
+        Uses Airflow 3.3's per-task ``task_state_store``; on older Airflow this is a no-op.
+        A run that ended in failure is not reused: the retry starts a fresh one.
+        """
+        store = _state_store(context)
+        if store is None:
+            return None
+        run_id = store.get(self.state_store_key)
+        if not run_id:
+            return None
+        try:
+            run = self.hook.poll_run(run_id)
+        except ProviderError as error:
+            self.log.warning("Could not check run %s from the previous try: %s", run_id, error)
+            return None
+        snapshot = run.snapshot()
+        if snapshot.terminal and not snapshot.succeeded:
+            self.log.warning("Run %s of the previous try ended %s; starting a new run", run_id, snapshot.status)
+            return None
+        self.log.info("Reconnected to run %s started by a previous try (%s)", run_id, snapshot.status)
+        return run
+
+    def _publish(self, context: Context, run: RemoteRun) -> None:
+        ti = context["ti"]
+        for key, value in self.xcom_values(run).items():
+            if value is not None:
+                ti.xcom_push(key=key, value=value)
+
+    def _defer(self, deadline: Deadline) -> None:
+        remaining = deadline.remaining()
+        trigger = self.trigger_class()(
+            run_id=self._run_id,
+            conn_id=self.hook.conn_id,
+            deadline=deadline.at,
+            poll_interval=self.poll_interval,
+            cancel_on_kill=self.cancel_on_kill,
+            retry_policy=self.hook.retry_policy.to_dict(),
+            fire_not_before=time.time() + FIRE_GUARD_SECONDS,
+        )
+        timeout = None if remaining is None else timedelta(seconds=remaining) + DEFER_TIMEOUT_MARGIN
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=timeout)
+
+    def _finish(self, context: Context, run: RemoteRun) -> Any:
+        snapshot = run.snapshot()
+        self._publish(context, run)
+        if not snapshot.succeeded:
+            raise snapshot.failure(self.platform)
+        self.log.info("%s run %s succeeded", self.platform, snapshot.run_id)
+        return run.raw
+
+    def on_kill(self) -> None:
+        """The task was killed while waiting in a worker: abort the remote run (best effort)."""
+        if not (self.cancel_on_kill and self._run_id):
+            return
+        try:
+            self.hook.abort_run(self._run_id)
+            self.log.info("Aborted %s run %s", self.platform, self._run_id)
+        except Exception as error:
+            self.log.warning("Could not abort %s run %s: %s", self.platform, self._run_id, error)
+
+
+def run_from_event(event: dict[str, Any], platform: str, hook: PlatformHook) -> RemoteRun:
+    """The finished run a :class:`RemoteRunTrigger` event carries, or the error it reports."""
+    run_id = event.get("run_id")
+    status = event.get("status")
+    if status == "timeout":
+        raise RunTimeoutError(event.get("message") or f"Timed out waiting for {platform} run {run_id}")
+    if status not in ("success", "failed") or not event.get("run"):
+        raise ProviderError(f"Waiting for {platform} run {run_id} failed: {event.get('message')}")
+    return hook.wrap_run(event["run"])
+
+
+def _state_store(context: Context) -> Any:
+    try:
+        return context.get("task_state_store")
+    except Exception:
+        return None
+
+
+__all__ = ["RemoteRunOperator", "as_seconds", "default_deferrable"]

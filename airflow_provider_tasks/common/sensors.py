@@ -1,0 +1,96 @@
+"""A sensor that waits for an existing remote run to end: poke/reschedule, or deferrable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+
+from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY
+from airflow_provider_tasks.common.runs import default_deferrable, run_from_event
+from airflow_provider_tasks.common.validation import require_non_empty_str
+from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
+    from airflow_provider_tasks.common.triggers import RemoteRunTrigger
+
+
+class RemoteRunSensor(BaseSensorOperator):
+    """Succeeds when the run succeeds; fails the task with the run's status message otherwise.
+
+    The finished run object is the sensor's return value (XCom). ``timeout`` (the sensor's
+    own parameter) bounds the wait in every mode; in deferrable mode it becomes the trigger's
+    deadline.
+    """
+
+    platform: ClassVar[str]
+    template_fields = ("run_id",)
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        deferrable: bool | None = None,
+        cancel_on_kill: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.run_id = run_id
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.cancel_on_kill = cancel_on_kill
+        self._hook: PlatformHook | None = None
+
+    def make_hook(self) -> PlatformHook:
+        raise NotImplementedError
+
+    def trigger_class(self) -> type[RemoteRunTrigger]:
+        raise NotImplementedError
+
+    @property
+    def hook(self) -> PlatformHook:
+        if self._hook is None:
+            self._hook = self.make_hook()
+        return self._hook
+
+    def execute(self, context: Context) -> Any:
+        require_non_empty_str("run_id", self.run_id)
+        context["ti"].xcom_push(key=RUN_ID_XCOM_KEY, value=self.run_id)
+        if not self.deferrable:
+            return super().execute(context)
+        run = self.hook.poll_run(self.run_id)
+        if run.snapshot().terminal:
+            return self._result(run)
+        deadline = Deadline.after(self.timeout)
+        trigger = self.trigger_class()(
+            run_id=self.run_id,
+            conn_id=self.hook.conn_id,
+            deadline=deadline.at,
+            poll_interval=self.poke_interval,
+            cancel_on_kill=self.cancel_on_kill,
+            retry_policy=self.hook.retry_policy.to_dict(),
+            fire_not_before=Deadline.after(FIRE_GUARD_SECONDS).at,
+        )
+        remaining = deadline.remaining()
+        timeout = None if remaining is None else timedelta(seconds=remaining + 300)
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=timeout)
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        run = self.hook.poll_run(self.run_id)
+        snapshot = run.snapshot()
+        if not snapshot.terminal:
+            self.log.info("%s run %s is %s", self.platform, self.run_id, snapshot.status)
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=self._result(run))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        return self._result(run_from_event(event, self.platform, self.hook))
+
+    def _result(self, run: RemoteRun) -> dict[str, Any]:
+        snapshot = run.snapshot()
+        if not snapshot.succeeded:
+            raise snapshot.failure(self.platform)
+        return run.raw

@@ -1,0 +1,79 @@
+"""Starting a remote run exactly once, even when the start request has to be retried.
+
+Starting a run is not idempotent and neither platform offers an idempotency key. When a start
+request fails in a way that may have reached the server (timeout, dropped connection, 5xx), a
+blind retry could create a second, billed run. So before each retry, and once more before giving
+up, we ask the platform whether our run exists after all and adopt it if so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from airflow_provider_tasks.common.errors import ProviderError, may_have_been_applied
+from airflow_provider_tasks.common.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CLOCK_SKEW_SECONDS = 10.0
+"""How far before our first attempt a run may appear to start (server and worker clocks differ)."""
+
+
+def new_start_marker() -> str:
+    """A token unique to one start operation, sent with every attempt so its run can be recognised."""
+    return uuid.uuid4().hex[:20]
+
+
+def start_once(
+    send_start: Callable[[], T],
+    find_started: Callable[[float], T | None],
+    policy: RetryPolicy,
+    *,
+    what: str,
+) -> T:
+    """Call ``send_start`` with retries, never creating two runs.
+
+    :param send_start: performs one start request (no retries of its own).
+    :param find_started: given the epoch time before our first attempt (less clock skew), returns
+        the run that one of our earlier attempts created, or None.
+    :param what: names the run being started, for log lines.
+    """
+    since = time.time() - CLOCK_SKEW_SECONDS
+    uncertain = False
+    try:
+        for attempt in policy.sync():
+            with attempt:
+                if uncertain:
+                    adopted = find_started(since)
+                    if adopted is not None:
+                        log.warning("Adopted the run an earlier start attempt of %s created", what)
+                        return adopted
+                try:
+                    return send_start()
+                except ProviderError as error:
+                    if may_have_been_applied(error):
+                        uncertain = True
+                        log.warning("Starting %s may have failed after reaching the server: %s", what, error)
+                    raise
+    except ProviderError:
+        if uncertain:
+            adopted = _find_quietly(find_started, since)
+            if adopted is not None:
+                log.warning("Adopted the run an earlier start attempt of %s created", what)
+                return adopted
+        raise
+    raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+def _find_quietly(find_started: Callable[[float], T | None], since: float) -> T | None:
+    try:
+        return find_started(since)
+    except ProviderError as error:
+        log.warning("Could not check for a run created by an earlier attempt: %s", error)
+        return None

@@ -1,0 +1,164 @@
+"""Streaming writers: turn pages of items into a JSON Lines, JSON or CSV file.
+
+Memory is bounded by one page whatever the total size. The target is a local path or an Airflow
+``ObjectStoragePath`` (S3, GCS, … through fsspec); the file appears under its final name only
+once complete, so a failed download never leaves a half-written file that looks finished.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from airflow_provider_tasks.common.validation import require_choice
+
+FORMATS = ("jsonl", "json", "csv")
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    path: str
+    item_count: int
+    format: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "item_count": self.item_count, "format": self.format}
+
+
+def write_pages(pages: Iterable[list[dict[str, Any]]], output_path: Any, fmt: str) -> WriteResult:
+    """Write every item of ``pages`` to ``output_path`` (str, os.PathLike or ObjectStoragePath)."""
+    require_choice("format", fmt, FORMATS)
+    target = _as_target(output_path)
+    with _Staging(target) as stream:
+        if fmt == "jsonl":
+            count = _write_jsonl(pages, stream)
+        elif fmt == "json":
+            count = _write_json(pages, stream)
+        else:
+            count = _write_csv(pages, stream)
+    return WriteResult(str(output_path), count, fmt)
+
+
+def _dumps(item: Any) -> str:
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+
+
+def _write_jsonl(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
+    count = 0
+    for items in pages:
+        if items:
+            stream.write("\n".join(map(_dumps, items)))
+            stream.write("\n")
+            count += len(items)
+    return count
+
+
+def _write_json(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
+    count = 0
+    stream.write("[")
+    for items in pages:
+        if items:
+            stream.write(("," if count else "") + ",".join(map(_dumps, items)))
+            count += len(items)
+    stream.write("]\n")
+    return count
+
+
+def flatten(item: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested objects and lists become ``a/b`` and ``a/0`` columns, as Apify's own CSV export does."""
+    flat: dict[str, Any] = {}
+    if isinstance(item, dict):
+        entries = item.items()
+    elif isinstance(item, list):
+        entries = ((str(i), v) for i, v in enumerate(item))
+    else:
+        return {prefix: item}
+    for key, value in entries:
+        name = f"{prefix}/{key}" if prefix else str(key)
+        if isinstance(value, (dict, list)) and value:
+            flat.update(flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _write_csv(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
+    """CSV needs every column up front, so rows are spooled to a temporary JSON Lines file while
+    the union of columns is collected, then written out in one ordered pass."""
+    columns: dict[str, None] = {}
+    count = 0
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for items in pages:
+            for item in items:
+                row = flatten(item)
+                columns.update(dict.fromkeys(row))
+                spool.write(_dumps(row) + "\n")
+                count += 1
+        spool.seek(0)
+        writer = csv.DictWriter(stream, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for line in spool:
+            row = json.loads(line)
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    return count
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return _dumps(value)
+    if value is None:
+        return ""
+    return value
+
+
+# -- targets --------------------------------------------------------------------------------
+
+
+def _as_target(output_path: Any) -> Any:
+    if isinstance(output_path, (str, os.PathLike)) and "://" not in str(output_path):
+        return os.fspath(output_path)
+    if isinstance(output_path, str):
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(output_path)
+    return output_path
+
+
+class _Staging:
+    """Writes to a sibling temporary name and moves it into place on success."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self._stream: IO[str] | None = None
+        self._tmp: Any = None
+
+    def __enter__(self) -> IO[str]:
+        if isinstance(self.target, str):
+            directory = os.path.dirname(os.path.abspath(self.target))
+            os.makedirs(directory, exist_ok=True)
+            fd, self._tmp = tempfile.mkstemp(prefix=".partial-", dir=directory)
+            self._stream = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)
+        else:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self._tmp = self.target.parent / f".partial-{self.target.name}"
+            self._stream = io.TextIOWrapper(self._tmp.open("wb"), encoding="utf-8", newline="")
+        return self._stream
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self._stream is not None
+        self._stream.close()
+        if isinstance(self.target, str):
+            if exc_type is None:
+                os.replace(self._tmp, self.target)
+            else:
+                os.unlink(self._tmp)
+        elif exc_type is None:
+            self._tmp.rename(self.target)
+        else:
+            self._tmp.unlink(missing_ok=True)
