@@ -51,11 +51,11 @@ class ApifyHook(PlatformHook):
 
     def get_task(self, task_id: str) -> dict[str, Any]:
         """The task object; ``task_id`` is an id or ``username~task-name``."""
-        return api.data_of(self.send(api.get_task(task_id)))
+        return self.send(api.get_task(task_id), api.data_of)
 
     def iter_tasks(self, *, desc: bool = False, page_size: int = api.MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         """Every task of the account, fetched a page at a time as the caller iterates."""
-        return iterate_items(self.send, api.list_tasks(limit=page_size, desc=desc), api.parse_list_page)
+        return iterate_items(self.pager(api.parse_list_page), api.list_tasks(limit=page_size, desc=desc))
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -69,7 +69,7 @@ class ApifyHook(PlatformHook):
     ) -> Iterator[dict[str, Any]]:
         """Runs of a task or Actor (list shape), optionally filtered by status, lazily paged."""
         first = api.list_runs(target, status=status, desc=desc, limit=page_size)
-        return iterate_items(self.send, first, api.parse_list_page)
+        return iterate_items(self.pager(api.parse_list_page), first)
 
     def iter_task_runs(self, task_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         return self.iter_runs(Target("task", task_id), **kwargs)
@@ -96,7 +96,7 @@ class ApifyHook(PlatformHook):
         headers = {"User-Agent": f"{USER_AGENT} (start {marker})"}
 
         def send_start() -> ApifyRun:
-            return api.parse_run(self.send(request, headers=headers, retry=False))
+            return self.send(request, api.parse_run, headers=headers, retry=False)
 
         def find_started(since: float) -> ApifyRun | None:
             return self._find_run_with_marker(target, marker, since)
@@ -104,7 +104,7 @@ class ApifyHook(PlatformHook):
         return start_once(send_start, find_started, self.retry_policy, what=target.describe())
 
     def _find_run_with_marker(self, target: Target, marker: str, since: float) -> ApifyRun | None:
-        page = next(iterate_pages(self.send, api.list_runs(target, desc=True, limit=20), api.parse_list_page))
+        page = self.pager(api.parse_list_page)(api.list_runs(target, desc=True, limit=20))
         for item in page.items:
             started = api.parse_time(item.get("startedAt"))
             if started is not None and started.timestamp() < since:
@@ -135,23 +135,23 @@ class ApifyHook(PlatformHook):
 
     def get_run(self, run_id: str, *, wait_for_finish: int | None = None) -> ApifyRun:
         """The run; with ``wait_for_finish`` (≤ 60 s) the server answers as soon as it ends."""
-        return api.parse_run(self.send(api.get_run(run_id, wait_for_finish=wait_for_finish)))
+        return self.send(api.get_run(run_id, wait_for_finish=wait_for_finish), api.parse_run)
 
     def last_run(self, target: Target, *, status: str | None = None) -> ApifyRun | None:
         """The newest run of a task or Actor (optionally with that status), or None."""
         try:
-            return api.parse_run(self.send(api.last_run(target, status=status)))
+            return self.send(api.last_run(target, status=status), api.parse_run)
         except NotFoundError:
             return None
 
     def abort_run(self, run_id: str, *, gracefully: bool = False) -> ApifyRun:
         """Abort the run; on a run that already ended this changes nothing."""
-        return api.parse_run(self.send(api.abort_run(run_id, gracefully=gracefully)))
+        return self.send(api.abort_run(run_id, gracefully=gracefully), api.parse_run)
 
     # -- datasets --------------------------------------------------------------------------
 
     def get_dataset(self, dataset_id: str) -> dict[str, Any]:
-        return api.data_of(self.send(api.get_dataset(dataset_id)))
+        return self.send(api.get_dataset(dataset_id), api.data_of)
 
     def iter_dataset_pages(
         self,
@@ -164,7 +164,7 @@ class ApifyHook(PlatformHook):
     ) -> Iterator[Page[dict[str, Any]]]:
         """The dataset's items a page at a time: memory stays bounded by ``page_size``."""
         first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit)
-        return iterate_pages(self.send, first, api.parse_items_page)
+        return iterate_pages(self.pager(api.parse_items_page), first)
 
     def iter_dataset_items(self, dataset_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         for page in self.iter_dataset_pages(dataset_id, **kwargs):
@@ -173,8 +173,8 @@ class ApifyHook(PlatformHook):
     # -- async, for triggers ---------------------------------------------------------------
 
     async def aget_run(self, run_id: str, *, wait_for_finish: int | None = None) -> ApifyRun:
-        return api.parse_run(await self.asend(api.get_run(run_id, wait_for_finish=wait_for_finish)))
+        return await self.asend(api.get_run(run_id, wait_for_finish=wait_for_finish), api.parse_run)
 
     async def aabort_run(self, run_id: str, *, gracefully: bool = False) -> ApifyRun:
-        return api.parse_run(await self.asend(api.abort_run(run_id, gracefully=gracefully)))
+        return await self.asend(api.abort_run(run_id, gracefully=gracefully), api.parse_run)
 

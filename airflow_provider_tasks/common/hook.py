@@ -6,15 +6,19 @@ adds methods that pair an ``api`` request builder with a parser. It holds no HTT
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from airflow.sdk import BaseHook
 
 from airflow_provider_tasks.common.errors import ConfigurationError, ProviderError
-from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport
+from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport, _as_is
 from airflow_provider_tasks.common.messages import ApiDialect, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.waiting import Deadline, RunSnapshot, await_terminal, wait_for_terminal
+
+T = TypeVar("T")
 
 
 class RemoteRun(Protocol):
@@ -65,11 +69,16 @@ class PlatformHook(BaseHook):
 
     # -- calls -----------------------------------------------------------------------------
 
-    def send(self, request: ApiRequest, **kwargs: Any) -> ApiResponse:
-        return self.transport.send(request, **kwargs)
+    def send(self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, **kwargs: Any) -> T:
+        """Perform ``request`` and return ``parse(response)``; both are retried as one step."""
+        return self.transport.send(request, parse, **kwargs)
 
-    async def asend(self, request: ApiRequest, **kwargs: Any) -> ApiResponse:
-        return await (await self.async_transport()).send(request, **kwargs)
+    async def asend(self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, **kwargs: Any) -> T:
+        return await (await self.async_transport()).send(request, parse, **kwargs)
+
+    def pager(self, parse: Callable[[ApiRequest, ApiResponse], Page[T]]) -> Callable[[ApiRequest], Page[T]]:
+        """A page fetcher for :func:`iterate_pages`: sends a page request and parses its answer."""
+        return lambda request: self.send(request, lambda response: parse(request, response))
 
     def close(self) -> None:
         if self._transport is not None:

@@ -15,7 +15,8 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_tasks.common.errors import TransportError
 from airflow_provider_tasks.common.messages import ApiDialect, ApiRequest, ApiResponse
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 USER_AGENT = "airflow-provider-tasks/0.1"
+
+T = TypeVar("T")
+
+
+def _as_is(response: ApiResponse) -> Any:
+    return response
 
 
 @dataclass(frozen=True)
@@ -78,14 +85,20 @@ class SyncTransport:
         return self._session
 
     def send(
-        self, request: ApiRequest, *, headers: dict[str, str] | None = None, retry: bool = True
-    ) -> ApiResponse:
-        """Perform the request, retrying transient failures unless ``retry`` is False."""
+        self,
+        request: ApiRequest,
+        parse: Callable[[ApiResponse], T] = _as_is,
+        *,
+        headers: dict[str, str] | None = None,
+        retry: bool = True,
+    ) -> T:
+        """Perform the request and parse the answer, retrying transient failures (a garbled body
+        included) unless ``retry`` is False."""
         if not retry:
-            return self._send_once(request, headers)
+            return parse(self._send_once(request, headers))
         for attempt in self.policy.sync():
             with attempt:
-                return self._send_once(request, headers)
+                return parse(self._send_once(request, headers))
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _send_once(self, request: ApiRequest, headers: dict[str, str] | None) -> ApiResponse:
@@ -121,12 +134,14 @@ class AsyncTransport:
         self.policy = policy or RetryPolicy()
         self._session: aiohttp.ClientSession | None = None
 
-    async def send(self, request: ApiRequest, *, retry: bool = True) -> ApiResponse:
+    async def send(
+        self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, *, retry: bool = True
+    ) -> T:
         if not retry:
-            return await self._send_once(request)
+            return parse(await self._send_once(request))
         async for attempt in self.policy.asynchronous():
             with attempt:
-                return await self._send_once(request)
+                return parse(await self._send_once(request))
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def _send_once(self, request: ApiRequest) -> ApiResponse:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from airflow_provider_tasks.common.messages import ApiRequest, ApiResponse
+from airflow_provider_tasks.common.messages import ApiRequest
 
 T = TypeVar("T")
 
@@ -23,24 +23,16 @@ class Page(Generic[T]):
     next_request: ApiRequest | None
 
 
-def iterate_pages(
-    send: Callable[[ApiRequest], ApiResponse],
-    first: ApiRequest,
-    parse: Callable[[ApiRequest, ApiResponse], Page[T]],
-) -> Iterator[Page[T]]:
+def iterate_pages(fetch: Callable[[ApiRequest], Page[T]], first: ApiRequest) -> Iterator[Page[T]]:
     """Yield pages one at a time, fetching the next only when the caller asks for it."""
     request: ApiRequest | None = first
     while request is not None:
-        page = parse(request, send(request))
+        page = fetch(request)
         yield page
         request = page.next_request if page.items else None
 
 
-def iterate_items(
-    send: Callable[[ApiRequest], ApiResponse],
-    first: ApiRequest,
-    parse: Callable[[ApiRequest, ApiResponse], Page[T]],
-) -> Iterator[T]:
+def iterate_items(fetch: Callable[[ApiRequest], Page[T]], first: ApiRequest) -> Iterator[T]:
     """Yield every item of every page, lazily."""
-    for page in iterate_pages(send, first, parse):
+    for page in iterate_pages(fetch, first):
         yield from page.items

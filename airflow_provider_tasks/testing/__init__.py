@@ -1,0 +1,13 @@
+"""Local emulators of the platforms' HTTP APIs, and pytest fixtures that serve them.
+
+Used by tests, example DAGs and benchmarks; never imported by the provider's runtime code, and
+importing nothing from it in turn (an emulator is an independent fake of the remote API).
+
+* :mod:`.server` -- the platform-agnostic core (:class:`~.server.EmulatorServer`), with
+  :mod:`.clock`, :mod:`.faults` (fault switches, request stats) and :mod:`.control`
+  (``/_emulator/`` endpoints).
+* :mod:`.apify_emulator` -- :class:`~.apify_emulator.ApifyEmulator`, the Apify API v2
+  (objects in :mod:`.apify_models`, registry in :mod:`.apify_state`, handlers in
+  :mod:`.apify_routes`, query rules in :mod:`.apify_params`, generated items in :mod:`.apify_items`).
+* :mod:`.pytest_plugin` -- fixtures ``apify_emulator_server``, ``apify_emulator``, ``apify_conn_env``.
+"""

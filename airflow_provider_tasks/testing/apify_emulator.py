@@ -1,0 +1,268 @@
+"""A stateful local emulator of the Apify API v2, for tests, examples and benchmarks.
+
+Use it in-process::
+
+    with ApifyEmulator() as emulator:          # serves on http://127.0.0.1:<free port>
+        emulator.add_task("quick", duration_secs=0.2, item_count=3)
+        ...  # point the code under test at emulator.base_url with emulator.token
+
+or as a process (prints ``Apify API emulator: base_url=http://127.0.0.1:8080 tokens=test-token``)::
+
+    python -m airflow_provider_tasks.testing.apify_emulator --port 8080 [--host H] [--token T ...]
+
+Seed data (user ``demo``): Actor ``demo~example-actor`` and tasks ``demo~succeeds-with-items``
+(3 s, SUCCEEDED, 25 items), ``demo~fails`` (2 s, FAILED), ``demo~slow`` (120 s, SUCCEEDED, 25
+items), ``demo~stuck-ready`` (stays READY), ``demo~times-out`` (2 s, TIMING-OUT -> TIMED-OUT).
+Everything is an independent fake of the remote API: it imports nothing of the provider.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from airflow_provider_tasks.testing.apify_models import Behaviour
+from airflow_provider_tasks.testing.apify_routes import ApifyRoutes
+from airflow_provider_tasks.testing.apify_state import USERNAME, ApifyState
+from airflow_provider_tasks.testing.server import EmulatorError, EmulatorServer
+
+__all__ = ["ApifyEmulator", "main"]
+
+
+class ApifyEmulator(ApifyRoutes, EmulatorServer):
+    """The Apify API v2 on 127.0.0.1; see the module docstring. Its Python API is thread-safe."""
+
+    platform_name = "Apify API"
+    error_types = {
+        "missing_credential": "token-not-provided",
+        "invalid_credential": "user-or-token-not-found",
+        "rate_limited": "rate-limit-exceeded",
+        "server_error": "internal-server-error",
+        "route_not_found": "page-not-found",
+        "method_not_allowed": "method-not-allowed",
+        "invalid_input": "invalid-input",
+    }
+    error_messages = {
+        "missing_credential": "Authentication token was not provided",
+        "invalid_credential": "User was not found or authentication token is not valid",
+    }
+
+    def __init__(
+        self,
+        tokens: tuple[str, ...] | list[str] = ("test-token",),
+        *,
+        username: str = USERNAME,
+        max_concurrent_actor_jobs: int = 250,
+    ) -> None:
+        self._username = username
+        self.max_concurrent_actor_jobs = max_concurrent_actor_jobs
+        super().__init__(tokens)
+        self.state = ApifyState(self.clock.now, username)
+
+    # -- platform hooks ------------------------------------------------------------------------
+    def setup_routes(self, app: web.Application) -> None:
+        app.add_routes(self.api_routes())
+        app.add_routes(
+            [
+                web.post("/_emulator/tasks", self._ctl_add_task),
+                web.post("/_emulator/actors", self._ctl_add_actor),
+                web.post("/_emulator/datasets", self._ctl_add_dataset),
+                web.get("/_emulator/runs", self._ctl_runs),
+            ]
+        )
+
+    def read_credential(self, request: web.Request) -> str | None:
+        """``Authorization: Bearer <token>``; the ``?token=`` query parameter works too."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return request.query.get("token") or None
+
+    def reset_state(self) -> None:
+        self.state = ApifyState(self.clock.now, self._username)
+
+    # -- Python API (thread-safe) ---------------------------------------------------------------
+    def add_task(
+        self,
+        name: str,
+        *,
+        duration_secs: float = 3.0,
+        outcome: str = "SUCCEEDED",
+        item_count: int = 0,
+        ready_secs: float = 0.0,
+        status_message: str | None = None,
+        input: dict[str, Any] | None = None,
+        actor: str | None = None,
+        timeout_secs: int | None = None,
+        memory_mbytes: int | None = None,
+        build: str | None = None,
+    ) -> dict[str, Any]:
+        """Create task ``<username>~<name>`` whose runs play out as described; returns its JSON.
+
+        ``ready_secs=math.inf`` keeps its runs READY forever. ``actor`` (id or ``user~name``)
+        defaults to ``demo~example-actor``. A run whose duration exceeds its timeout (the
+        ``timeout`` run option, else ``timeout_secs``, default 3600) ends TIMED-OUT at the limit.
+        """
+        behaviour = Behaviour(duration_secs, outcome, item_count, ready_secs, status_message)
+        with self.lock:
+            owner = None
+            if actor is not None:
+                owner = self.state.find_actor(actor)
+                if owner is None:
+                    raise ValueError(f"unknown Actor {actor!r}")
+            task = self.state.add_task(
+                name,
+                behaviour=behaviour,
+                actor=owner,
+                input=input,
+                timeout_secs=timeout_secs,
+                memory_mbytes=memory_mbytes,
+                build=build,
+            )
+            return task.to_json()
+
+    def add_actor(
+        self,
+        name: str,
+        *,
+        duration_secs: float = 3.0,
+        outcome: str = "SUCCEEDED",
+        item_count: int = 0,
+        ready_secs: float = 0.0,
+        status_message: str | None = None,
+        input: dict[str, Any] | None = None,
+        timeout_secs: int | None = None,
+        memory_mbytes: int | None = None,
+        build: str | None = None,
+    ) -> dict[str, Any]:
+        """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON."""
+        behaviour = Behaviour(duration_secs, outcome, item_count, ready_secs, status_message)
+        with self.lock:
+            actor = self.state.add_actor(
+                name, behaviour=behaviour, input=input, timeout_secs=timeout_secs, memory_mbytes=memory_mbytes, build=build
+            )
+            return actor.to_json()
+
+    def add_dataset(self, item_count: int, *, name: str | None = None) -> dict[str, Any]:
+        """Create a standalone dataset of ``item_count`` generated items (no run needed)."""
+        with self.lock:
+            return self.state.add_dataset(item_count, name).to_json(self.clock.monotonic())
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first, as ``GET /v2/actor-runs/{id}`` returns it (``meta.userAgent``)."""
+        with self.lock:
+            t = self.clock.monotonic()
+            return [run.to_json(t) for run in self.state.runs.values()]
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        with self.lock:
+            run = self.state.runs.get(run_id)
+            if run is None:
+                raise KeyError(run_id)
+            return run.to_json(self.clock.monotonic())
+
+    def abort_run(self, run_id: str, *, gracefully: bool = False) -> dict[str, Any]:
+        """Abort as the console would (e.g. to test a run aborted behind the provider's back)."""
+        with self.lock:
+            run = self.state.runs.get(run_id)
+            if run is None:
+                raise KeyError(run_id)
+            t = self.clock.monotonic()
+            run.abort(t, gracefully)
+            data = run.to_json(t)
+        self.notify(run_id)
+        return data
+
+    def limits_json(self) -> dict[str, Any]:
+        """``GET /v2/users/me/limits`` data (call under the lock)."""
+        t = self.clock.monotonic()
+        active = self.state.active_runs(t)
+        now = self.clock.now()
+        start = datetime(now.year, now.month, 1, tzinfo=UTC)
+        end = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
+        compute_units = sum(run.compute_units(t) for run in self.state.runs.values())
+        return {
+            "monthlyUsageCycle": {"startAt": _iso(start), "endAt": _iso(end)},
+            "limits": {
+                "maxMonthlyUsageUsd": 1000.0,
+                "maxMonthlyActorComputeUnits": 10000.0,
+                "maxMonthlyExternalDataTransferGbytes": 1000.0,
+                "maxMonthlyProxySerps": 30000,
+                "maxMonthlyResidentialProxyGbytes": 10.0,
+                "maxActorMemoryGbytes": 256.0,
+                "maxActorCount": 1000,
+                "maxActorTaskCount": 10000,
+                "maxConcurrentActorJobs": self.max_concurrent_actor_jobs,
+                "maxTeamAccountSeatCount": 9,
+                "dataRetentionDays": 14,
+            },
+            "current": {
+                "monthlyUsageUsd": round(compute_units * 0.4, 6),
+                "monthlyActorComputeUnits": round(compute_units, 6),
+                "monthlyExternalDataTransferGbytes": 0.0,
+                "monthlyProxySerps": 0,
+                "monthlyResidentialProxyGbytes": 0.0,
+                "actorMemoryGbytes": sum(run.options["memoryMbytes"] for run in active) / 1024,
+                "actorCount": len(self.state.actors),
+                "actorTaskCount": len(self.state.tasks),
+                "activeActorJobCount": len(active),
+                "teamAccountSeatCount": 1,
+            },
+        }
+
+    # -- control endpoints ----------------------------------------------------------------------
+    async def _ctl_add_task(self, request: web.Request) -> web.Response:
+        return self.json_response({"data": self._create(self.add_task, await self.read_json(request))}, status=201)
+
+    async def _ctl_add_actor(self, request: web.Request) -> web.Response:
+        return self.json_response({"data": self._create(self.add_actor, await self.read_json(request))}, status=201)
+
+    async def _ctl_add_dataset(self, request: web.Request) -> web.Response:
+        return self.json_response({"data": self._create(self.add_dataset, await self.read_json(request))}, status=201)
+
+    async def _ctl_runs(self, request: web.Request) -> web.Response:
+        return self.json_response({"data": self.runs()})
+
+    def _create(self, factory: Any, body: Any) -> dict[str, Any]:
+        """Call ``add_task``/``add_actor``/``add_dataset`` with a JSON body's keys as arguments."""
+        if not isinstance(body, dict):
+            raise self.invalid_input("expected a JSON object of keyword arguments")
+        kwargs = dict(body)
+        if kwargs.get("ready_secs") is not None:
+            kwargs["ready_secs"] = float(kwargs["ready_secs"])  # "inf" arrives as a string
+        try:
+            if factory == self.add_dataset:
+                return factory(kwargs.pop("item_count"), **kwargs)
+            return factory(kwargs.pop("name"), **kwargs)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EmulatorError(400, "invalid-input", f"cannot create: {exc!r}") from None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the emulator in the foreground until SIGINT/SIGTERM."""
+    parser = argparse.ArgumentParser(description="Local emulator of the Apify API v2")
+    parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--token", action="append", dest="tokens", help="accepted API token (repeatable)")
+    args = parser.parse_args(argv)
+    emulator = ApifyEmulator(tuple(args.tokens or ("test-token",)))
+
+    def banner(server: EmulatorServer) -> None:
+        print(f"Apify API emulator: base_url={server.base_url} tokens={','.join(args.tokens or ('test-token',))}")
+        sys.stdout.flush()
+
+    emulator.serve_forever(args.port, args.host, on_ready=banner)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised by a subprocess test
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Fixtures of the emulator's own tests.
+
+The ``apify_emulator`` fixture comes from ``airflow_provider_tasks.testing.pytest_plugin``, which
+the root ``tests/conftest.py`` loads; it is registered here too when the root one does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.emulator.helpers import Api
+
+PLUGIN = "airflow_provider_tasks.testing.pytest_plugin"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin(PLUGIN):
+        config.pluginmanager.import_plugin(PLUGIN)
+
+
+@pytest.fixture
+def api(apify_emulator: Any) -> Iterator[Api]:
+    client = Api(apify_emulator.base_url, apify_emulator.token)
+    yield client
+    client.session.close()
+
+
+@pytest.fixture
+def anon(apify_emulator: Any) -> Iterator[Api]:
+    client = Api(apify_emulator.base_url, None)
+    yield client
+    client.session.close()
