@@ -81,7 +81,12 @@ class RemoteRunTrigger(BaseTrigger):
         return self._hook
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        event = await self._follow()
+        try:
+            event = await self._follow()
+        finally:
+            # Done with HTTP: give the shared session back now rather than in cleanup(), which
+            # not every runner calls (``dag.test()`` takes the first event and stops).
+            await self.cleanup()
         if self.fire_not_before is not None:
             early = self.fire_not_before - time.time()
             if early > 0:

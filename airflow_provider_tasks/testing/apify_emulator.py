@@ -18,8 +18,6 @@ Everything is an independent fake of the remote API: it imports nothing of the p
 
 from __future__ import annotations
 
-import argparse
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +26,7 @@ from aiohttp import web
 from airflow_provider_tasks.testing.apify_models import Behaviour
 from airflow_provider_tasks.testing.apify_routes import ApifyRoutes
 from airflow_provider_tasks.testing.apify_state import USERNAME, ApifyState
-from airflow_provider_tasks.testing.server import EmulatorError, EmulatorServer
+from airflow_provider_tasks.testing.server import EmulatorServer
 
 __all__ = ["ApifyEmulator", "main"]
 
@@ -230,38 +228,16 @@ class ApifyEmulator(ApifyRoutes, EmulatorServer):
 
     def _create(self, factory: Any, body: Any) -> dict[str, Any]:
         """Call ``add_task``/``add_actor``/``add_dataset`` with a JSON body's keys as arguments."""
-        if not isinstance(body, dict):
-            raise self.invalid_input("expected a JSON object of keyword arguments")
-        kwargs = dict(body)
-        if kwargs.get("ready_secs") is not None:
-            kwargs["ready_secs"] = float(kwargs["ready_secs"])  # "inf" arrives as a string
-        try:
-            if factory == self.add_dataset:
-                return factory(kwargs.pop("item_count"), **kwargs)
-            return factory(kwargs.pop("name"), **kwargs)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise EmulatorError(400, "invalid-input", f"cannot create: {exc!r}") from None
+        first = "item_count" if factory == self.add_dataset else "name"
+        return self.call_with_body(factory, body, first, floats=("ready_secs",))
 
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the emulator in the foreground until SIGINT/SIGTERM."""
-    parser = argparse.ArgumentParser(description="Local emulator of the Apify API v2")
-    parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--token", action="append", dest="tokens", help="accepted API token (repeatable)")
-    args = parser.parse_args(argv)
-    emulator = ApifyEmulator(tuple(args.tokens or ("test-token",)))
-
-    def banner(server: EmulatorServer) -> None:
-        print(f"Apify API emulator: base_url={server.base_url} tokens={','.join(args.tokens or ('test-token',))}")
-        sys.stdout.flush()
-
-    emulator.serve_forever(args.port, args.host, on_ready=banner)
-    return 0
+#: ``python -m airflow_provider_tasks.testing.apify_emulator --port N [--host H] [--token T ...]``
+main = ApifyEmulator.main
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised by a subprocess test

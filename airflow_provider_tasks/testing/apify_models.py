@@ -5,7 +5,7 @@ returns for them (the seeds in
 ``/work/shared/seeds/apify-*.md`` and the official ``apify-client`` models are the contract).
 
 A run's status is never stored; it is *computed* from the emulator's monotonic clock and the
-run's :class:`Behaviour`, so nothing has to tick in the background and a long-poll can compute the
+run's :class:`Behaviour` (a shared :class:`~.lifecycle.Timeline`), so nothing has to tick in the background and a long-poll can compute the
 exact moment the run becomes terminal and sleep until then::
 
     READY (ready_secs) -> RUNNING (duration_secs) -> outcome
@@ -23,36 +23,21 @@ All access goes through the owning emulator's lock; nothing here is thread-safe 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import secrets
-import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from airflow_provider_tasks.testing.ids import stable_id
+from airflow_provider_tasks.testing.lifecycle import Timeline
+
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
 STATUSES = frozenset({"READY", "RUNNING", "TIMING-OUT", "ABORTING"}) | TERMINAL
 TRANSITION_SECS = 0.5
-_ALPHABET = string.ascii_letters + string.digits
 _BUILD_NUMBER = re.compile(r"^([0-9]|[1-9][0-9])\.([0-9]|[1-9][0-9])(\.[1-9][0-9]{0,4})$")
 _SEED_TIME = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
-
-
-def random_id() -> str:
-    """A fresh 17-character alphanumeric id, like Apify's."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(17))
-
-
-def stable_id(seed: str) -> str:
-    """A 17-character alphanumeric id derived from ``seed``: seed objects keep their ids everywhere."""
-    number = int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big")
-    chars = []
-    for _ in range(17):
-        number, rest = divmod(number, len(_ALPHABET))
-        chars.append(_ALPHABET[rest])
-    return "".join(chars)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -182,53 +167,34 @@ class Run:
     build_number: str
     webhooks: list[Any] = field(default_factory=list)
     origin: str = "API"
-    abort_started: float | None = None
-    abort_done: float | None = None
     container: str = field(default_factory=lambda: "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(12)))
+    timeline: Timeline = field(init=False, repr=False)
 
     # -- lifecycle -------------------------------------------------------------------------
-    def _timeline(self) -> tuple[float, float, float, str]:
-        """``(ready_end, run_end, final_at, outcome)`` of the run left alone."""
-        ready_end = self.created_mono + self.behaviour.ready_secs
+    def __post_init__(self) -> None:
+        """The run left alone: READY, RUNNING, then the outcome (a timeout shortens RUNNING)."""
         duration, outcome = self.behaviour.duration_secs, self.behaviour.outcome
         timeout = self.options.get("timeoutSecs") or 0
         if timeout > 0 and duration > timeout:
             duration, outcome = float(timeout), "TIMED-OUT"
-        run_end = ready_end + duration
-        final_at = run_end + TRANSITION_SECS if outcome in ("TIMED-OUT", "ABORTED") else run_end
-        return ready_end, run_end, final_at, outcome
+        phases = [("READY", self.behaviour.ready_secs), ("RUNNING", duration)]
+        if outcome in ("TIMED-OUT", "ABORTED"):
+            phases.append(("TIMING-OUT" if outcome == "TIMED-OUT" else "ABORTING", TRANSITION_SECS))
+        self.timeline = Timeline(self.created_mono, phases, outcome, aborting="ABORTING", aborted="ABORTED")
 
     def status_at(self, t: float) -> str:
-        if self.abort_started is not None and t >= self.abort_started:
-            return "ABORTED" if self.abort_done is not None and t >= self.abort_done else "ABORTING"
-        ready_end, run_end, final_at, outcome = self._timeline()
-        if t < ready_end:
-            return "READY"
-        if t < run_end:
-            return "RUNNING"
-        if t < final_at:
-            return "TIMING-OUT" if outcome == "TIMED-OUT" else "ABORTING"
-        return outcome
+        return self.timeline.status_at(t)
 
     def terminal_at(self) -> float:
         """Monotonic moment the run is (or will be) terminal; ``inf`` when it never starts."""
-        if self.abort_done is not None:
-            return self.abort_done
-        return self._timeline()[2]
+        return self.timeline.terminal_at()
 
     def abort(self, t: float, gracefully: bool) -> bool:
         """Start aborting at ``t``; False (and no change) when the run is already terminal."""
-        if self.status_at(t) in TERMINAL:
-            return False
-        if self.abort_started is None:
-            self.abort_started = t
-            self.abort_done = t + (TRANSITION_SECS if gracefully else 0.0)
-        elif not gracefully and self.abort_done is not None:
-            self.abort_done = min(self.abort_done, t)
-        return True
+        return self.timeline.abort(t, TRANSITION_SECS if gracefully else 0.0)
 
     def item_count_at(self, t: float) -> int:
-        if self.abort_started is not None or self.status_at(t) not in TERMINAL:
+        if self.timeline.abort_started is not None or self.status_at(t) not in TERMINAL:
             return 0
         return self.behaviour.item_count
 
@@ -320,7 +286,7 @@ class Run:
 
     def _status_message(self, status: str) -> str:
         custom = self.behaviour.status_message
-        if status == self.behaviour.outcome and custom and self.abort_started is None:
+        if status == self.behaviour.outcome and custom and self.timeline.abort_started is None:
             return custom
         return {
             "READY": "Waiting for resources to start the run",
@@ -334,7 +300,7 @@ class Run:
         }[status]
 
     def _run_secs(self, t: float) -> float:
-        ready_end = self._timeline()[0]
+        ready_end = self.timeline.phase_end(0)
         end = min(t, self.terminal_at())
         return max(0.0, end - ready_end) if math.isfinite(ready_end) else 0.0
 

@@ -1,7 +1,8 @@
 """Query-string parsing for the Apify emulator, with the API's validation rules.
 
 Every function raises :class:`ValueError` with a human message; the route layer turns it into a
-400 ``invalid-input`` answer.
+400 ``invalid-input`` answer. The plain ``number``/``integer``/``boolean`` readers are the shared
+ones of :mod:`.query`.
 """
 
 from __future__ import annotations
@@ -9,51 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from airflow_provider_tasks.testing.apify_models import STATUSES
+from airflow_provider_tasks.testing.query import boolean, integer, number
 
 LIST_LIMIT = 1000
 MAX_WAIT_SECS = 60
 NO_LIMIT = 999_999_999_999  # what the API reports as the limit of an unlimited items request
-
-
-def number(query: Mapping[str, str], name: str, *, minimum: float = 0) -> float | None:
-    """A numeric parameter (the API takes doubles: ``10`` and ``10.0`` both work), or None."""
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"Parameter '{name}' must be a number, got {raw!r}") from None
-    if math.isnan(value) or value < minimum:
-        raise ValueError(f"Parameter '{name}' must be >= {minimum:g}, got {raw!r}")
-    return value
-
-
-def integer(query: Mapping[str, str], name: str, *, minimum: int = 0) -> int | None:
-    value = number(query, name, minimum=minimum)
-    if value is None:
-        return None
-    if math.isinf(value):
-        raise ValueError(f"Parameter '{name}' must be finite")
-    return int(value)
-
-
-def boolean(query: Mapping[str, str], name: str, default: bool = False) -> bool:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    lowered = raw.lower()
-    if lowered in ("1", "true"):
-        return True
-    if lowered in ("0", "false"):
-        return False
-    raise ValueError(f"Parameter '{name}' must be a boolean (true/false/1/0), got {raw!r}")
 
 
 def csv_list(query: Mapping[str, str], name: str) -> list[str] | None:

@@ -19,6 +19,7 @@ Answers use the ``{"data": ...}`` envelope; a bad body is a 400 with the platfor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -84,6 +85,26 @@ class ControlRoutes:
         except (KeyError, TypeError, ValueError) as exc:
             raise self.invalid_input(f"expected {{'seconds': <number >= 0>}}: {exc}") from None
         return self.json_response({"data": {"now": self.clock.now().isoformat()}})
+
+    def call_with_body(
+        self: EmulatorServer, factory: Callable[..., Any], body: Any, first: str, *, floats: tuple[str, ...] = ()
+    ) -> Any:
+        """``factory(body[first], **rest)`` for a control endpoint that creates something.
+
+        ``floats`` are converted with ``float()`` (JSON has no infinity: ``"inf"`` arrives as a
+        string). A body that is not an object, lacks ``first`` or that the factory rejects
+        (TypeError/ValueError/KeyError) is a 400 with the platform's error body.
+        """
+        if not isinstance(body, dict):
+            raise self.invalid_input("expected a JSON object of keyword arguments")
+        kwargs = dict(body)
+        try:
+            for key in floats:
+                if kwargs.get(key) is not None:
+                    kwargs[key] = float(kwargs[key])
+            return factory(kwargs.pop(first), **kwargs)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self.invalid_input(f"cannot create: {exc!r}") from None
 
     def _token_from_body(self: EmulatorServer, body: Any) -> str:
         if not isinstance(body, dict) or not isinstance(body.get("token"), str) or not body["token"]:

@@ -26,6 +26,7 @@ Control requests bypass faults, auth and stats.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -33,6 +34,7 @@ import math
 import signal
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Callable, Hashable
 from contextlib import suppress
@@ -51,14 +53,26 @@ _JSON = "application/json"
 
 
 class EmulatorError(Exception):
-    """Raised by handlers to answer ``status`` with the platform's error body."""
+    """Raised by handlers to answer ``status`` with the platform's error body.
 
-    def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None):
+    ``param`` names the offending parameter, for platforms whose error bodies carry it.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        param: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.error_type = error_type
         self.message = message
         self.headers = headers or {}
+        self.param = param
 
 
 class EmulatorServer(ControlRoutes):
@@ -109,9 +123,13 @@ class EmulatorServer(ControlRoutes):
         """Return the credential the request carries, or None when it carries none."""
         return None
 
-    def error_body(self, error_type: str, message: str) -> dict[str, Any]:
-        """The platform's JSON error body."""
+    def error_body(self, error_type: str, message: str, *, status: int, param: str | None = None) -> dict[str, Any]:
+        """The platform's JSON error body for an answer of HTTP ``status``."""
         return {"error": {"type": error_type, "message": message}}
+
+    def fault_message(self, status: int, retry_after: float | None) -> str:
+        """The message of an injected ``status`` fault that sets none itself."""
+        return f"Injected fault: HTTP {status}"
 
     def reset_state(self) -> None:
         """Put the platform state back to its seed data (called under ``self.lock``)."""
@@ -208,9 +226,16 @@ class EmulatorServer(ControlRoutes):
         return web.Response(body=body, status=status, headers=headers, content_type=_JSON, charset="utf-8")
 
     def error_response(
-        self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        param: str | None = None,
     ) -> web.Response:
-        return self.json_response(self.error_body(error_type, message), status=status, headers=headers)
+        body = self.error_body(error_type, message, status=status, param=param)
+        return self.json_response(body, status=status, headers=headers)
 
     def invalid_input(self, message: str) -> EmulatorError:
         """An error to raise for a bad parameter or body (400 with the platform's type)."""
@@ -280,7 +305,7 @@ class EmulatorServer(ControlRoutes):
         try:
             return await handler(request)
         except EmulatorError as exc:
-            return self.error_response(exc.status, exc.error_type, exc.message, exc.headers)
+            return self.error_response(exc.status, exc.error_type, exc.message, exc.headers, param=exc.param)
         except web.HTTPMethodNotAllowed as exc:
             allow = {"Allow": exc.headers.get("Allow", "")}
             message = f"Method {request.method} is not allowed here"
@@ -305,7 +330,7 @@ class EmulatorServer(ControlRoutes):
             error_type = self.error_types["server_error"]
         else:
             error_type = self.error_types["invalid_input"]
-        message = rule.message or f"Injected fault: HTTP {status}"
+        message = rule.message or self.fault_message(status, rule.retry_after)
         headers = {}
         if rule.retry_after is not None:
             headers["Retry-After"] = f"{rule.retry_after:g}"
@@ -410,6 +435,26 @@ class EmulatorServer(ControlRoutes):
         with asyncio.Runner(loop_factory=_new_event_loop) as runner:
             runner.run(main())
         self._loop = None
+
+    @classmethod
+    def main(cls, argv: list[str] | None = None) -> int:
+        """``python -m <platform module> --port N [--host H] [--token T ...]``: serve in the
+        foreground until SIGINT/SIGTERM, after one flushed banner line
+        ``<platform_name> emulator: base_url=<url> tokens=<t1,t2>``."""
+        parser = argparse.ArgumentParser(description=f"Local emulator of the {cls.platform_name}")
+        parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--token", action="append", dest="tokens", help="accepted API token (repeatable)")
+        args = parser.parse_args(argv)
+        tokens = tuple(args.tokens or ("test-token",))
+        emulator = cls(tokens)
+
+        def banner(server: EmulatorServer) -> None:
+            print(f"{cls.platform_name} emulator: base_url={server.base_url} tokens={','.join(tokens)}")
+            sys.stdout.flush()
+
+        emulator.serve_forever(args.port, args.host, on_ready=banner)
+        return 0
 
 
 def _resolve(future: asyncio.Future[bool], value: bool) -> None:

@@ -1,0 +1,55 @@
+"""Run an Apify Actor task without holding a worker slot, stream its dataset to a file, use it.
+
+    run_scraper (deferrable) ──▶ download_items (JSON Lines) ──▶ summarize (reads the file)
+
+Offline it runs against the bundled emulator: ``bash .ci/quickstart``. Against Apify, create the
+``apify_default`` connection with your API token and set ``APIFY_TASK`` to one of your tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pendulum
+from airflow.sdk import DAG, task
+
+from airflow_provider_tasks.apify.operators import ApifyDatasetItemsOperator, ApifyRunTaskOperator
+
+OUTPUT_DIR = os.environ.get("APIFY_EXAMPLE_OUTPUT_DIR", "/tmp/airflow-provider-tasks-example")
+
+with DAG(
+    dag_id="example_apify",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["example", "apify"],
+    doc_md=__doc__,
+) as dag:
+    run_scraper = ApifyRunTaskOperator(
+        task_id="run_scraper",
+        actor_task_id=os.environ.get("APIFY_TASK", "demo~succeeds-with-items"),
+        run_input={"startUrls": [{"url": "https://example.com"}]},
+        memory_mbytes=1024,
+        deferrable=True,
+        timeout=3600,
+    )
+
+    download_items = ApifyDatasetItemsOperator(
+        task_id="download_items",
+        # dataset_id defaults to run_scraper's "default_dataset_id" XCom
+        output_path=OUTPUT_DIR + "/{{ run_id | replace(':', '_') }}/items.jsonl",
+        format="jsonl",
+    )
+
+    @task
+    def summarize(written: dict) -> dict:
+        """A downstream step that consumes the file, as a loader or a transform would."""
+        with open(written["path"], encoding="utf-8") as handle:
+            items = [json.loads(line) for line in handle]
+        urls = sorted({item.get("url") for item in items if item.get("url")})
+        print(f"{len(items)} items from dataset {written['dataset_id']}; first URLs: {urls[:3]}")
+        return {"items": len(items), "distinct_urls": len(urls)}
+
+    run_scraper >> download_items
+    summarize(download_items.output)

@@ -1,0 +1,185 @@
+"""Apify operators, sensor and dataset step inside real Airflow (``dag.test()``) against the emulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
+def test_run_task_then_stream_its_dataset_downstream(run_dag, apify_emulator, tmp_path, deferrable):
+    apify_emulator.add_task("crawl", duration_secs=8, item_count=40)
+    out = tmp_path / "items.jsonl"
+    result = run_dag(
+        f"""
+        run = ApifyRunTaskOperator(task_id="run", actor_task_id="demo~crawl", deferrable={deferrable},
+                                   run_input={{"startUrls": [{{"url": "https://example.com"}}]}}, memory_mbytes=512)
+        items = ApifyDatasetItemsOperator(task_id="items", output_path={str(out)!r})
+
+        @task
+        def count_lines(written):
+            with open(written["path"]) as handle:
+                return sum(1 for _ in handle)
+
+        run >> items
+        count_lines(items.output)
+        """
+    )
+    assert result.state == "success", result.output[-3000:]
+    run_id = result.xcom("run", "run_id")
+    run = result.xcom("run")
+    assert run["id"] == run_id and run["status"] == "SUCCEEDED"
+    assert result.xcom("run", "default_dataset_id") == run["defaultDatasetId"]
+    assert result.xcom("run", "default_key_value_store_id") == run["defaultKeyValueStoreId"]
+    assert result.xcom("items")["item_count"] == 40 and result.xcom("items")["dataset_id"] == run["defaultDatasetId"]
+    assert result.xcom("count_lines") == 40
+    assert len(apify_emulator.runs()) == 1 and apify_emulator.runs()[0]["options"]["memoryMbytes"] == 512
+    assert ("Pausing task as DEFERRED" in result.output) is deferrable
+
+
+def test_a_retry_after_a_crash_reconnects_to_the_run_instead_of_starting_another(run_dag, apify_emulator):
+    apify_emulator.add_task("crash", duration_secs=6, item_count=2)
+    result = run_dag(
+        """
+        from datetime import timedelta
+
+        class CrashAfterStart(ApifyRunTaskOperator):
+            \"\"\"Dies like a killed worker right after the run was started, on the first try only.\"\"\"
+
+            def _publish(self, context, run):
+                super()._publish(context, run)
+                if context["ti"].try_number == 1:
+                    raise SystemExit("worker lost")
+
+        CrashAfterStart(task_id="run", actor_task_id="demo~crash", retries=1, retry_delay=timedelta(0))
+        """
+    )
+    assert result.state == "success", result.output[-3000:]
+    assert "Reconnected to run" in result.output
+    assert len(apify_emulator.runs()) == 1
+
+
+def test_short_run_finishes_without_deferring(run_dag, apify_emulator):
+    apify_emulator.add_task("instant", duration_secs=1)
+    result = run_dag('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~instant", deferrable=True)\n')
+    assert result.state == "success"
+    assert "Pausing task as DEFERRED" not in result.output
+
+
+def test_failed_run_fails_the_task_with_status_message_and_console_link(run_dag):
+    result = run_dag(
+        """
+        ApifyRunTaskOperator(task_id="run", actor_task_id="demo~fails", deferrable=True)
+        """
+    )
+    assert result.state == "failed"
+    assert result.task_states["run"] == "failed"
+    assert "ended with status FAILED: Actor failed: example failure" in result.output
+    assert "https://console.apify.com/actors/runs/" in result.output
+
+
+def test_our_timeout_fails_the_task_and_says_so(run_dag):
+    result = run_dag(
+        """
+        ApifyRunTaskOperator(task_id="run", actor_task_id="demo~stuck-ready", deferrable=True, timeout=8)
+        """
+    )
+    assert result.task_states["run"] == "failed"
+    assert "Timed out waiting for Apify run" in result.output and "READY" in result.output
+
+
+def test_timed_out_run_fails_the_task(run_dag):
+    result = run_dag(
+        """
+        ApifyRunTaskOperator(task_id="run", actor_task_id="demo~times-out", deferrable=False)
+        """
+    )
+    assert result.task_states["run"] == "failed" and "TIMED-OUT" in result.output
+
+
+def test_actor_operator_without_waiting_returns_right_after_the_start(run_dag, apify_emulator):
+    result = run_dag(
+        """
+        ApifyRunActorOperator(task_id="start", actor_id="demo~example-actor", run_input={"q": 1},
+                              wait_for_termination=False)
+        """
+    )
+    assert result.state == "success"
+    assert result.xcom("start")["status"] in ("READY", "RUNNING")
+    assert [run["id"] for run in apify_emulator.runs()] == [result.xcom("start", "run_id")]
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
+def test_sensor_follows_a_run_started_elsewhere(run_dag, apify_emulator, deferrable):
+    apify_emulator.add_task("elsewhere", duration_secs=7, item_count=3)
+    result = run_dag(
+        f"""
+        start = ApifyRunTaskOperator(task_id="start", actor_task_id="demo~elsewhere", wait_for_termination=False)
+        wait = ApifyRunSensor(task_id="wait", run_id="{{{{ ti.xcom_pull(task_ids='start', key='run_id') }}}}",
+                              deferrable={deferrable}, poke_interval=1, timeout=60)
+        start >> wait
+        """
+    )
+    assert result.state == "success", result.output[-3000:]
+    assert result.xcom("wait")["status"] == "SUCCEEDED"
+    assert result.xcom("wait")["id"] == result.xcom("start", "run_id")
+
+
+def test_sensor_fails_on_a_failed_run(run_dag):
+    result = run_dag(
+        """
+        start = ApifyRunTaskOperator(task_id="start", actor_task_id="demo~fails", wait_for_termination=False)
+        wait = ApifyRunSensor(task_id="wait", run_id="{{ ti.xcom_pull(task_ids='start', key='run_id') }}",
+                              poke_interval=1, timeout=60)
+        start >> wait
+        """
+    )
+    assert result.task_states["wait"] == "failed" and "FAILED" in result.output
+
+
+def test_templated_options_and_csv_dataset(run_dag, apify_emulator, tmp_path):
+    apify_emulator.add_task("templated", duration_secs=1, item_count=5)
+    result = run_dag(
+        f"""
+        run = ApifyRunTaskOperator(task_id="run", actor_task_id="{{{{ params.task }}}}", memory_mbytes="{{{{ params.memory }}}}")
+        items = ApifyDatasetItemsOperator(task_id="items", format="csv",
+                                          dataset_id="{{{{ ti.xcom_pull(task_ids='run', key='default_dataset_id') }}}}",
+                                          output_path="{tmp_path}/{{{{ params.task }}}}.csv")
+        run >> items
+        """,
+        params={"task": "demo~templated", "memory": "1024"},
+    )
+    assert result.state == "success", result.output[-3000:]
+    assert apify_emulator.runs()[0]["options"]["memoryMbytes"] == 1024
+    lines = (tmp_path / "demo~templated.csv").read_text().splitlines()
+    assert len(lines) == 6 and "url" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ('actor_task_id="demo~succeeds-with-items", memory_mbytes=100', "memory_mbytes must be a power of 2 between 128 and 32768"),
+        ('actor_task_id="", memory_mbytes=256', "actor_task_id must be a non-empty string"),
+        ('actor_task_id="demo~succeeds-with-items", run_input=["not", "an", "object"]', "run_input must be a JSON object"),
+        ('actor_task_id="demo~succeeds-with-items", timeout_secs=-5', "timeout_secs must be a number >= 0"),
+    ],
+)
+def test_bad_input_fails_before_any_run_is_started(run_dag, apify_emulator, arguments, message):
+    result = run_dag(f'ApifyRunTaskOperator(task_id="run", {arguments})\n')
+    assert result.task_states["run"] == "failed"
+    assert message in result.output
+    assert apify_emulator.runs() == []
+
+
+def test_unknown_task_and_bad_token_are_named(run_dag, apify_emulator, monkeypatch):
+    result = run_dag('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~does-not-exist")\n')
+    assert result.task_states["run"] == "failed"
+    assert "404 record-not-found" in result.output and "Actor task 'demo~does-not-exist'" in result.output
+
+    apify_emulator.revoke_token(apify_emulator.token)
+    result = run_dag('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~succeeds-with-items")\n')
+    assert result.task_states["run"] == "failed"
+    assert "401" in result.output and "token is missing or invalid" in result.output
+    assert apify_emulator.token not in result.output
