@@ -37,7 +37,6 @@ TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
 STATUSES = frozenset({"READY", "RUNNING", "TIMING-OUT", "ABORTING"}) | TERMINAL
 TRANSITION_SECS = 0.5
 _BUILD_NUMBER = re.compile(r"^([0-9]|[1-9][0-9])\.([0-9]|[1-9][0-9])(\.[1-9][0-9]{0,4})$")
-_SEED_TIME = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -384,8 +383,3 @@ def build_number_for(build: str) -> str:
     would break it.)
     """
     return build if _BUILD_NUMBER.match(build) else "0.0.1"
-
-
-def seed_time(index: int) -> datetime:
-    """Creation time of the index-th seed object: fixed, so ``createdAt`` order is stable."""
-    return _SEED_TIME + timedelta(minutes=index)

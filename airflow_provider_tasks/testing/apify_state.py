@@ -19,9 +19,8 @@ from airflow_provider_tasks.testing.apify_models import (
     Run,
     Task,
     build_number_for,
-    seed_time,
 )
-from airflow_provider_tasks.testing.ids import random_id, stable_id
+from airflow_provider_tasks.testing.ids import random_id, seed_time, stable_id
 
 USERNAME = "demo"
 DEFAULT_OPTIONS = {"build": "latest", "timeoutSecs": 3600, "memoryMbytes": 1024}

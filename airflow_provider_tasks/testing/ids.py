@@ -1,4 +1,5 @@
-"""Object ids of the emulators: random ones for created objects, stable ones for seed data.
+"""Object ids of the emulators (random ones for created objects, stable ones for seed data) and
+the fixed creation times of seed objects.
 
 A stable id is a pure function of a seed string, so seed objects carry the same id in every
 process (a test in another process can hard-code it). Apify ids are 17 alphanumerics, Lobstr.io
@@ -10,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+from datetime import UTC, datetime, timedelta
 
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
+_SEED_TIME = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
 
 
 def random_id(length: int = 17, alphabet: str = ALNUM) -> str:
@@ -28,3 +31,8 @@ def stable_id(seed: str, length: int = 17, alphabet: str = ALNUM) -> str:
         number, rest = divmod(number, len(alphabet))
         chars.append(alphabet[rest])
     return "".join(chars)
+
+
+def seed_time(index: int) -> datetime:
+    """Creation time of the index-th seed object: fixed, so ``created`` order is stable."""
+    return _SEED_TIME + timedelta(minutes=index)
