@@ -6,7 +6,7 @@ adds methods that pair an ``api`` request builder with a parser. It holds no HTT
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from airflow.sdk import BaseHook
@@ -117,25 +117,36 @@ class PlatformHook(BaseHook):
 
         Returns the run whatever its terminal status: callers decide what a failure means.
         """
-        latest: list[RemoteRun] = []
-
-        def poll(wait: float) -> RunSnapshot:
-            latest.append(self.poll_run(run_id, wait))
-            return latest[-1].snapshot()
-
-        wait_for_terminal(poll, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)
-        return latest[-1]
+        return self.wait_until_terminal(lambda wait: self.poll_run(run_id, wait), deadline, poll_interval)
 
     async def await_run(self, run_id: str, deadline: Deadline, *, poll_interval: float = 60) -> RemoteRun:
         """The coroutine twin of :meth:`wait_for_run`, for triggers."""
+        return await self.await_until_terminal(lambda wait: self.apoll_run(run_id, wait), deadline, poll_interval)
+
+    def wait_until_terminal(
+        self, poll: Callable[[float], RemoteRun], deadline: Deadline, poll_interval: float
+    ) -> RemoteRun:
+        """Poll anything that reduces to a :class:`RunSnapshot` (a run, a task) until it ends."""
         latest: list[RemoteRun] = []
 
-        async def poll(wait: float) -> RunSnapshot:
-            latest.append(await self.apoll_run(run_id, wait))
-            return latest[-1].snapshot()
+        def step(wait: float) -> RunSnapshot:
+            latest[:] = [poll(wait)]
+            return latest[0].snapshot()
 
-        await await_terminal(poll, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)
-        return latest[-1]
+        wait_for_terminal(step, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)
+        return latest[0]
+
+    async def await_until_terminal(
+        self, poll: Callable[[float], Awaitable[RemoteRun]], deadline: Deadline, poll_interval: float
+    ) -> RemoteRun:
+        latest: list[RemoteRun] = []
+
+        async def step(wait: float) -> RunSnapshot:
+            latest[:] = [await poll(wait)]
+            return latest[0].snapshot()
+
+        await await_terminal(step, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)
+        return latest[0]
 
     # -- Airflow UI ------------------------------------------------------------------------
 

@@ -61,11 +61,20 @@ class RemoteRunSensor(BaseSensorOperator):
         context["ti"].xcom_push(key=RUN_ID_XCOM_KEY, value=self.run_id)
         if not self.deferrable:
             return super().execute(context)
-        run = self.hook.poll_run(self.run_id)
+        run = self.poll()
         if run.snapshot().terminal:
             return self._result(run)
         deadline = Deadline.after(self.timeout)
-        trigger = self.trigger_class()(
+        remaining = deadline.remaining()
+        timeout = None if remaining is None else timedelta(seconds=remaining + 300)
+        self.defer(trigger=self.make_trigger(deadline), method_name="execute_complete", timeout=timeout)
+
+    def poll(self) -> RemoteRun:
+        """One look at the watched object; sensors that watch something other than a run override it."""
+        return self.hook.poll_run(self.run_id)
+
+    def make_trigger(self, deadline: Deadline) -> RemoteRunTrigger:
+        return self.trigger_class()(
             run_id=self.run_id,
             conn_id=self.hook.conn_id,
             deadline=deadline.at,
@@ -74,12 +83,9 @@ class RemoteRunSensor(BaseSensorOperator):
             retry_policy=self.hook.retry_policy.to_dict(),
             fire_not_before=Deadline.after(FIRE_GUARD_SECONDS).at,
         )
-        remaining = deadline.remaining()
-        timeout = None if remaining is None else timedelta(seconds=remaining + 300)
-        self.defer(trigger=trigger, method_name="execute_complete", timeout=timeout)
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        run = self.hook.poll_run(self.run_id)
+        run = self.poll()
         snapshot = run.snapshot()
         if not snapshot.terminal:
             self.log.info("%s run %s is %s", self.platform, self.run_id, snapshot.status)
@@ -89,7 +95,8 @@ class RemoteRunSensor(BaseSensorOperator):
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         return self._result(run_from_event(event, self.platform, self.hook))
 
-    def _result(self, run: RemoteRun) -> dict[str, Any]:
+    def _result(self, run: RemoteRun) -> Any:
+        """The sensor's return value for a terminal object; raises for an unsuccessful end."""
         snapshot = run.snapshot()
         if not snapshot.succeeded:
             raise snapshot.failure(self.platform)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError, is_retryable
-from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
 from airflow_provider_tasks.common.waiting import Deadline
 
 TRANSIENT_BACKOFF_MAX = 60.0
@@ -80,6 +80,10 @@ class RemoteRunTrigger(BaseTrigger):
             self._hook = self.hook_class(self.conn_id, retry_policy=self.retry_policy)
         return self._hook
 
+    async def poll(self, wait: float) -> RemoteRun:
+        """One look at the followed object; subclasses that follow something else override it."""
+        return await self.hook.apoll_run(self.run_id, wait)
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
             event = await self._follow()
@@ -98,7 +102,7 @@ class RemoteRunTrigger(BaseTrigger):
         backoff = 1.0
         while True:
             try:
-                run = await self.hook.await_run(self.run_id, deadline, poll_interval=self.poll_interval)
+                run = await self.hook.await_until_terminal(self.poll, deadline, self.poll_interval)
             except RunTimeoutError as error:
                 return self._event("timeout", None, str(error))
             except ProviderError as error:
@@ -123,6 +127,8 @@ class RemoteRunTrigger(BaseTrigger):
             self.log.info("Aborted run %s because the task was killed", self.run_id)
         except Exception as error:  # best effort: never let a failed abort break the triggerer
             self.log.warning("Could not abort run %s: %s", self.run_id, error)
+        finally:
+            await self.cleanup()
 
     async def cleanup(self) -> None:
         """Runs on every exit, restarts included: release the HTTP session, never abort the run."""
