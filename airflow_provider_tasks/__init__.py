@@ -14,15 +14,20 @@ def get_provider_info() -> dict:
     return {
         "package-name": "airflow-provider-tasks",
         "name": "Scraping tasks (Apify, Lobstr.io)",
-        "description": "Run Apify Actor tasks and Actors from DAGs, wait for them deferrably, "
-        "and stream their datasets downstream.",
+        "description": "Run Apify Actor tasks and Lobstr.io squids from DAGs, wait for them "
+        "deferrably, and stream their results downstream.",
         "versions": [__version__],
         "integrations": [
             {
                 "integration-name": "Apify",
                 "external-doc-url": "https://docs.apify.com/api/v2",
                 "tags": ["service"],
-            }
+            },
+            {
+                "integration-name": "Lobstr.io",
+                "external-doc-url": "https://docs.lobstr.io",
+                "tags": ["service"],
+            },
         ],
         "connection-types": [
             {
@@ -37,31 +42,60 @@ def get_provider_info() -> dict:
                         "host": "https://api.apify.com",
                     },
                 },
-            }
+            },
+            {
+                "connection-type": "lobstr",
+                "hook-class-name": "airflow_provider_tasks.lobstr.hooks.LobstrHook",
+                "hook-name": "Lobstr.io",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "login", "port", "extra"],
+                    "relabeling": {"password": "API key", "host": "API base URL (optional)"},
+                    "placeholders": {"host": "https://api.lobstr.io"},
+                },
+            },
         ],
         "hooks": [
             {
                 "integration-name": "Apify",
                 "python-modules": ["airflow_provider_tasks.apify.hooks"],
-            }
+            },
+            {
+                "integration-name": "Lobstr.io",
+                "python-modules": ["airflow_provider_tasks.lobstr.hooks"],
+            },
         ],
         "operators": [
             {
                 "integration-name": "Apify",
                 "python-modules": ["airflow_provider_tasks.apify.operators"],
-            }
+            },
+            {
+                "integration-name": "Lobstr.io",
+                "python-modules": ["airflow_provider_tasks.lobstr.operators"],
+            },
         ],
         "sensors": [
             {
                 "integration-name": "Apify",
                 "python-modules": ["airflow_provider_tasks.apify.sensors"],
-            }
+            },
+            {
+                "integration-name": "Lobstr.io",
+                "python-modules": ["airflow_provider_tasks.lobstr.sensors"],
+            },
         ],
         "triggers": [
             {
                 "integration-name": "Apify",
                 "python-modules": ["airflow_provider_tasks.apify.triggers"],
-            }
+            },
+            {
+                "integration-name": "Lobstr.io",
+                "python-modules": ["airflow_provider_tasks.lobstr.triggers"],
+            },
         ],
-        "extra-links": ["airflow_provider_tasks.apify.links.ApifyRunLink"],
+        "extra-links": [
+            "airflow_provider_tasks.apify.links.ApifyRunLink",
+            "airflow_provider_tasks.lobstr.links.LobstrRunLink",
+        ],
     }

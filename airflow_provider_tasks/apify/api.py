@@ -19,6 +19,7 @@ from urllib.parse import quote
 from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
 from airflow_provider_tasks.common.messages import ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pagination import Page
+from airflow_provider_tasks.common.times import parse_time
 from airflow_provider_tasks.common.validation import (
     require_bool,
     require_json_list_of_objects,
@@ -385,12 +386,6 @@ def _with_params(request: ApiRequest, **changes: Any) -> ApiRequest:
 
 # ---------------------------------------------------------------------------------------------
 # Times and links
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def run_console_url(run_id: str) -> str:

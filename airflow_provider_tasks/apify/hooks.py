@@ -14,6 +14,7 @@ from airflow_provider_tasks.common.messages import ApiRequest
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.starting import new_start_marker, start_once
+from airflow_provider_tasks.common.times import parse_time
 
 
 class ApifyHook(PlatformHook):
@@ -106,7 +107,7 @@ class ApifyHook(PlatformHook):
     def _find_run_with_marker(self, target: Target, marker: str, since: float) -> ApifyRun | None:
         page = self.pager(api.parse_list_page)(api.list_runs(target, desc=True, limit=20))
         for item in page.items:
-            started = api.parse_time(item.get("startedAt"))
+            started = parse_time(item.get("startedAt"))
             if started is not None and started.timestamp() < since:
                 break
             run = self.get_run(item["id"])

@@ -6,19 +6,14 @@ DAG file that uses these operators is parsed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
 
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.links import ApifyRunLink
+from airflow_provider_tasks.common.downloads import ItemsToFileOperator
 from airflow_provider_tasks.common.runs import RemoteRunOperator
-from airflow_provider_tasks.common.validation import (
-    require_json_object,
-    require_non_empty_str,
-    require_number_at_least,
-)
+from airflow_provider_tasks.common.validation import require_json_object, require_non_empty_str
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -29,7 +24,6 @@ if TYPE_CHECKING:
 
 XCOM_DATASET_ID = "default_dataset_id"
 XCOM_KEY_VALUE_STORE_ID = "default_key_value_store_id"
-DATASET_PAGE_SIZE = 10_000
 
 
 class _ApifyRunOperator(RemoteRunOperator):
@@ -167,20 +161,17 @@ class ApifyRunActorOperator(_ApifyRunOperator):
         return api.Target("actor", self.actor_id)
 
 
-class ApifyDatasetItemsOperator(BaseOperator):
+class ApifyDatasetItemsOperator(ItemsToFileOperator):
     """Streams an Apify dataset's items to a file, a page at a time (memory bounded by the page).
 
-    :param output_path: local path, or an Airflow ``ObjectStoragePath`` / URL such as
-        ``s3://bucket/key.jsonl`` (through Airflow's object storage).
     :param dataset_id: the dataset; when None, the ``default_dataset_id`` XCom of the upstream
         task (e.g. an :class:`ApifyRunTaskOperator`) is used.
-    :param format: ``"jsonl"`` (default), ``"json"`` (one array) or ``"csv"`` (nested fields
-        flattened as ``a/b`` columns, like Apify's own export).
     :param clean: skip empty items and hidden (``#``) fields.
     :param fields: keep only these fields; ``omit``: drop these fields.
-    :param page_size: items per request.
+    :param apify_conn_id: the ``apify`` connection.
 
-    Returns ``{"path", "item_count", "format", "dataset_id"}``.
+    ``output_path``, ``format`` and ``page_size`` (default 10,000) are described on
+    :class:`ItemsToFileOperator`. Returns ``{"path", "item_count", "format", "dataset_id"}``.
     """
 
     template_fields: Sequence[str] = ("dataset_id", "output_path", "fields", "omit")
@@ -188,53 +179,32 @@ class ApifyDatasetItemsOperator(BaseOperator):
     def __init__(
         self,
         *,
-        output_path: Any,
         dataset_id: str | None = None,
-        format: str = "jsonl",
         clean: bool = False,
         fields: list[str] | None = None,
         omit: list[str] | None = None,
-        page_size: int = DATASET_PAGE_SIZE,
         apify_conn_id: str = "apify_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        from airflow_provider_tasks.common.validation import require_choice
-        from airflow_provider_tasks.common.writers import FORMATS
-
-        self.output_path = output_path
         self.dataset_id = dataset_id
-        self.format = require_choice("format", format, FORMATS)
         self.clean = clean
         self.fields = fields
         self.omit = omit
-        self.page_size = int(require_number_at_least("page_size", page_size, 1, integer=True))
         self.apify_conn_id = apify_conn_id
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_tasks.apify.hooks import ApifyHook
-        from airflow_provider_tasks.common.writers import write_pages
+    def source(self, context: Context) -> dict[str, Any]:
+        dataset_id = self.dataset_id or self.upstream_xcom(context, XCOM_DATASET_ID)
+        return {"dataset_id": require_non_empty_str("dataset_id", dataset_id)}
 
-        dataset_id = self.dataset_id or self._upstream_dataset_id(context)
-        require_non_empty_str("dataset_id", dataset_id)
-        require_non_empty_str("output_path", str(self.output_path or ""))
+    def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        from airflow_provider_tasks.apify.hooks import ApifyHook
+
         hook = ApifyHook(self.apify_conn_id)
         pages = hook.iter_dataset_pages(
-            dataset_id, page_size=self.page_size, clean=self.clean, fields=self.fields, omit=self.omit
+            source["dataset_id"], page_size=self.page_size, clean=self.clean, fields=self.fields, omit=self.omit
         )
-        result = write_pages((page.items for page in pages), self.output_path, self.format)
-        self.log.info("Wrote %d items of dataset %s to %s", result.item_count, dataset_id, result.path)
-        return {**result.to_dict(), "dataset_id": dataset_id}
-
-    def _upstream_dataset_id(self, context: Context) -> str | None:
-        upstream = sorted(self.upstream_task_ids)
-        if not upstream:
-            return None
-        values = context["ti"].xcom_pull(task_ids=upstream, key=XCOM_DATASET_ID)
-        if isinstance(values, (list, tuple)):
-            values = [v for v in values if v]
-            return values[0] if values else None
-        return values
+        return (page.items for page in pages)
 
 
 def _number(value: Any) -> Any:

@@ -12,6 +12,7 @@ reconnection are written once, here.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -131,7 +132,7 @@ class RemoteRunOperator(BaseOperator):
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after the trigger fired; everything needed travels in the event."""
         self._run_id = event.get("run_id")
-        return self._finish(context, run_from_event(event, self.platform, self.hook))
+        return self._finish(context, run_from_event(event, self.platform, self.hook.wrap_run))
 
     def _start(self, context: Context) -> RemoteRun:
         run = self.start_run(self.hook, context)
@@ -206,7 +207,7 @@ class RemoteRunOperator(BaseOperator):
             self.log.warning("Could not abort %s run %s: %s", self.platform, self._run_id, error)
 
 
-def run_from_event(event: dict[str, Any], platform: str, hook: PlatformHook) -> RemoteRun:
+def run_from_event(event: dict[str, Any], platform: str, wrap: Callable[[dict[str, Any]], RemoteRun]) -> RemoteRun:
     """The finished run a :class:`RemoteRunTrigger` event carries, or the error it reports."""
     run_id = event.get("run_id")
     status = event.get("status")
@@ -214,7 +215,7 @@ def run_from_event(event: dict[str, Any], platform: str, hook: PlatformHook) -> 
         raise RunTimeoutError(event.get("message") or f"Timed out waiting for {platform} run {run_id}")
     if status not in ("success", "failed") or not event.get("run"):
         raise ProviderError(f"Waiting for {platform} run {run_id} failed: {event.get('message')}")
-    return hook.wrap_run(event["run"])
+    return wrap(event["run"])
 
 
 def _state_store(context: Context) -> Any:

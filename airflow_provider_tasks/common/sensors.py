@@ -58,7 +58,8 @@ class RemoteRunSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         require_non_empty_str("run_id", self.run_id)
-        context["ti"].xcom_push(key=RUN_ID_XCOM_KEY, value=self.run_id)
+        if self.operator_extra_links:
+            context["ti"].xcom_push(key=RUN_ID_XCOM_KEY, value=self.run_id)  # read by the run link
         if not self.deferrable:
             return super().execute(context)
         run = self.poll()
@@ -73,16 +74,23 @@ class RemoteRunSensor(BaseSensorOperator):
         """One look at the watched object; sensors that watch something other than a run override it."""
         return self.hook.poll_run(self.run_id)
 
+    def wrap(self, raw: dict[str, Any]) -> RemoteRun:
+        """Rebuild the watched object from a trigger event's dict."""
+        return self.hook.wrap_run(raw)
+
     def make_trigger(self, deadline: Deadline) -> RemoteRunTrigger:
-        return self.trigger_class()(
-            run_id=self.run_id,
-            conn_id=self.hook.conn_id,
-            deadline=deadline.at,
-            poll_interval=self.poke_interval,
-            cancel_on_kill=self.cancel_on_kill,
-            retry_policy=self.hook.retry_policy.to_dict(),
-            fire_not_before=Deadline.after(FIRE_GUARD_SECONDS).at,
-        )
+        return self.trigger_class()(**self.trigger_kwargs(deadline))
+
+    def trigger_kwargs(self, deadline: Deadline) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "conn_id": self.hook.conn_id,
+            "deadline": deadline.at,
+            "poll_interval": self.poke_interval,
+            "cancel_on_kill": self.cancel_on_kill,
+            "retry_policy": self.hook.retry_policy.to_dict(),
+            "fire_not_before": Deadline.after(FIRE_GUARD_SECONDS).at,
+        }
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         run = self.poll()
@@ -93,7 +101,7 @@ class RemoteRunSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=True, xcom_value=self._result(run))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        return self._result(run_from_event(event, self.platform, self.hook))
+        return self._result(run_from_event(event, self.platform, self.wrap))
 
     def _result(self, run: RemoteRun) -> Any:
         """The sensor's return value for a terminal object; raises for an unsuccessful end."""

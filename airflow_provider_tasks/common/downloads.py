@@ -1,0 +1,64 @@
+"""The operator skeleton for "stream a platform's result pages into a file"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_tasks.common.validation import require_choice, require_non_empty_str, require_number_at_least
+from airflow_provider_tasks.common.writers import FORMATS
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class ItemsToFileOperator(BaseOperator):
+    """Writes every item of a platform's paged results to ``output_path``, one page in memory.
+
+    :param output_path: local path, or an Airflow ``ObjectStoragePath`` / URL such as
+        ``s3://bucket/key.jsonl`` (through Airflow's object storage). Templated.
+    :param format: ``"jsonl"`` (default), ``"json"`` (one array) or ``"csv"`` (nested fields
+        flattened as ``a/b`` columns).
+    :param page_size: items per request.
+
+    Returns ``{"path", "item_count", "format"}`` plus what :meth:`source` names.
+    """
+
+    template_fields: Sequence[str] = ("output_path",)
+    max_page_size: int = 10_000
+
+    def __init__(self, *, output_path: Any, format: str = "jsonl", page_size: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.output_path = output_path
+        self.format = require_choice("format", format, FORMATS)
+        size = self.max_page_size if page_size is None else page_size
+        self.page_size = int(require_number_at_least("page_size", size, 1, integer=True))
+
+    def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """The item pages to write, from the source that :meth:`source` resolved."""
+        raise NotImplementedError
+
+    def source(self, context: Context) -> dict[str, Any]:
+        """Which dataset, run or squid to read (also returned in the result); validates it."""
+        raise NotImplementedError
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_tasks.common.writers import write_pages
+
+        require_non_empty_str("output_path", str(self.output_path or ""))
+        source = self.source(context)
+        result = write_pages(self.pages(context, source), self.output_path, self.format)
+        self.log.info("Wrote %d items from %s to %s", result.item_count, source, result.path)
+        return {**result.to_dict(), **source}
+
+    def upstream_xcom(self, context: Context, key: str) -> Any:
+        """The first non-empty value of XCom ``key`` among the direct upstream tasks."""
+        upstream = sorted(self.upstream_task_ids)
+        if not upstream:
+            return None
+        values = context["ti"].xcom_pull(task_ids=upstream, key=key)
+        if isinstance(values, (list, tuple)):
+            return next((value for value in values if value), None)
+        return values

@@ -1,0 +1,328 @@
+"""Lobstr.io API v1, sans-IO: paths, parameters, statuses and error bodies the provider relies on.
+
+The contract for tasks is the reference page kept in ``shared/seeds/lobstr-get-task.md``; the
+rest follows Lobstr.io's public documentation. Where the documentation disagrees with itself,
+the choice is written next to the code that makes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
+from airflow_provider_tasks.common.messages import ApiRequest, ApiResponse
+from airflow_provider_tasks.common.pagination import Page
+from airflow_provider_tasks.common.waiting import RunSnapshot
+
+PLATFORM = "Lobstr.io"
+DEFAULT_BASE_URL = "https://api.lobstr.io"
+DASHBOARD_URL = "https://app.lobstr.io"
+MAX_PAGE_SIZE = 100
+ALREADY_ACTIVE = "already active"
+
+
+class _LowerCaseEnum(str, Enum):
+    """Statuses arrive in lower case in responses and upper case in some documentation tables."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, str):
+            lowered = value.lower()
+            for member in cls:
+                if member.value == lowered:
+                    return member
+        return cls.UNKNOWN  # type: ignore[attr-defined]
+
+
+class RunStatus(_LowerCaseEnum):
+    """Lifecycle of a squid run. ``paused`` and ``uploading`` are not terminal; statuses the
+    documentation does not list are treated as still going (and logged by the waiting code)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    UPLOADING = "uploading"
+    PAUSED = "paused"
+    DONE = "done"
+    ABORTED = "aborted"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (RunStatus.DONE, RunStatus.ABORTED, RunStatus.ERROR)
+
+    @property
+    def is_success(self) -> bool:
+        return self is RunStatus.DONE
+
+
+class TaskStatus(_LowerCaseEnum):
+    """Status of a task (seed: pending, running, completed, aborted, failed; run tasks: error)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+    FAILED = "failed"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TaskStatus.COMPLETED, TaskStatus.ABORTED, TaskStatus.FAILED, TaskStatus.ERROR)
+
+    @property
+    def is_success(self) -> bool:
+        return self is TaskStatus.COMPLETED
+
+
+@dataclass(frozen=True)
+class LobstrRun:
+    """A squid run as the API returns it, with the fields the provider uses typed."""
+
+    raw: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.raw["id"]
+
+    @property
+    def squid(self) -> str | None:
+        return self.raw.get("squid")
+
+    @property
+    def status(self) -> RunStatus:
+        return RunStatus(self.raw.get("status") or "unknown")
+
+    @property
+    def total_results(self) -> int | None:
+        return self.raw.get("total_results")
+
+    @property
+    def reason(self) -> str | None:
+        """``done_reason_desc`` when there is one, else ``done_reason``."""
+        return self.raw.get("done_reason_desc") or self.raw.get("done_reason")
+
+    def snapshot(self) -> RunSnapshot:
+        status = self.status
+        return RunSnapshot(
+            run_id=self.id,
+            status=self.raw.get("status") or "unknown",
+            terminal=status.is_terminal,
+            succeeded=status.is_success,
+            message=self.reason,
+            console_url=run_dashboard_url(self.squid, self.id),
+        )
+
+
+@dataclass(frozen=True)
+class LobstrTask:
+    """A task (``GET /v1/tasks/{hash}``, the seed's shape); its ``status`` object says how it ended."""
+
+    raw: dict[str, Any]
+
+    @property
+    def hash(self) -> str:
+        return self.raw.get("hash_value") or self.raw["id"]
+
+    @property
+    def status_object(self) -> dict[str, Any]:
+        return self.raw.get("status") or {}
+
+    @property
+    def status(self) -> TaskStatus:
+        return TaskStatus(self.status_object.get("status") or "unknown")
+
+    def snapshot(self) -> RunSnapshot:
+        status = self.status
+        detail = self.status_object
+        message = detail.get("errors") or detail.get("done_reason")
+        return RunSnapshot(
+            run_id=self.hash,
+            status=status.value if status is not TaskStatus.UNKNOWN else str(detail.get("status")),
+            terminal=status.is_terminal,
+            succeeded=status.is_success,
+            message=str(message) if message is not None else None,
+            console_url=None,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Dialect: auth and errors
+
+
+class LobstrDialect:
+    """``Authorization: Token <key>``; error bodies in any of the documented shapes."""
+
+    platform = PLATFORM
+
+    def auth_headers(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Token {token}"}
+
+    def error_for(self, request: ApiRequest, response: ApiResponse) -> ApiError:
+        error_type, message, param = parse_error_body(response)
+        return error_class_for(response.status)(
+            response.status,
+            error_type,
+            message,
+            platform=PLATFORM,
+            method=request.method,
+            path=request.path,
+            retry_after=response.retry_after(),
+            hint=_hint(response.status, request, param),
+        )
+
+
+def parse_error_body(response: ApiResponse) -> tuple[str | None, str | None, str | None]:
+    """(type, message, param) from ``{"detail"}``, ``{"error": {...}}``, ``{"error": "...",
+    "type"}`` or ``{"errors": {...}}`` bodies, falling back to the raw text."""
+    try:
+        body = response.json()
+    except MalformedResponseError:
+        body = None
+    if isinstance(body, dict):
+        if isinstance(body.get("detail"), str):
+            return body.get("type"), body["detail"], None
+        error = body.get("error")
+        if isinstance(error, dict):
+            return error.get("type"), error.get("message"), error.get("param")
+        if isinstance(error, str):
+            return body.get("type"), error, None
+        errors = body.get("errors")
+        if isinstance(errors, dict):
+            return errors.get("type"), errors.get("message"), None
+    text = response.body[:200].decode("utf-8", "replace").strip()
+    return None, text or None, None
+
+
+def _hint(status: int, request: ApiRequest, param: str | None) -> str | None:
+    if status == 401:
+        return "the API key is missing or invalid: check the password field of the Lobstr.io connection"
+    if status == 403:
+        return "the API key is not allowed to do this"
+    if status == 404:
+        parts = request.path.strip("/").split("/")
+        if len(parts) >= 3:
+            return f"not found: {parts[1].rstrip('s')} {parts[2]!r}"
+    return None
+
+
+DIALECT = LobstrDialect()
+
+
+def is_already_active(error: ApiError) -> bool:
+    """The 400 Lobstr.io answers when the squid already has an active run (``RunInProgress``)."""
+    return error.status == 400 and ALREADY_ACTIVE in (error.message or "").lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+def _hash(value: str) -> str:
+    return quote(value, safe="")
+
+
+def whoami() -> ApiRequest:
+    return ApiRequest("GET", "/v1/me")
+
+
+def get_task(task_hash: str) -> ApiRequest:
+    return ApiRequest("GET", f"/v1/tasks/{_hash(task_hash)}")
+
+
+def list_tasks(squid: str, *, page: int = 1, limit: int = MAX_PAGE_SIZE) -> ApiRequest:
+    return ApiRequest("GET", "/v1/tasks", {"squid": squid, "page": page, "limit": limit})
+
+
+def add_tasks(squid: str, tasks: list[dict[str, Any]]) -> ApiRequest:
+    return ApiRequest("POST", "/v1/tasks", json_body={"squid": squid, "tasks": tasks})
+
+
+def start_run(squid: str) -> ApiRequest:
+    return ApiRequest("POST", "/v1/runs", json_body={"squid": squid})
+
+
+def get_run(run_hash: str) -> ApiRequest:
+    return ApiRequest("GET", f"/v1/runs/{_hash(run_hash)}")
+
+
+def list_runs(squid: str, *, page: int = 1, limit: int = MAX_PAGE_SIZE) -> ApiRequest:
+    """Runs of a squid, newest first."""
+    return ApiRequest("GET", "/v1/runs", {"squid": squid, "page": page, "limit": limit})
+
+
+def abort_run(run_hash: str) -> ApiRequest:
+    return ApiRequest("POST", f"/v1/runs/{_hash(run_hash)}/abort")
+
+
+def run_stats(run_hash: str) -> ApiRequest:
+    return ApiRequest("GET", f"/v1/runs/{_hash(run_hash)}/stats")
+
+
+def results(
+    *, run: str | None = None, squid: str | None = None, task: str | None = None, page: int = 1, limit: int = MAX_PAGE_SIZE
+) -> ApiRequest:
+    """``GET /v1/results`` for exactly one of ``run`` or ``squid`` (the API rejects both or neither)."""
+    if (run is None) == (squid is None):
+        from airflow_provider_tasks.common.errors import ConfigurationError
+
+        raise ConfigurationError("results need exactly one of run_id or squid_id")
+    params = {"run": run, "squid": squid, "task": task, "page": page, "limit": limit}
+    return ApiRequest("GET", "/v1/results", params, timeout=60.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+
+
+def object_of(response: ApiResponse) -> dict[str, Any]:
+    body = response.json()
+    if not isinstance(body, dict):
+        raise MalformedResponseError(f"expected a JSON object, got {str(body)[:120]!r}")
+    return body
+
+
+def parse_run(response: ApiResponse) -> LobstrRun:
+    body = object_of(response)
+    if "id" not in body or "status" not in body:
+        raise MalformedResponseError("run object without id or status")
+    return LobstrRun(body)
+
+
+def parse_task(response: ApiResponse) -> LobstrTask:
+    body = object_of(response)
+    if not (body.get("hash_value") or body.get("id")):
+        raise MalformedResponseError("task object without hash_value")
+    return LobstrTask(body)
+
+
+def parse_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:
+    """A page of the ``{"total_results", "page", "total_pages", "data": [...]}`` envelope; the
+    walk ends on the last page, an empty page, or a null ``next``."""
+    body = object_of(response)
+    items = body.get("data")
+    if not isinstance(items, list):
+        raise MalformedResponseError("list envelope without data")
+    page = int(body.get("page") or request.params.get("page") or 1)
+    total_pages = body.get("total_pages")
+    last = (total_pages is not None and page >= int(total_pages)) or ("next" in body and body["next"] is None)
+    if last or not items:
+        return Page(items, None)
+    params = dict(request.params)
+    params["page"] = page + 1
+    return Page(items, ApiRequest(request.method, request.path, params, request.json_body, request.timeout))
+
+
+# ---------------------------------------------------------------------------------------------
+# Links
+
+
+def run_dashboard_url(squid: str | None, run_hash: str) -> str:
+    """The run's page in the Lobstr.io dashboard (its squid's runs page when the squid is known)."""
+    if squid:
+        return f"{DASHBOARD_URL}/squids/{_hash(squid)}/runs/{_hash(run_hash)}"
+    return f"{DASHBOARD_URL}/runs/{_hash(run_hash)}"

@@ -1,0 +1,179 @@
+"""LobstrHook: authenticated access to the Lobstr.io API for operators, sensors and triggers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from airflow_provider_tasks.common.errors import ApiError, NotFoundError, ProviderError
+from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.messages import ApiRequest
+from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
+from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.common.starting import start_once
+from airflow_provider_tasks.common.times import parse_time
+from airflow_provider_tasks.lobstr import api
+from airflow_provider_tasks.lobstr.api import LobstrRun, LobstrTask
+
+RESULTS_MIN_INTERVAL = 0.5
+"""Lobstr.io allows 2 requests per second on /v1/results; pacing the pages avoids 429s."""
+
+
+class RunAlreadyActiveError(ProviderError):
+    """The squid already has an active run and the caller did not ask to reuse it."""
+
+
+class LobstrHook(PlatformHook):
+    """Calls the Lobstr.io API with the key of a ``lobstr`` connection.
+
+    The API key sits in the connection's password field and is sent only as an
+    ``Authorization: Token`` header. The optional host is a full base URL that replaces
+    ``https://api.lobstr.io`` (how tests and examples point at the local emulator).
+    Transient failures (429 with ``Retry-After``, 5xx, dropped connections) are retried.
+
+    :param lobstr_conn_id: the Airflow connection to use.
+    :param retry_policy: a :class:`RetryPolicy` or its dict form.
+    """
+
+    conn_name_attr = "lobstr_conn_id"
+    default_conn_name = "lobstr_default"
+    conn_type = "lobstr"
+    hook_name = "Lobstr.io"
+
+    dialect = api.DIALECT
+    default_base_url = api.DEFAULT_BASE_URL
+
+    def __init__(
+        self,
+        lobstr_conn_id: str = default_conn_name,
+        retry_policy: RetryPolicy | dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(lobstr_conn_id, retry_policy)
+        self.lobstr_conn_id = lobstr_conn_id
+
+    def auth_check_request(self) -> ApiRequest:
+        return api.whoami()
+
+    # -- tasks -----------------------------------------------------------------------------
+
+    def get_task(self, task_hash: str) -> LobstrTask:
+        """The task with its status object (status, started_at, ended_at, is_done, totals, errors)."""
+        return self.send(api.get_task(task_hash), api.parse_task)
+
+    def iter_tasks(self, squid_id: str, *, page_size: int = api.MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Every task of a squid, a page at a time."""
+        return iterate_items(self.pager(api.parse_page), api.list_tasks(squid_id, limit=page_size))
+
+    def add_tasks(self, squid_id: str, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+        """Add tasks (params dicts such as ``{"url": ...}``); duplicates are skipped by Lobstr.io
+        and counted in ``duplicated_count``."""
+        return self.send(api.add_tasks(squid_id, tasks), api.object_of)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def start_run(self, squid_id: str, *, reuse_active_run: bool = False) -> LobstrRun:
+        """Start a run of the squid; a retried start never creates a second run.
+
+        Lobstr.io allows one active run per squid. If one is already active this raises
+        :class:`RunAlreadyActiveError`, or returns that run when ``reuse_active_run`` is set.
+        After a start that may have reached the server, the run created since the first
+        attempt is adopted instead of starting again.
+        """
+
+        def send_start() -> LobstrRun:
+            try:
+                return self.send(api.start_run(squid_id), api.parse_run, retry=False)
+            except ApiError as error:
+                if not api.is_already_active(error):
+                    raise
+                active = self.active_run(squid_id)
+                if reuse_active_run and active is not None:
+                    self.log.info("Squid %s already has active run %s: waiting for it", squid_id, active.id)
+                    return active
+                which = f" ({active.id}, {active.raw.get('status')})" if active is not None else ""
+                raise RunAlreadyActiveError(
+                    f"Lobstr.io squid {squid_id} already has an active run{which}; pass "
+                    "reuse_active_run=True to wait for it instead of failing"
+                ) from None
+
+        def find_started(since: float) -> LobstrRun | None:
+            for run in self.iter_runs(squid_id, page_size=10):
+                created = parse_time(run.get("created_at") or run.get("started_at"))
+                if created is None or created.timestamp() < since:
+                    return None
+                return LobstrRun(run)
+            return None
+
+        return start_once(send_start, find_started, self.retry_policy, what=f"squid {squid_id}")
+
+    def iter_runs(self, squid_id: str, *, page_size: int = api.MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Runs of a squid, newest first, a page at a time."""
+        return iterate_items(self.pager(api.parse_page), api.list_runs(squid_id, limit=page_size))
+
+    def active_run(self, squid_id: str) -> LobstrRun | None:
+        """The squid's newest run that has not reached a terminal status, if any."""
+        for run in self.iter_runs(squid_id, page_size=10):
+            if not api.RunStatus(run.get("status") or "unknown").is_terminal:
+                return LobstrRun(run)
+        return None
+
+    def get_run(self, run_id: str) -> LobstrRun:
+        return self.send(api.get_run(run_id), api.parse_run)
+
+    def wrap_run(self, raw: dict[str, Any]) -> LobstrRun:
+        return LobstrRun(raw)
+
+    def poll_run(self, run_id: str, wait: float = 0) -> LobstrRun:
+        return self.get_run(run_id)
+
+    async def apoll_run(self, run_id: str, wait: float = 0) -> LobstrRun:
+        return await self.asend(api.get_run(run_id), api.parse_run)
+
+    async def aget_task(self, task_hash: str) -> LobstrTask:
+        return await self.asend(api.get_task(task_hash), api.parse_task)
+
+    def run_stats(self, run_id: str) -> dict[str, Any]:
+        """Progress of a run (percent done, tasks done and left, results so far)."""
+        return self.send(api.run_stats(run_id), api.object_of)
+
+    def abort_run(self, run_id: str) -> LobstrRun | None:
+        """Abort the run; a run that is unknown or already finished (404) is left as it is."""
+        try:
+            return self.send(api.abort_run(run_id), api.parse_run)
+        except NotFoundError:
+            self.log.info("Run %s was not running any more; nothing to abort", run_id)
+            return None
+
+    async def aabort_run(self, run_id: str) -> LobstrRun | None:
+        try:
+            return await self.asend(api.abort_run(run_id), api.parse_run)
+        except NotFoundError:
+            return None
+
+    # -- results ---------------------------------------------------------------------------
+
+    def iter_result_pages(
+        self,
+        *,
+        run_id: str | None = None,
+        squid_id: str | None = None,
+        task_hash: str | None = None,
+        page_size: int = api.MAX_PAGE_SIZE,
+        min_interval: float = RESULTS_MIN_INTERVAL,
+    ) -> Iterator[Page[dict[str, Any]]]:
+        """Results of a run or of a squid, a page at a time (memory bounded by ``page_size``),
+        paced to the documented 2 requests per second."""
+        first = api.results(run=run_id, squid=squid_id, task=task_hash, limit=page_size)
+        fetch = self.pager(api.parse_page)
+        last = [0.0]
+
+        def paced(request: ApiRequest) -> Page[dict[str, Any]]:
+            pause = last[0] + min_interval - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            last[0] = time.monotonic()
+            return fetch(request)
+
+        return iterate_pages(paced, first)
+

@@ -1,0 +1,15 @@
+"""Extra link from a Lobstr.io task in the Airflow UI to the run in the Lobstr.io dashboard."""
+
+from __future__ import annotations
+
+from airflow_provider_tasks.common.links import RunConsoleLink
+from airflow_provider_tasks.lobstr.api import run_dashboard_url
+
+
+class LobstrRunLink(RunConsoleLink):
+    """"Lobstr.io run": opens the run in the Lobstr.io dashboard."""
+
+    name = "Lobstr.io run"
+
+    def url_for(self, run_id: str) -> str:
+        return run_dashboard_url(None, run_id)

@@ -1,0 +1,133 @@
+"""Operators that run a Lobstr.io squid and stream its results to a file.
+
+Heavy modules (HTTP clients, tenacity, the trigger) load when a task runs, not at DAG parsing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_tasks.common.downloads import ItemsToFileOperator
+from airflow_provider_tasks.common.errors import ConfigurationError
+from airflow_provider_tasks.common.runs import RemoteRunOperator
+from airflow_provider_tasks.common.validation import require_non_empty_str
+from airflow_provider_tasks.lobstr import api
+from airflow_provider_tasks.lobstr.links import LobstrRunLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_tasks.common.triggers import RemoteRunTrigger
+    from airflow_provider_tasks.lobstr.api import LobstrRun
+    from airflow_provider_tasks.lobstr.hooks import LobstrHook
+
+XCOM_TOTAL_RESULTS = "total_results"
+
+
+class LobstrRunSquidOperator(RemoteRunOperator):
+    """Starts a run of a Lobstr.io squid (over its active tasks) and, by default, waits for it.
+
+    ``done`` succeeds; ``error`` and ``aborted`` fail the task with the run's ``done_reason``
+    and a dashboard link; ``paused`` keeps waiting (Lobstr.io resumes such runs itself).
+    XCom: ``run_id`` and ``total_results``; the return value is the run object.
+
+    :param squid_id: the squid's hash (templated).
+    :param reuse_active_run: Lobstr.io allows one active run per squid. False (default) fails
+        with a clear error when one is active; True waits for that run instead.
+    :param lobstr_conn_id: the ``lobstr`` connection.
+
+    Waiting (``wait_for_termination``, ``deferrable``, ``poll_interval`` — default 30 s, the API
+    has no long-poll and asks for 5 s or more —, ``timeout``, ``cancel_on_kill``) is described
+    on :class:`RemoteRunOperator`.
+    """
+
+    platform = api.PLATFORM
+    operator_extra_links = (LobstrRunLink(),)
+    template_fields: Sequence[str] = ("squid_id",)
+    state_store_key = "lobstr_run_id"
+
+    def __init__(
+        self,
+        *,
+        squid_id: str,
+        reuse_active_run: bool = False,
+        lobstr_conn_id: str = "lobstr_default",
+        poll_interval: float = 30,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poll_interval=poll_interval, **kwargs)
+        self.squid_id = squid_id
+        self.reuse_active_run = reuse_active_run
+        self.lobstr_conn_id = lobstr_conn_id
+
+    def validate(self) -> None:
+        require_non_empty_str("squid_id", self.squid_id)
+
+    def make_hook(self) -> LobstrHook:
+        from airflow_provider_tasks.lobstr.hooks import LobstrHook
+
+        return LobstrHook(self.lobstr_conn_id)
+
+    def trigger_class(self) -> type[RemoteRunTrigger]:
+        from airflow_provider_tasks.lobstr.triggers import LobstrRunTrigger
+
+        return LobstrRunTrigger
+
+    def start_run(self, hook: LobstrHook, context: Context) -> LobstrRun:
+        return hook.start_run(self.squid_id, reuse_active_run=self.reuse_active_run)
+
+    def xcom_values(self, run: LobstrRun) -> dict[str, Any]:
+        return {self.run_id_xcom_key: run.id, XCOM_TOTAL_RESULTS: run.total_results}
+
+
+class LobstrResultsOperator(ItemsToFileOperator):
+    """Streams the results of a run (or of every run of a squid) to a file, page by page.
+
+    :param run_id: the run hash; when neither ``run_id`` nor ``squid_id`` is given, the
+        ``run_id`` XCom of the upstream task (e.g. :class:`LobstrRunSquidOperator`) is used.
+    :param squid_id: read the squid's results instead of one run's.
+    :param task_hash: only this task's results.
+    :param lobstr_conn_id: the ``lobstr`` connection.
+
+    ``output_path``, ``format`` and ``page_size`` (at most 100, Lobstr.io's page limit) are
+    described on :class:`ItemsToFileOperator`. Pages are paced to the documented 2 requests per
+    second. Returns ``{"path", "item_count", "format", "run_id" or "squid_id"}``.
+    """
+
+    template_fields: Sequence[str] = ("run_id", "squid_id", "task_hash", "output_path")
+    max_page_size = api.MAX_PAGE_SIZE
+
+    def __init__(
+        self,
+        *,
+        run_id: str | None = None,
+        squid_id: str | None = None,
+        task_hash: str | None = None,
+        lobstr_conn_id: str = "lobstr_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if self.page_size > api.MAX_PAGE_SIZE:
+            raise ConfigurationError(f"page_size must be at most {api.MAX_PAGE_SIZE} for Lobstr.io, got {self.page_size}")
+        if run_id and squid_id:
+            raise ConfigurationError("give run_id or squid_id, not both")
+        self.run_id = run_id
+        self.squid_id = squid_id
+        self.task_hash = task_hash
+        self.lobstr_conn_id = lobstr_conn_id
+
+    def source(self, context: Context) -> dict[str, Any]:
+        if self.squid_id:
+            return {"squid_id": require_non_empty_str("squid_id", self.squid_id)}
+        run_id = self.run_id or self.upstream_xcom(context, "run_id")
+        return {"run_id": require_non_empty_str("run_id", run_id)}
+
+    def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        from airflow_provider_tasks.lobstr.hooks import LobstrHook
+
+        hook = LobstrHook(self.lobstr_conn_id)
+        pages = hook.iter_result_pages(
+            run_id=source.get("run_id"), squid_id=source.get("squid_id"), task_hash=self.task_hash, page_size=self.page_size
+        )
+        return (page.items for page in pages)
