@@ -25,6 +25,8 @@ from airflow_provider_tasks.apify.operators import (
     ApifyDatasetItemsOperator, ApifyRunActorOperator, ApifyRunTaskOperator,
 )
 from airflow_provider_tasks.apify.sensors import ApifyRunSensor
+from airflow_provider_tasks.lobstr.operators import LobstrResultsOperator, LobstrRunSquidOperator
+from airflow_provider_tasks.lobstr.sensors import LobstrRunSensor, LobstrTaskSensor
 """
 
 
@@ -52,12 +54,9 @@ def airflow_db() -> None:
 
 
 @pytest.fixture
-def run_dag(airflow_db, apify_emulator, monkeypatch, capfd):
-    """``run_dag(body)``: write a DAG whose tasks are ``body`` and run it with ``dag.test()``."""
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_APIFY_DEFAULT",
-        json.dumps({"conn_type": "apify", "password": apify_emulator.token, "host": apify_emulator.base_url}),
-    )
+def run_dag(airflow_db, apify_conn_env, lobstr_conn_env, capfd):
+    """``run_dag(body)``: write a DAG whose tasks are ``body`` and run it with ``dag.test()``
+    (both platforms' default connections point at their emulators)."""
     dags_folder = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 
     def run(body: str, **dag_kwargs: Any) -> DagResult:

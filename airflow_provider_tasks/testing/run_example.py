@@ -2,8 +2,9 @@
 
     python -m airflow_provider_tasks.testing.run_example [DAG_ID] [--dags-folder DIR]
 
-Sets up a throwaway Airflow home (SQLite) unless ``AIRFLOW_HOME`` is set, starts the emulator
-on a free port, points the ``apify_default`` connection at it, and runs the DAG with
+Sets up a throwaway Airflow home (SQLite) unless ``AIRFLOW_HOME`` is set, starts the Apify and
+Lobstr.io emulators on free ports, points the ``apify_default`` and ``lobstr_default``
+connections at them, and runs the DAG with
 ``dag.test()`` (triggers run inline, so deferrable tasks complete). Exits non-zero unless the
 DAG run succeeds.
 """
@@ -35,12 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, stdout=subprocess.DEVNULL)
 
     from airflow_provider_tasks.testing.apify_emulator import ApifyEmulator
+    from airflow_provider_tasks.testing.lobstr_emulator import LobstrEmulator
 
-    with ApifyEmulator() as emulator:
-        os.environ["AIRFLOW_CONN_APIFY_DEFAULT"] = json.dumps(
-            {"conn_type": "apify", "password": emulator.token, "host": emulator.base_url}
-        )
-        print(f"Apify emulator at {emulator.base_url}", flush=True)
+    with ApifyEmulator() as apify, LobstrEmulator() as lobstr:
+        for conn_id, emulator in (("APIFY_DEFAULT", apify), ("LOBSTR_DEFAULT", lobstr)):
+            conn_type = conn_id.split("_")[0].lower()
+            os.environ[f"AIRFLOW_CONN_{conn_id}"] = json.dumps(
+                {"conn_type": conn_type, "password": emulator.token, "host": emulator.base_url}
+            )
+            print(f"{conn_type} emulator at {emulator.base_url}", flush=True)
 
         from airflow.dag_processing.dagbag import DagBag
 
@@ -50,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         dag_run = dag.test()
         state = str(dag_run.state)
-        runs = emulator.runs()
-    print(f"\nDAG {args.dag_id}: {state}; emulator runs started: {len(runs)}", flush=True)
+        runs = len(apify.runs()) + len(lobstr.runs())
+    print(f"\nDAG {args.dag_id}: {state}; emulator runs started: {runs}", flush=True)
     return 0 if state == "success" else 1
 
 

@@ -1,0 +1,55 @@
+"""Run a Lobstr.io squid without holding a worker slot, download its results, use them.
+
+    run_squid (deferrable) ──▶ download_results (JSON Lines) ──▶ summarize (reads the file)
+
+Offline it runs against the bundled emulator:
+``.venv/bin/python -m airflow_provider_tasks.testing.run_example example_lobstr``. Against
+Lobstr.io, create the ``lobstr_default`` connection with your API key and set ``LOBSTR_SQUID``
+to one of your squids' hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pendulum
+from airflow.sdk import DAG, XComArg, task
+
+from airflow_provider_tasks.lobstr.operators import LobstrResultsOperator, LobstrRunSquidOperator
+
+OUTPUT_DIR = os.environ.get("LOBSTR_EXAMPLE_OUTPUT_DIR", "/tmp/airflow-provider-tasks-example")
+DEMO_SQUID = "1a88c8c8d90d3cbbd068752ec21a9c09"  # the emulator's "demo-squid"
+
+with DAG(
+    dag_id="example_lobstr",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["example", "lobstr"],
+    doc_md=__doc__,
+) as dag:
+    run_squid = LobstrRunSquidOperator(
+        task_id="run_squid",
+        squid_id=os.environ.get("LOBSTR_SQUID", DEMO_SQUID),
+        deferrable=True,
+        poll_interval=5,
+        timeout=3600,
+    )
+
+    download_results = LobstrResultsOperator(
+        task_id="download_results",
+        # run_id defaults to run_squid's "run_id" XCom
+        output_path=OUTPUT_DIR + "/{{ run_id | replace(':', '_') }}/lobstr-results.jsonl",
+    )
+
+    @task
+    def summarize(written: dict, total_results: int | None) -> dict:
+        """A downstream step that consumes the file, as a loader or a transform would."""
+        with open(written["path"], encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle]
+        print(f"{len(rows)} results from run {written['run_id']} (run reported {total_results})")
+        return {"rows": len(rows), "reported": total_results}
+
+    run_squid >> download_results
+    summarize(download_results.output, XComArg(run_squid, key="total_results"))
