@@ -8,6 +8,7 @@ Apify reference pages kept in ``shared/seeds`` (get task, list tasks, list task 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,7 +35,6 @@ DEFAULT_BASE_URL = "https://api.apify.com"
 CONSOLE_URL = "https://console.apify.com"
 MAX_PAGE_SIZE = 1000
 MAX_WAIT_FOR_FINISH = 60
-LONG_POLL_MARGIN = 30.0
 MEMORY_MIN, MEMORY_MAX = 128, 32768
 
 
@@ -279,8 +279,7 @@ def start_run(
     params = options.query()
     params["waitForFinish"] = wait_for_finish
     body = dict(run_input) if run_input is not None else ({} if target.kind == "task" else None)
-    timeout = (wait_for_finish or 0) + LONG_POLL_MARGIN
-    return ApiRequest("POST", f"{target.path}/runs", params, json_body=body, timeout=timeout)
+    return ApiRequest("POST", f"{target.path}/runs", params, json_body=body, server_wait=wait_for_finish or 0)
 
 
 def last_run(target: Target, *, status: str | None = None) -> ApiRequest:
@@ -291,10 +290,8 @@ def get_run(run_id: str, *, wait_for_finish: int | None = None) -> ApiRequest:
     """``GET /v2/actor-runs/{id}``; ``wait_for_finish`` (≤ 60 s) makes the server hold the answer."""
     if wait_for_finish is not None:
         wait_for_finish = max(0, min(int(wait_for_finish), MAX_WAIT_FOR_FINISH))
-    timeout = (wait_for_finish or 0) + LONG_POLL_MARGIN
-    return ApiRequest(
-        "GET", f"/v2/actor-runs/{encode_id(run_id)}", {"waitForFinish": wait_for_finish or None}, timeout=timeout
-    )
+    params = {"waitForFinish": wait_for_finish or None}
+    return ApiRequest("GET", f"/v2/actor-runs/{encode_id(run_id)}", params, server_wait=wait_for_finish or 0)
 
 
 def abort_run(run_id: str, *, gracefully: bool = False) -> ApiRequest:
@@ -381,7 +378,7 @@ def parse_items_page(request: ApiRequest, response: ApiResponse) -> Page[dict[st
 def _with_params(request: ApiRequest, **changes: Any) -> ApiRequest:
     params = dict(request.params)
     params.update(changes)
-    return ApiRequest(request.method, request.path, params, request.json_body, request.timeout)
+    return dataclasses.replace(request, params=params)
 
 
 # ---------------------------------------------------------------------------------------------

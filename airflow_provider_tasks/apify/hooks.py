@@ -10,7 +10,7 @@ from airflow_provider_tasks.apify.api import ApifyRun, RunOptions, Target
 from airflow_provider_tasks.common.errors import NotFoundError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.http import USER_AGENT
-from airflow_provider_tasks.common.messages import ApiRequest
+from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.starting import new_start_marker, start_once
@@ -27,6 +27,7 @@ class ApifyHook(PlatformHook):
 
     :param apify_conn_id: the Airflow connection to use.
     :param retry_policy: a :class:`RetryPolicy` or its dict form.
+    :param timeout: seconds per request (long-polls add the time the server holds them).
     """
 
     conn_name_attr = "apify_conn_id"
@@ -41,8 +42,9 @@ class ApifyHook(PlatformHook):
         self,
         apify_conn_id: str = default_conn_name,
         retry_policy: RetryPolicy | dict[str, Any] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        super().__init__(apify_conn_id, retry_policy)
+        super().__init__(apify_conn_id, retry_policy, timeout)
         self.apify_conn_id = apify_conn_id
 
     def auth_check_request(self) -> ApiRequest:

@@ -13,7 +13,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_tasks.common.errors import ConfigurationError, ProviderError
 from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport, _as_is
-from airflow_provider_tasks.common.messages import ApiDialect, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.waiting import Deadline, RunSnapshot, await_terminal, wait_for_terminal
@@ -37,10 +37,16 @@ class PlatformHook(BaseHook):
     default_base_url: ClassVar[str]
     conn_id_param: ClassVar[str]
 
-    def __init__(self, conn_id: str, retry_policy: RetryPolicy | dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        conn_id: str,
+        retry_policy: RetryPolicy | dict[str, Any] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         super().__init__()
         self.conn_id = conn_id
         self.retry_policy = RetryPolicy.from_value(retry_policy)
+        self.timeout = timeout
         self._transport: SyncTransport | None = None
         self._async_transport: AsyncTransport | None = None
 
@@ -58,13 +64,13 @@ class PlatformHook(BaseHook):
     def transport(self) -> SyncTransport:
         if self._transport is None:
             endpoint = self._endpoint_from(self.get_connection(self.conn_id))
-            self._transport = SyncTransport(endpoint, self.retry_policy)
+            self._transport = SyncTransport(endpoint, self.retry_policy, self.timeout)
         return self._transport
 
     async def async_transport(self) -> AsyncTransport:
         if self._async_transport is None:
             conn = await self.aget_connection(self.conn_id)
-            self._async_transport = AsyncTransport(self._endpoint_from(conn), self.retry_policy)
+            self._async_transport = AsyncTransport(self._endpoint_from(conn), self.retry_policy, self.timeout)
         return self._async_transport
 
     # -- calls -----------------------------------------------------------------------------

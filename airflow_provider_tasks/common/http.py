@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_tasks.common.errors import TransportError
-from airflow_provider_tasks.common.messages import ApiDialect, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -71,9 +71,10 @@ class Endpoint:
 class SyncTransport:
     """Blocking calls for operators and sensors running in a worker."""
 
-    def __init__(self, endpoint: Endpoint, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, endpoint: Endpoint, policy: RetryPolicy | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.endpoint = endpoint
         self.policy = policy or RetryPolicy()
+        self.timeout = timeout
         self._session: requests.Session | None = None
 
     @property
@@ -111,7 +112,7 @@ class SyncTransport:
                 params=request.query(),
                 json=request.json_body,
                 headers=self.endpoint.headers(headers),
-                timeout=request.timeout,
+                timeout=request.total_timeout(self.timeout),
             )
         except requests.RequestException as error:
             raise _transport_error(request, error, _requests_error_unsent(error)) from None
@@ -129,9 +130,10 @@ class SyncTransport:
 class AsyncTransport:
     """Non-blocking calls for triggers; borrows the shared session of its loop and connection."""
 
-    def __init__(self, endpoint: Endpoint, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, endpoint: Endpoint, policy: RetryPolicy | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.endpoint = endpoint
         self.policy = policy or RetryPolicy()
+        self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
 
     async def send(
@@ -156,7 +158,7 @@ class AsyncTransport:
                 params=request.query(),
                 json=request.json_body,
                 headers=self.endpoint.headers(),
-                timeout=aiohttp.ClientTimeout(total=request.timeout),
+                timeout=aiohttp.ClientTimeout(total=request.total_timeout(self.timeout)),
             ) as raw:
                 body = await raw.read()
                 response = ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)

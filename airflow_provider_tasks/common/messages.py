@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError
 
 DEFAULT_TIMEOUT = 30.0
+"""Seconds a request may take when neither it nor the hook says otherwise."""
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,20 @@ class ApiRequest:
 
     :param params: query parameters; values that are None are left out.
     :param json_body: sent as the JSON body when not None.
-    :param timeout: seconds to wait for the whole answer (long-polls set it above their wait).
+    :param timeout: seconds to wait for the answer; None uses the hook's default.
+    :param server_wait: seconds the server may hold the request on purpose (a long-poll); added
+        to the timeout so a long-poll is never cut short.
     """
 
     method: str
     path: str
     params: Mapping[str, Any] = field(default_factory=dict)
     json_body: Any = None
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float | None = None
+    server_wait: float = 0.0
+
+    def total_timeout(self, default: float) -> float:
+        return (self.timeout if self.timeout is not None else default) + self.server_wait
 
     def query(self) -> dict[str, str]:
         """Query parameters as strings, booleans spelled the way the APIs expect (1/0)."""

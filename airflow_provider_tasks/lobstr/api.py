@@ -7,6 +7,7 @@ the choice is written next to the code that makes it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -314,7 +315,7 @@ def parse_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any
         return Page(items, None)
     params = dict(request.params)
     params["page"] = page + 1
-    return Page(items, ApiRequest(request.method, request.path, params, request.json_body, request.timeout))
+    return Page(items, dataclasses.replace(request, params=params))
 
 
 # ---------------------------------------------------------------------------------------------

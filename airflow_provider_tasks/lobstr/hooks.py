@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow_provider_tasks.common.errors import ApiError, NotFoundError, ProviderError
 from airflow_provider_tasks.common.hook import PlatformHook
-from airflow_provider_tasks.common.messages import ApiRequest
+from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.starting import start_once
@@ -34,6 +34,7 @@ class LobstrHook(PlatformHook):
 
     :param lobstr_conn_id: the Airflow connection to use.
     :param retry_policy: a :class:`RetryPolicy` or its dict form.
+    :param timeout: seconds per request (long-polls add the time the server holds them).
     """
 
     conn_name_attr = "lobstr_conn_id"
@@ -48,8 +49,9 @@ class LobstrHook(PlatformHook):
         self,
         lobstr_conn_id: str = default_conn_name,
         retry_policy: RetryPolicy | dict[str, Any] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        super().__init__(lobstr_conn_id, retry_policy)
+        super().__init__(lobstr_conn_id, retry_policy, timeout)
         self.lobstr_conn_id = lobstr_conn_id
 
     def auth_check_request(self) -> ApiRequest:

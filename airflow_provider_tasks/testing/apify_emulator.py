@@ -66,9 +66,9 @@ class ApifyEmulator(ApifyRoutes, EmulatorServer):
         app.add_routes(self.api_routes())
         app.add_routes(
             [
-                web.post("/_emulator/tasks", self._ctl_add_task),
-                web.post("/_emulator/actors", self._ctl_add_actor),
-                web.post("/_emulator/datasets", self._ctl_add_dataset),
+                self.create_route("/_emulator/tasks", self.add_task, "name", floats=("ready_secs",)),
+                self.create_route("/_emulator/actors", self.add_actor, "name", floats=("ready_secs",)),
+                self.create_route("/_emulator/datasets", self.add_dataset, "item_count"),
                 web.get("/_emulator/runs", self._ctl_runs),
             ]
         )
@@ -214,22 +214,8 @@ class ApifyEmulator(ApifyRoutes, EmulatorServer):
         }
 
     # -- control endpoints ----------------------------------------------------------------------
-    async def _ctl_add_task(self, request: web.Request) -> web.Response:
-        return self.json_response({"data": self._create(self.add_task, await self.read_json(request))}, status=201)
-
-    async def _ctl_add_actor(self, request: web.Request) -> web.Response:
-        return self.json_response({"data": self._create(self.add_actor, await self.read_json(request))}, status=201)
-
-    async def _ctl_add_dataset(self, request: web.Request) -> web.Response:
-        return self.json_response({"data": self._create(self.add_dataset, await self.read_json(request))}, status=201)
-
     async def _ctl_runs(self, request: web.Request) -> web.Response:
         return self.json_response({"data": self.runs()})
-
-    def _create(self, factory: Any, body: Any) -> dict[str, Any]:
-        """Call ``add_task``/``add_actor``/``add_dataset`` with a JSON body's keys as arguments."""
-        first = "item_count" if factory == self.add_dataset else "name"
-        return self.call_with_body(factory, body, first, floats=("ready_secs",))
 
 
 def _iso(moment: datetime) -> str:

@@ -12,7 +12,6 @@ advance or a reset: one future and one timer per held request, no polling.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -20,7 +19,7 @@ from aiohttp import web
 from airflow_provider_tasks.testing import apify_params as params
 from airflow_provider_tasks.testing.apify_items import FORMATS, render_chunks
 from airflow_provider_tasks.testing.apify_models import TERMINAL, Dataset, Run, iso
-from airflow_provider_tasks.testing.server import EmulatorError
+from airflow_provider_tasks.testing.server import EmulatorError, stream_chunks
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.testing.apify_emulator import ApifyEmulator
@@ -302,7 +301,7 @@ class ApifyRoutes:
             "X-Apify-Pagination-Desc": "true" if desc else "false",
         }
         chunks = render_chunks(indices, fmt, fields, omit)
-        body: Any = b"".join(chunks) if len(indices) <= _STREAM_OVER_ITEMS else _stream(chunks)
+        body: Any = b"".join(chunks) if len(indices) <= _STREAM_OVER_ITEMS else stream_chunks(chunks)
         response = web.Response(body=body, headers=headers)
         response.headers["Content-Type"] = FORMATS[fmt]
         return response
@@ -361,9 +360,3 @@ class ApifyRoutes:
 def _actor_list_item(actor: Any) -> dict[str, Any]:
     data = actor.to_json()
     return {key: data[key] for key in ("id", "createdAt", "modifiedAt", "name", "username", "title", "stats")}
-
-
-async def _stream(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Hand a big body to aiohttp chunk by chunk, yielding the loop between chunks."""
-    for chunk in chunks:
-        yield chunk

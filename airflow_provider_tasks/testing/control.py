@@ -86,6 +86,18 @@ class ControlRoutes:
             raise self.invalid_input(f"expected {{'seconds': <number >= 0>}}: {exc}") from None
         return self.json_response({"data": {"now": self.clock.now().isoformat()}})
 
+    def create_route(
+        self: EmulatorServer, path: str, factory: Callable[..., Any], first: str, *, floats: tuple[str, ...] = ()
+    ) -> web.RouteDef:
+        """``POST path``: ``factory`` called with the JSON body's keys (:meth:`call_with_body`),
+        answered 201 ``{"data": <what it returned>}`` -- e.g. ``POST /_emulator/tasks``."""
+
+        async def create(request: web.Request) -> web.Response:
+            data = self.call_with_body(factory, await self.read_json(request), first, floats=floats)
+            return self.json_response({"data": data}, status=201)
+
+        return web.post(path, create)
+
     def call_with_body(
         self: EmulatorServer, factory: Callable[..., Any], body: Any, first: str, *, floats: tuple[str, ...] = ()
     ) -> Any:

@@ -148,6 +148,9 @@ class Run:
         wanted = self.behaviour.results_per_task
         return self.timeline.when_spent("running", low + (high - low) * (row + 1) / wanted)
 
+    def includes(self, task_hash: str) -> bool:
+        return task_hash in self._index
+
     def progress_of(self, task: Task, t: float) -> Progress:
         return self.progress(self._index[task.hash], t)
 

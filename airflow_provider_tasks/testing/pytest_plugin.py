@@ -4,19 +4,23 @@ Load from the root ``conftest.py``::
 
     pytest_plugins = ["airflow_provider_tasks.testing.pytest_plugin"]
 
-Fixtures:
+Fixtures, for each platform (``apify``, ``lobstr``):
 
-* ``apify_emulator_server`` (session) -- one :class:`ApifyEmulator` serving for the whole session.
-* ``apify_emulator`` -- the same server, ``reset()`` before the test (seed data, initial token,
-  no faults, zeroed stats); has ``.base_url`` and ``.token``.
-* ``apify_conn_env`` -- sets ``AIRFLOW_CONN_APIFY_DEFAULT`` to
-  ``{"conn_type": "apify", "password": <token>, "host": <base_url>}`` for the test; returns the JSON.
+* ``<platform>_emulator_server`` (session) -- one emulator serving for the whole session on a free
+  port of 127.0.0.1 (:class:`ApifyEmulator`, :class:`LobstrEmulator`).
+* ``<platform>_emulator`` -- the same server, ``reset()`` before the test (seed data, initial
+  token, no faults, zeroed stats); has ``.base_url`` and ``.token``.
+* ``<platform>_conn_env`` -- sets ``AIRFLOW_CONN_<PLATFORM>_DEFAULT`` to
+  ``{"conn_type": "<platform>", "password": <token>, "host": <base_url>}`` for the test; returns
+  the JSON. The host is the full base URL without the API version (``http://127.0.0.1:<port>``):
+  the provider appends ``/v2/...`` (Apify) or ``/v1/...`` (Lobstr.io) itself.
 
-The emulator module is imported when a fixture is first used, so loading this plugin is cheap.
+The emulator modules are imported when a fixture is first used, so loading this plugin is cheap.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -25,19 +29,33 @@ import pytest
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.testing.apify_emulator import ApifyEmulator
+    from airflow_provider_tasks.testing.lobstr_emulator import LobstrEmulator
+    from airflow_provider_tasks.testing.server import EmulatorServer
 
 
-@pytest.fixture(scope="session")
-def apify_emulator_server() -> Iterator[ApifyEmulator]:
-    """One Apify emulator for the test session, on a free port of 127.0.0.1."""
-    from airflow_provider_tasks.testing.apify_emulator import ApifyEmulator
-
-    emulator = ApifyEmulator()
+def _serve(module: str, class_name: str) -> Iterator[EmulatorServer]:
+    """Start ``airflow_provider_tasks.testing.<module>.<class_name>()``, yield it, stop it."""
+    emulator_class = getattr(importlib.import_module(f"airflow_provider_tasks.testing.{module}"), class_name)
+    emulator = emulator_class()
     emulator.start()
     try:
         yield emulator
     finally:
         emulator.stop()
+
+
+def _set_conn_env(monkeypatch: pytest.MonkeyPatch, conn_type: str, emulator: EmulatorServer) -> str:
+    """Point ``AIRFLOW_CONN_<CONN_TYPE>_DEFAULT`` at the emulator; returns the JSON value."""
+    value = json.dumps({"conn_type": conn_type, "password": emulator.token, "host": emulator.base_url})
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_type.upper()}_DEFAULT", value)
+    return value
+
+
+# -- Apify ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def apify_emulator_server() -> Iterator[ApifyEmulator]:
+    """One Apify emulator for the test session, on a free port of 127.0.0.1."""
+    yield from _serve("apify_emulator", "ApifyEmulator")  # type: ignore[misc]
 
 
 @pytest.fixture
@@ -50,6 +68,25 @@ def apify_emulator(apify_emulator_server: ApifyEmulator) -> ApifyEmulator:
 @pytest.fixture
 def apify_conn_env(apify_emulator: ApifyEmulator, monkeypatch: pytest.MonkeyPatch) -> str:
     """``AIRFLOW_CONN_APIFY_DEFAULT`` pointing at the emulator (JSON connection format)."""
-    value = json.dumps({"conn_type": "apify", "password": apify_emulator.token, "host": apify_emulator.base_url})
-    monkeypatch.setenv("AIRFLOW_CONN_APIFY_DEFAULT", value)
-    return value
+    return _set_conn_env(monkeypatch, "apify", apify_emulator)
+
+
+# -- Lobstr.io -----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def lobstr_emulator_server() -> Iterator[LobstrEmulator]:
+    """One Lobstr.io emulator for the test session, on a free port of 127.0.0.1."""
+    yield from _serve("lobstr_emulator", "LobstrEmulator")  # type: ignore[misc]
+
+
+@pytest.fixture
+def lobstr_emulator(lobstr_emulator_server: LobstrEmulator) -> LobstrEmulator:
+    """The session's Lobstr.io emulator, reset to seed data before the test."""
+    lobstr_emulator_server.reset()
+    return lobstr_emulator_server
+
+
+@pytest.fixture
+def lobstr_conn_env(lobstr_emulator: LobstrEmulator, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``AIRFLOW_CONN_LOBSTR_DEFAULT`` pointing at the emulator (JSON connection format); the host
+    is the base URL without ``/v1``."""
+    return _set_conn_env(monkeypatch, "lobstr", lobstr_emulator)

@@ -36,7 +36,7 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from contextlib import suppress
 from typing import Any
 
@@ -226,16 +226,14 @@ class EmulatorServer(ControlRoutes):
         return web.Response(body=body, status=status, headers=headers, content_type=_JSON, charset="utf-8")
 
     def error_response(
-        self,
-        status: int,
-        error_type: str,
-        message: str,
-        headers: dict[str, str] | None = None,
-        *,
-        param: str | None = None,
+        self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None
     ) -> web.Response:
-        body = self.error_body(error_type, message, status=status, param=param)
-        return self.json_response(body, status=status, headers=headers)
+        return self.answer_error(EmulatorError(status, error_type, message, headers))
+
+    def answer_error(self, error: EmulatorError) -> web.Response:
+        """The platform's error answer for ``error``."""
+        body = self.error_body(error.error_type, error.message, status=error.status, param=error.param)
+        return self.json_response(body, status=error.status, headers=error.headers)
 
     def invalid_input(self, message: str) -> EmulatorError:
         """An error to raise for a bad parameter or body (400 with the platform's type)."""
@@ -305,7 +303,7 @@ class EmulatorServer(ControlRoutes):
         try:
             return await handler(request)
         except EmulatorError as exc:
-            return self.error_response(exc.status, exc.error_type, exc.message, exc.headers, param=exc.param)
+            return self.answer_error(exc)
         except web.HTTPMethodNotAllowed as exc:
             allow = {"Allow": exc.headers.get("Allow", "")}
             message = f"Method {request.method} is not allowed here"
@@ -455,6 +453,12 @@ class EmulatorServer(ControlRoutes):
 
         emulator.serve_forever(args.port, args.host, on_ready=banner)
         return 0
+
+
+async def stream_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """A response body handed to aiohttp chunk by chunk, yielding the loop between chunks."""
+    for chunk in chunks:
+        yield chunk
 
 
 def _resolve(future: asyncio.Future[bool], value: bool) -> None:

@@ -131,13 +131,10 @@ class TestFaults:
             hook.send(hook.auth_check_request())
 
     def test_latency_beyond_the_http_timeout_is_a_transport_error(self, apify_conn_env, apify_emulator):
-        from airflow_provider_tasks.apify import api
-        from airflow_provider_tasks.common.messages import ApiRequest
-
-        hook = ApifyHook(retry_policy=RetryPolicy(max_attempts=2, initial_wait=0, jitter=0))
+        hook = ApifyHook(retry_policy=RetryPolicy(max_attempts=2, initial_wait=0, jitter=0), timeout=0.3)
         apify_emulator.faults.add("latency", seconds=2, count=None, path="/users/me")
         with pytest.raises(TransportError, match="after the request was sent"):
-            hook.send(ApiRequest("GET", api.whoami().path, timeout=0.3))
+            hook.send(hook.auth_check_request())
 
     def test_malformed_body_is_retried_then_reported(self, hook, apify_emulator):
         apify_emulator.faults.add("malformed", count=1, path="/actor-tasks/")
