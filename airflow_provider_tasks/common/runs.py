@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator, conf
@@ -83,7 +84,6 @@ class RemoteRunOperator(BaseOperator):
         self.timeout = as_seconds("timeout", timeout)
         self.cancel_on_kill = cancel_on_kill
         self._run_id: str | None = None
-        self._hook: PlatformHook | None = None
 
     # -- what a platform supplies ----------------------------------------------------------
 
@@ -106,11 +106,9 @@ class RemoteRunOperator(BaseOperator):
 
     # -- the journey -----------------------------------------------------------------------
 
-    @property
+    @cached_property
     def hook(self) -> PlatformHook:
-        if self._hook is None:
-            self._hook = self.make_hook()
-        return self._hook
+        return self.make_hook()
 
     def execute(self, context: Context) -> Any:
         self.validate()

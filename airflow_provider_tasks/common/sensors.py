@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -42,7 +43,6 @@ class RemoteRunSensor(BaseSensorOperator):
         self.run_id = run_id
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.cancel_on_kill = cancel_on_kill
-        self._hook: PlatformHook | None = None
 
     def make_hook(self) -> PlatformHook:
         raise NotImplementedError
@@ -50,11 +50,9 @@ class RemoteRunSensor(BaseSensorOperator):
     def trigger_class(self) -> type[RemoteRunTrigger]:
         raise NotImplementedError
 
-    @property
+    @cached_property
     def hook(self) -> PlatformHook:
-        if self._hook is None:
-            self._hook = self.make_hook()
-        return self._hook
+        return self.make_hook()
 
     def execute(self, context: Context) -> Any:
         require_non_empty_str("run_id", self.run_id)
