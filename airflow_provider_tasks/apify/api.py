@@ -106,6 +106,7 @@ class ApifyRun:
             succeeded=status.is_success,
             message=self.status_message,
             console_url=run_console_url(self.id),
+            winding_down=status in (RunStatus.ABORTING, RunStatus.TIMING_OUT),
         )
 
 

@@ -143,10 +143,12 @@ class RemoteRunOperator(BaseOperator):
         return run
 
     def _reconnect(self, context: Context) -> RemoteRun | None:
-        """After a worker crash, pick up the run the previous try started, if still useful.
+        """After a worker crash, pick up the run the previous try started if it is still going.
 
         Uses Airflow 3.3's per-task ``task_state_store``; on older Airflow this is a no-op.
-        A run that ended in failure is not reused: the retry starts a fresh one.
+        A run that already ended, or is being aborted, is not reused: a user who clears a task
+        wants a new run (the store outlives success by default), and a failed one is retried
+        with a fresh run.
         """
         store = _state_store(context)
         if store is None:
@@ -160,8 +162,8 @@ class RemoteRunOperator(BaseOperator):
             self.log.warning("Could not check run %s from the previous try: %s", run_id, error)
             return None
         snapshot = run.snapshot()
-        if snapshot.terminal and not snapshot.succeeded:
-            self.log.warning("Run %s of the previous try ended %s; starting a new run", run_id, snapshot.status)
+        if not snapshot.resumable:
+            self.log.info("Run %s of a previous try is %s; starting a new run", run_id, snapshot.status)
             return None
         self.log.info("Reconnected to run %s started by a previous try (%s)", run_id, snapshot.status)
         return run

@@ -29,6 +29,13 @@ class RunSnapshot:
     succeeded: bool
     message: str | None
     console_url: str | None
+    winding_down: bool = False
+    """Not terminal yet, but already on its way to an unsuccessful end (being aborted, timing out)."""
+
+    @property
+    def resumable(self) -> bool:
+        """Whether a new try of the task may pick this run up instead of starting another."""
+        return not self.terminal and not self.winding_down
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

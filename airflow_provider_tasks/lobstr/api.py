@@ -116,6 +116,7 @@ class LobstrRun:
             succeeded=status.is_success,
             message=self.reason,
             console_url=run_dashboard_url(self.squid, self.id),
+            winding_down=self.raw.get("done_reason") == "aborted",
         )
 
 

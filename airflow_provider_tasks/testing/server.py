@@ -1,4 +1,4 @@
-"""Platform-agnostic core of the local API emulators (Apify today, Lobstr.io next).
+"""Platform-agnostic core of the local API emulators (Apify, Lobstr.io).
 
 Tests, example DAGs and benchmarks talk to a fake of the remote API over real HTTP on 127.0.0.1,
 so the provider's real HTTP stack (sessions, retries, timeouts, long-polls) is what gets tested.
@@ -14,11 +14,13 @@ This module holds everything a platform emulator needs that is not about the pla
 * a cheap wake-up primitive (:meth:`EmulatorServer.wait_for_change` / :meth:`notify`) for
   long-poll handlers: one future and one timer per waiting request;
 * control endpoints under ``/_emulator/`` (no auth, :mod:`.control`) so a test in another process
-  can drive it.
+  can drive it;
+* the ``python -m`` entry point (:meth:`EmulatorServer.main`).
 
 A platform subclasses :class:`EmulatorServer`, overrides ``setup_routes``, ``read_credential``,
-``error_types`` / ``error_messages`` / ``error_body`` and ``reset_state``, and keeps its state
-behind ``self.lock``. Handlers raise :class:`EmulatorError` for API errors.
+``error_types`` / ``error_messages`` / ``error_body`` (and ``fault_message``) and ``reset_state``,
+and keeps its state behind ``self.lock``. Handlers raise :class:`EmulatorError` for API errors.
+Runs that progress on the clock are :class:`~.lifecycle.Timeline` s; ids come from :mod:`.ids`.
 
 Faults apply before auth (like a gateway in front of the API), then auth, then the handler.
 Control requests bypass faults, auth and stats.

@@ -175,3 +175,11 @@ class TestErrors:
     def test_retry_after_header_is_kept_and_non_json_error_bodies_survive(self):
         error = api.DIALECT.error_for(api.whoami(), response(429, b"slow down", {"Retry-After": "3"}))
         assert error.retry_after == 3.0 and "slow down" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "resumable"),
+    [("READY", True), ("RUNNING", True), ("ABORTING", False), ("TIMING-OUT", False), ("SUCCEEDED", False), ("FAILED", False)],
+)
+def test_only_runs_still_going_can_be_picked_up_by_a_new_try(status, resumable):
+    assert api.ApifyRun({**RUN, "status": status}).snapshot().resumable is resumable

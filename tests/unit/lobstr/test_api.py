@@ -130,3 +130,12 @@ def test_404_names_the_task_and_401_names_the_key():
 def test_already_active_is_recognised():
     error = api.DIALECT.error_for(api.start_run("s"), response(400, {"error": {"message": "A run is already active for this squid", "type": "validation_error", "param": "squid"}}))
     assert api.is_already_active(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "done_reason", "resumable"),
+    [("pending", None, True), ("running", None, True), ("uploading", "aborted", False), ("done", "tasks_done", False)],
+)
+def test_only_runs_still_going_can_be_picked_up_by_a_new_try(status, done_reason, resumable):
+    run = api.LobstrRun({"id": "r", "status": status, "done_reason": done_reason})
+    assert run.snapshot().resumable is resumable
