@@ -48,10 +48,8 @@ class RetryPolicy:
         return asdict(self)
 
     def _wait(self) -> tenacity.wait.wait_base:
-        exponential = tenacity.wait_exponential_jitter(
-            initial=self.initial_wait, max=self.max_wait, jitter=self.jitter
-        )
-        return _WaitRetryAfterOr(exponential, self.max_wait)
+        exponential = tenacity.wait_exponential(multiplier=self.initial_wait, max=self.max_wait)
+        return _WaitRetryAfterOr(exponential + tenacity.wait_random(0, self.jitter), self.max_wait)
 
     def _kwargs(self, retry_on: Any) -> dict[str, Any]:
         return {

@@ -112,7 +112,18 @@ class RemoteRunOperator(BaseOperator):
 
     def execute(self, context: Context) -> Any:
         self.validate()
-        run = self._reconnect(context) or self._start(context)
+        run = self._reconnect(context)
+        if run is not None:
+            return self._follow(context, run, reconnected=True)
+        return self._follow(context, self._start(context), reconnected=False)
+
+    def execute_complete(self, context: Context, event: dict[str, Any], reconnected: bool = False) -> Any:
+        """Resume after the trigger fired; everything needed travels in the event."""
+        self._run_id = event.get("run_id")
+        return self._finish(context, run_from_event(event, self.platform, self.hook.wrap_run), reconnected)
+
+    def _follow(self, context: Context, run: RemoteRun, *, reconnected: bool) -> Any:
+        """Wait for ``run`` here, or defer to the trigger, and finish with its outcome."""
         self._run_id = run.snapshot().run_id
         self._publish(context, run)
         if not self.wait_for_termination:
@@ -121,16 +132,11 @@ class RemoteRunOperator(BaseOperator):
         if not run.snapshot().terminal:
             run = self.hook.poll_run(self._run_id, deadline.bound(START_CHECK_SECONDS))
         if run.snapshot().terminal:
-            return self._finish(context, run)
+            return self._finish(context, run, reconnected)
         if self.deferrable:
-            self._defer(deadline)
+            self._defer(deadline, reconnected)
         run = self.hook.wait_for_run(self._run_id, deadline, poll_interval=self.poll_interval)
-        return self._finish(context, run)
-
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        """Resume after the trigger fired; everything needed travels in the event."""
-        self._run_id = event.get("run_id")
-        return self._finish(context, run_from_event(event, self.platform, self.hook.wrap_run))
+        return self._finish(context, run, reconnected)
 
     def _start(self, context: Context) -> RemoteRun:
         run = self.start_run(self.hook, context)
@@ -174,7 +180,7 @@ class RemoteRunOperator(BaseOperator):
             if value is not None:
                 ti.xcom_push(key=key, value=value)
 
-    def _defer(self, deadline: Deadline) -> None:
+    def _defer(self, deadline: Deadline, reconnected: bool) -> None:
         remaining = deadline.remaining()
         trigger = self.trigger_class()(
             run_id=self._run_id,
@@ -186,10 +192,22 @@ class RemoteRunOperator(BaseOperator):
             fire_not_before=time.time() + FIRE_GUARD_SECONDS,
         )
         timeout = None if remaining is None else timedelta(seconds=remaining) + DEFER_TIMEOUT_MARGIN
-        self.defer(trigger=trigger, method_name="execute_complete", timeout=timeout)
+        self.defer(
+            trigger=trigger,
+            method_name="execute_complete",
+            kwargs={"reconnected": True} if reconnected else None,
+            timeout=timeout,
+        )
 
-    def _finish(self, context: Context, run: RemoteRun) -> Any:
+    def _finish(self, context: Context, run: RemoteRun, reconnected: bool = False) -> Any:
         snapshot = run.snapshot()
+        if reconnected and not snapshot.succeeded:
+            # Clearing a deferred task aborts its run from the triggerer (trigger on_kill), which
+            # can happen just after the new try picked the run up: start the run the user asked for.
+            self.log.warning(
+                "Run %s picked up from a previous try ended %s; starting a new run", snapshot.run_id, snapshot.status
+            )
+            return self._follow(context, self._start(context), reconnected=False)
         self._publish(context, run)
         if not snapshot.succeeded:
             raise snapshot.failure(self.platform)

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
+import aiohttp  # noqa: F401  -- loaded with the trigger class, not on the event loop's first poll
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError, is_retryable
