@@ -313,9 +313,11 @@ def dataset_items(
     clean: bool = False,
     fields: list[str] | None = None,
     omit: list[str] | None = None,
+    fmt: str = "json",
 ) -> ApiRequest:
+    """A page of dataset items as a JSON array (``fmt="json"``) or JSON Lines (``"jsonl"``)."""
     params = {
-        "format": "json",
+        "format": fmt,
         "offset": offset,
         "limit": limit,
         "clean": clean or None,
@@ -374,6 +376,25 @@ def parse_items_page(request: ApiRequest, response: ApiResponse) -> Page[dict[st
     limit = int(request.params.get("limit", MAX_PAGE_SIZE))
     more = len(items) >= limit
     return Page(items, _with_params(request, offset=offset + len(items)) if more else None)
+
+
+@dataclass(frozen=True)
+class JsonlChunk:
+    """A page of dataset items as the API serialised them, one JSON document per line."""
+
+    data: bytes
+    count: int
+
+
+def parse_jsonl_page(request: ApiRequest, response: ApiResponse) -> Page[JsonlChunk]:
+    """A JSON Lines page, kept as bytes (no parsing); the walk stops on a short or empty page."""
+    data = response.body
+    count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    offset = int(request.params.get("offset", 0))
+    limit = int(request.params.get("limit", MAX_PAGE_SIZE))
+    items = [JsonlChunk(data, count)] if count else []
+    more = count >= limit
+    return Page(items, _with_params(request, offset=offset + count) if more else None)
 
 
 def _with_params(request: ApiRequest, **changes: Any) -> ApiRequest:

@@ -169,6 +169,22 @@ class ApifyHook(PlatformHook):
         first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit)
         return iterate_pages(self.pager(api.parse_items_page), first)
 
+    def iter_dataset_jsonl(
+        self,
+        dataset_id: str,
+        *,
+        page_size: int = api.MAX_PAGE_SIZE,
+        clean: bool = False,
+        fields: list[str] | None = None,
+        omit: list[str] | None = None,
+    ) -> Iterator[bytes]:
+        """The dataset as JSON Lines bytes, a page at a time, never parsed (the fast path for
+        copying a dataset to a ``.jsonl`` file)."""
+        first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit, fmt="jsonl")
+        for page in iterate_pages(self.pager(api.parse_jsonl_page), first):
+            for chunk in page.items:
+                yield chunk.data
+
     def iter_dataset_items(self, dataset_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         for page in self.iter_dataset_pages(dataset_id, **kwargs):
             yield from page.items

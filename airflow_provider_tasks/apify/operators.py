@@ -198,13 +198,19 @@ class ApifyDatasetItemsOperator(ItemsToFileOperator):
         return {"dataset_id": require_non_empty_str("dataset_id", dataset_id)}
 
     def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        pages = self._hook().iter_dataset_pages(source["dataset_id"], **self._item_options())
+        return (page.items for page in pages)
+
+    def jsonl_chunks(self, context: Context, source: dict[str, Any]) -> Iterator[bytes]:
+        return self._hook().iter_dataset_jsonl(source["dataset_id"], **self._item_options())
+
+    def _item_options(self) -> dict[str, Any]:
+        return {"page_size": self.page_size, "clean": self.clean, "fields": self.fields, "omit": self.omit}
+
+    def _hook(self) -> ApifyHook:
         from airflow_provider_tasks.apify.hooks import ApifyHook
 
-        hook = ApifyHook(self.apify_conn_id)
-        pages = hook.iter_dataset_pages(
-            source["dataset_id"], page_size=self.page_size, clean=self.clean, fields=self.fields, omit=self.omit
-        )
-        return (page.items for page in pages)
+        return ApifyHook(self.apify_conn_id)
 
 
 def _number(value: Any) -> Any:

@@ -40,16 +40,25 @@ class ItemsToFileOperator(BaseOperator):
         """The item pages to write, from the source that :meth:`source` resolved."""
         raise NotImplementedError
 
+    def jsonl_chunks(self, context: Context, source: dict[str, Any]) -> Iterator[bytes] | None:
+        """Pages already serialised as JSON Lines by the platform, if it can send them (written
+        without parsing when ``format="jsonl"``); None when it cannot."""
+        return None
+
     def source(self, context: Context) -> dict[str, Any]:
         """Which dataset, run or squid to read (also returned in the result); validates it."""
         raise NotImplementedError
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_tasks.common.writers import write_pages
+        from airflow_provider_tasks.common.writers import write_jsonl_chunks, write_pages
 
         require_non_empty_str("output_path", str(self.output_path or ""))
         source = self.source(context)
-        result = write_pages(self.pages(context, source), self.output_path, self.format)
+        chunks = self.jsonl_chunks(context, source) if self.format == "jsonl" else None
+        if chunks is not None:
+            result = write_jsonl_chunks(chunks, self.output_path)
+        else:
+            result = write_pages(self.pages(context, source), self.output_path, self.format)
         self.log.info("Wrote %d items from %s to %s", result.item_count, source, result.path)
         return {**result.to_dict(), **source}
 

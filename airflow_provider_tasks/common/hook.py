@@ -136,7 +136,8 @@ class PlatformHook(BaseHook):
         latest: list[RemoteRun] = []
 
         def step(wait: float) -> RunSnapshot:
-            latest[:] = [poll(wait)]
+            latest.clear()  # let the previous answer go while the next one is awaited
+            latest.append(poll(wait))
             return latest[0].snapshot()
 
         wait_for_terminal(step, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)
@@ -148,7 +149,8 @@ class PlatformHook(BaseHook):
         latest: list[RemoteRun] = []
 
         async def step(wait: float) -> RunSnapshot:
-            latest[:] = [await poll(wait)]
+            latest.clear()  # let the previous answer go while the next one is awaited
+            latest.append(await poll(wait))
             return latest[0].snapshot()
 
         await await_terminal(step, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)

@@ -6,8 +6,10 @@ a worker, sensors, triggers) works on snapshots, so no status list is repeated p
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -80,24 +82,45 @@ PollOnce = Callable[[float], RunSnapshot]
 """Fetch the run's state, waiting server-side up to the given seconds when the API can."""
 
 
+@dataclass(frozen=True)
+class PollStep:
+    """One step of a wait: sleep this long on the client, then poll letting the server hold it."""
+
+    sleep: float
+    server_wait: float
+
+
+def poll_schedule(deadline: Deadline, *, interval: float, long_poll: bool) -> Iterator[PollStep]:
+    """The steps of a wait, shared by the blocking and the coroutine loops.
+
+    With ``long_poll`` every request is held by the server until the run ends (no client sleeps),
+    and the very first one already is: a plain first look would cost an extra request per run.
+    The first wait is jittered (50–100 % of ``interval``) so thousands of triggers created
+    together do not all expire in the same instant every minute. Without long-polling the loop
+    looks at once, then sleeps ``interval`` between looks.
+    """
+    if long_poll:
+        yield PollStep(0.0, deadline.bound(interval * random.uniform(0.5, 1.0)))
+        while True:
+            yield PollStep(0.0, deadline.bound(interval))
+    yield PollStep(0.0, 0.0)
+    while True:
+        yield PollStep(deadline.bound(interval), 0.0)
+
+
 def wait_for_terminal(
     poll: PollOnce, deadline: Deadline, *, platform: str, interval: float, long_poll: bool
 ) -> RunSnapshot:
-    """Block until the run is terminal or the deadline passes (then raise RunTimeoutError).
-
-    With ``long_poll`` the server holds each request until the run ends (no client sleeps);
-    otherwise the loop sleeps ``interval`` between polls.
-    """
-    snapshot = poll(0)
-    while not snapshot.terminal:
+    """Block until the run is terminal or the deadline passes (then raise RunTimeoutError)."""
+    for step in poll_schedule(deadline, interval=interval, long_poll=long_poll):
+        if step.sleep:
+            time.sleep(step.sleep)
+        snapshot = poll(step.server_wait)
+        if snapshot.terminal:
+            return snapshot
         if deadline.expired():
             raise deadline.timeout_error(platform, snapshot)
-        if long_poll:
-            snapshot = poll(deadline.bound(interval))
-        else:
-            time.sleep(deadline.bound(interval))
-            snapshot = poll(0)
-    return snapshot
+    raise AssertionError("unreachable: the schedule never ends")
 
 
 async def await_terminal(
@@ -109,15 +132,12 @@ async def await_terminal(
     long_poll: bool,
 ) -> RunSnapshot:
     """The coroutine twin of :func:`wait_for_terminal`, for triggers (never blocks the loop)."""
-    import asyncio
-
-    snapshot = await poll(0)
-    while not snapshot.terminal:
+    for step in poll_schedule(deadline, interval=interval, long_poll=long_poll):
+        if step.sleep:
+            await asyncio.sleep(step.sleep)
+        snapshot = await poll(step.server_wait)
+        if snapshot.terminal:
+            return snapshot
         if deadline.expired():
             raise deadline.timeout_error(platform, snapshot)
-        if long_poll:
-            snapshot = await poll(deadline.bound(interval))
-        else:
-            await asyncio.sleep(deadline.bound(interval))
-            snapshot = await poll(0)
-    return snapshot
+    raise AssertionError("unreachable: the schedule never ends")

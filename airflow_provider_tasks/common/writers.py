@@ -35,18 +35,38 @@ def write_pages(pages: Iterable[list[dict[str, Any]]], output_path: Any, fmt: st
     """Write every item of ``pages`` to ``output_path`` (str, os.PathLike or ObjectStoragePath)."""
     require_choice("format", fmt, FORMATS)
     target = _as_target(output_path)
-    with _Staging(target) as stream:
+    with _Staging(target) as binary:
+        stream = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=True)
         if fmt == "jsonl":
             count = _write_jsonl(pages, stream)
         elif fmt == "json":
             count = _write_json(pages, stream)
         else:
             count = _write_csv(pages, stream)
+        stream.detach()
     return WriteResult(str(output_path), count, fmt)
 
 
-def _dumps(item: Any) -> str:
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+def write_jsonl_chunks(chunks: Iterable[bytes], output_path: Any) -> WriteResult:
+    """Write JSON Lines that the platform already serialised, without parsing them.
+
+    Each chunk is a page of complete lines; a chunk that does not end in a newline gets one.
+    """
+    count = 0
+    with _Staging(_as_target(output_path)) as stream:
+        for chunk in chunks:
+            if not chunk:
+                continue
+            stream.write(chunk)
+            count += chunk.count(b"\n")
+            if not chunk.endswith(b"\n"):
+                stream.write(b"\n")
+                count += 1
+    return WriteResult(str(output_path), count, "jsonl")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_dumps = _ENCODER.encode
 
 
 def _write_jsonl(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
@@ -135,19 +155,19 @@ class _Staging:
 
     def __init__(self, target: Any) -> None:
         self.target = target
-        self._stream: IO[str] | None = None
+        self._stream: IO[bytes] | None = None
         self._tmp: Any = None
 
-    def __enter__(self) -> IO[str]:
+    def __enter__(self) -> IO[bytes]:
         if isinstance(self.target, str):
             directory = os.path.dirname(os.path.abspath(self.target))
             os.makedirs(directory, exist_ok=True)
             fd, self._tmp = tempfile.mkstemp(prefix=".partial-", dir=directory)
-            self._stream = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)
+            self._stream = open(fd, "wb", buffering=1 << 20)
         else:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self._tmp = self.target.parent / f".partial-{self.target.name}"
-            self._stream = io.TextIOWrapper(self._tmp.open("wb"), encoding="utf-8", newline="")
+            self._stream = self._tmp.open("wb")
         return self._stream
 
     def __exit__(self, exc_type, exc, tb) -> None:

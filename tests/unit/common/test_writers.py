@@ -59,3 +59,11 @@ def test_object_storage_path_target(tmp_path):
     target = ObjectStoragePath(f"file://{tmp_path}/store/out.jsonl")
     result = write_pages(iter(PAGES), target, "jsonl")
     assert result.item_count == 3 and len((tmp_path / "store" / "out.jsonl").read_text().splitlines()) == 3
+
+
+def test_jsonl_chunks_are_written_as_is_with_line_endings_completed(tmp_path):
+    from airflow_provider_tasks.common.writers import write_jsonl_chunks
+
+    result = write_jsonl_chunks(iter([b'{"a":1}\n{"a":2}\n', b"", b'{"a":3}']), tmp_path / "out.jsonl")
+    assert result.item_count == 3
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"a":1}\n{"a":2}\n{"a":3}\n'
