@@ -4,15 +4,15 @@ The emulator runs in its own process and serves generated datasets (``POST /_emu
 Each measurement runs in a fresh subprocess, so its peak RSS (``ru_maxrss``) is its own:
 
 * ``provider``: ``ApifyHook.iter_dataset_pages`` + ``common.writers.write_pages(..., "jsonl")``,
-  exactly what ``ApifyDatasetItemsOperator`` does, at each ``--page-sizes`` value (``default`` =
-  the operator's default page size);
+  the parsing path that ``ApifyDatasetItemsOperator`` takes for ``json`` and ``csv``, at each
+  ``--page-sizes`` value (``default`` = the operator's default page size);
+* ``provider-jsonl``: ``ApifyHook.iter_dataset_jsonl`` + ``write_jsonl_chunks``, what the operator
+  does for ``format="jsonl"``: the API's own JSON Lines pages written as bytes, never parsed;
 * ``apify-client``: ``ApifyClient(...).dataset(id).iterate_items()`` (its default chunk of 1,000
   items per request), each item written as ``json.dumps(item) + "\\n"``;
 * ``apify-client+airflow``: the same after importing ``airflow.sdk`` and the provider (and
   looking a connection up), so its process carries the same heap as an Airflow task: Python's
   cyclic GC costs more with a big heap, and an operator always runs with Airflow loaded;
-* ``raw-jsonl``: a what-if, not the provider: ``format=jsonl`` pages of 10,000 written to the file
-  as bytes, never parsed (what the operator could do for the jsonl format).
 
 Prints a table (median of ``--repeat`` runs for the speed, the largest peak RSS); never asserts.
 
@@ -50,7 +50,7 @@ from _common import (  # noqa: E402
 )
 
 
-IMPLS = ("provider", "apify-client", "apify-client+airflow", "raw-jsonl")
+IMPLS = ("provider", "provider-jsonl", "apify-client", "apify-client+airflow")
 
 
 def operator_default_page_size() -> int:
@@ -89,29 +89,30 @@ def worker_main(args: argparse.Namespace) -> int:
             finally:
                 hook.close()
 
-    elif args.worker == "raw-jsonl":
-        import requests
+    elif args.worker == "provider-jsonl":
+        import requests  # noqa: F401
 
-        page_size = 10_000
+        from airflow_provider_tasks.apify.hooks import ApifyHook
+        from airflow_provider_tasks.common.writers import write_jsonl_chunks
+
+        page_size = operator_default_page_size() if args.page_size == "default" else int(args.page_size)
+        ApifyHook.get_connection("apify_default")
 
         def stream() -> int:
-            """What-if (not the provider): ask for ``format=jsonl`` and write the bytes as they come."""
-            count = 0
-            url = f"{args.base_url}/v2/datasets/{args.dataset_id}/items"
-            headers = {"Authorization": f"Bearer {args.token}"}
-            with requests.Session() as session, open(args.output, "wb") as f:
-                while True:
-                    params = {"format": "jsonl", "offset": count, "limit": page_size}
-                    response = session.get(url, params=params, headers=headers, timeout=120)
-                    response.raise_for_status()
-                    body = response.content
-                    if body and not first:
+            """What ``ApifyDatasetItemsOperator(format="jsonl")`` does: JSON Lines pages written unparsed."""
+            hook = ApifyHook("apify_default")
+            chunks = hook.iter_dataset_jsonl(args.dataset_id, page_size=page_size)
+
+            def marked():
+                for chunk in chunks:
+                    if not first:
                         first.append(time.perf_counter())
-                    f.write(body)
-                    got = body.count(b"\n")
-                    count += got
-                    if got < page_size:
-                        return count
+                    yield chunk
+
+            try:
+                return write_jsonl_chunks(marked(), args.output).item_count
+            finally:
+                hook.close()
 
     else:
         from apify_client import ApifyClient
