@@ -181,22 +181,14 @@ class RemoteRunOperator(BaseOperator):
                 ti.xcom_push(key=key, value=value)
 
     def _defer(self, deadline: Deadline, reconnected: bool) -> None:
-        remaining = deadline.remaining()
-        trigger = self.trigger_class()(
-            run_id=self._run_id,
-            conn_id=self.hook.conn_id,
-            deadline=deadline.at,
-            poll_interval=self.poll_interval,
-            cancel_on_kill=self.cancel_on_kill,
-            retry_policy=self.hook.retry_policy.to_dict(),
-            fire_not_before=time.time() + FIRE_GUARD_SECONDS,
+        kwargs = trigger_kwargs(
+            self.hook, self._run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self.cancel_on_kill
         )
-        timeout = None if remaining is None else timedelta(seconds=remaining) + DEFER_TIMEOUT_MARGIN
         self.defer(
-            trigger=trigger,
+            trigger=self.trigger_class()(**kwargs),
             method_name="execute_complete",
             kwargs={"reconnected": True} if reconnected else None,
-            timeout=timeout,
+            timeout=defer_timeout(deadline),
         )
 
     def _finish(self, context: Context, run: RemoteRun, reconnected: bool = False) -> Any:
@@ -223,6 +215,28 @@ class RemoteRunOperator(BaseOperator):
             self.log.info("Aborted %s run %s", self.platform, self._run_id)
         except Exception as error:
             self.log.warning("Could not abort %s run %s: %s", self.platform, self._run_id, error)
+
+
+def trigger_kwargs(
+    hook: PlatformHook, run_id: str | None, deadline: Deadline, *, poll_interval: float, cancel_on_kill: bool
+) -> dict[str, Any]:
+    """The plain-data kwargs of a :class:`RemoteRunTrigger` that follows ``run_id`` until ``deadline``."""
+    return {
+        "run_id": run_id,
+        "conn_id": hook.conn_id,
+        "deadline": deadline.at,
+        "poll_interval": poll_interval,
+        "cancel_on_kill": cancel_on_kill,
+        "retry_policy": hook.retry_policy.to_dict(),
+        "fire_not_before": time.time() + FIRE_GUARD_SECONDS,
+    }
+
+
+def defer_timeout(deadline: Deadline) -> timedelta | None:
+    """Airflow's own limit on the deferral: a little past our deadline, which the trigger enforces
+    with a clear message first."""
+    remaining = deadline.remaining()
+    return None if remaining is None else timedelta(seconds=remaining) + DEFER_TIMEOUT_MARGIN
 
 
 def run_from_event(event: dict[str, Any], platform: str, wrap: Callable[[dict[str, Any]], RemoteRun]) -> RemoteRun:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY
-from airflow_provider_tasks.common.runs import default_deferrable, run_from_event
+from airflow_provider_tasks.common.runs import default_deferrable, defer_timeout, run_from_event, trigger_kwargs
 from airflow_provider_tasks.common.validation import require_non_empty_str
-from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
+from airflow_provider_tasks.common.waiting import Deadline
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -64,9 +63,7 @@ class RemoteRunSensor(BaseSensorOperator):
         if run.snapshot().terminal:
             return self._result(run)
         deadline = Deadline.after(self.timeout)
-        remaining = deadline.remaining()
-        timeout = None if remaining is None else timedelta(seconds=remaining + 300)
-        self.defer(trigger=self.make_trigger(deadline), method_name="execute_complete", timeout=timeout)
+        self.defer(trigger=self.make_trigger(deadline), method_name="execute_complete", timeout=defer_timeout(deadline))
 
     def poll(self) -> RemoteRun:
         """One look at the watched object; sensors that watch something other than a run override it."""
@@ -80,15 +77,9 @@ class RemoteRunSensor(BaseSensorOperator):
         return self.trigger_class()(**self.trigger_kwargs(deadline))
 
     def trigger_kwargs(self, deadline: Deadline) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "conn_id": self.hook.conn_id,
-            "deadline": deadline.at,
-            "poll_interval": self.poke_interval,
-            "cancel_on_kill": self.cancel_on_kill,
-            "retry_policy": self.hook.retry_policy.to_dict(),
-            "fire_not_before": Deadline.after(FIRE_GUARD_SECONDS).at,
-        }
+        return trigger_kwargs(
+            self.hook, self.run_id, deadline, poll_interval=self.poke_interval, cancel_on_kill=self.cancel_on_kill
+        )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         run = self.poll()
