@@ -109,12 +109,36 @@ def _rebuild_transport_error(cls, message, request_sent):
     return cls(message, request_sent=request_sent)
 
 
+class TlsError(ProviderError):
+    """The TLS handshake with the platform (or a proxy) failed, usually an untrusted certificate.
+
+    Not retried: a certificate does not become trusted by asking again. The request was never sent.
+    """
+
+
+class ResponseTooLargeError(ProviderError):
+    """The answer is larger than the request's cap (:attr:`ApiRequest.max_body`). Not retried: the
+    same request would bring the same body; reading it would put the whole process at risk."""
+
+
 class MalformedResponseError(ProviderError):
     """The platform answered 2xx with a body we cannot parse. Retried: it is usually a proxy hiccup."""
 
 
 class RunFailedError(ProviderError):
     """A remote run ended in a status other than success."""
+
+
+class AmbiguousStartError(ProviderError):
+    """A start request may have created a run, but no run found can be proven to be ours.
+
+    Raised instead of adopting a stranger's run or starting again blindly; the message names the
+    candidate runs and where to see them, so a person can decide.
+    """
+
+
+class RunAlreadyActiveError(ProviderError):
+    """The target already has an active run and the caller did not ask to reuse it."""
 
 
 class RunTimeoutError(ProviderError):

@@ -3,7 +3,9 @@
 Starting a run is not idempotent and neither platform offers an idempotency key. When a start
 request fails in a way that may have reached the server (timeout, dropped connection, 5xx), a
 blind retry could create a second, billed run. So before each retry, and once more before giving
-up, we ask the platform whether our run exists after all and adopt it if so.
+up, we ask the platform whether our run exists after all and adopt it if so. A platform that
+finds a run it cannot prove to be ours raises :class:`AmbiguousStartError`, which ends the start
+at once: neither adopting a stranger's run nor starting another is safe then.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from airflow_provider_tasks.common.errors import ProviderError, may_have_been_applied
+from airflow_provider_tasks.common.errors import AmbiguousStartError, ProviderError, may_have_been_applied
 from airflow_provider_tasks.common.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,8 @@ def start_once(
 
     :param send_start: performs one start request (no retries of its own).
     :param find_started: given the epoch time before our first attempt (less clock skew), returns
-        the run that one of our earlier attempts created, or None.
+        the run that one of our earlier attempts created, None when no attempt created one, or
+        raises :class:`AmbiguousStartError` when a run exists that may or may not be ours.
     :param what: names the run being started, for log lines.
     """
     since = time.time() - CLOCK_SKEW_SECONDS
@@ -56,11 +59,15 @@ def start_once(
                         return adopted
                 try:
                     return send_start()
+                except AmbiguousStartError:
+                    raise
                 except ProviderError as error:
                     if may_have_been_applied(error):
                         uncertain = True
                         log.warning("Starting %s may have failed after reaching the server: %s", what, error)
                     raise
+    except AmbiguousStartError:
+        raise
     except ProviderError:
         if uncertain:
             adopted = _find_quietly(find_started, since)
@@ -74,6 +81,8 @@ def start_once(
 def _find_quietly(find_started: Callable[[float], T | None], since: float) -> T | None:
     try:
         return find_started(since)
+    except AmbiguousStartError:
+        raise
     except ProviderError as error:
         log.warning("Could not check for a run created by an earlier attempt: %s", error)
         return None

@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
+from airflow_provider_tasks.common.errors import AmbiguousStartError, ApiError, MalformedResponseError, error_class_for
 from airflow_provider_tasks.common.messages import ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.waiting import RunSnapshot
@@ -118,6 +118,41 @@ class LobstrRun:
             console_url=run_dashboard_url(self.squid, self.id),
             winding_down=self.raw.get("done_reason") == "aborted",
         )
+
+
+API_ORIGIN = "user"
+"""``origin`` of a run started through the API (or the console); schedules and chains differ."""
+
+
+def adoptable_run(fresh_runs: list[dict[str, Any]], squid: str) -> LobstrRun | None:
+    """Which run, if any, a start whose answer was lost created.
+
+    ``fresh_runs`` are the squid's runs that did not exist just before our first attempt. Lobstr.io
+    has no idempotency key and records nothing of the caller, so ownership rests on what the API
+    does guarantee: one active run per squid. A single fresh run, launched through the API and
+    still going, is ours: any other caller's start in that window would have been refused while
+    it was active. Nothing fresh means no attempt landed (None: starting again is safe). Anything
+    else (a run already finished, a scheduled or chained run, several runs) may be somebody
+    else's: :class:`AmbiguousStartError` names them rather than adopting or starting again.
+    """
+    if not fresh_runs:
+        return None
+    runs = [LobstrRun(raw) for raw in fresh_runs]
+    if len(runs) == 1:
+        [run] = runs
+        going = not run.status.is_terminal and not run.raw.get("is_done")
+        if going and run.raw.get("origin", API_ORIGIN) == API_ORIGIN:
+            return run
+    listed = "; ".join(
+        f"{run.id} (status {run.raw.get('status')}, origin {run.raw.get('origin')}, created "
+        f"{run.raw.get('created_at')}): {run_dashboard_url(run.squid or squid, run.id)}"
+        for run in runs
+    )
+    raise AmbiguousStartError(
+        f"Starting a run of Lobstr.io squid {squid} may have reached the server, but the run(s) "
+        f"created since cannot be proven to be ours: {listed}. Not adopted, and no new run was "
+        "started (that could run the squid twice); check the dashboard, then clear the task to try again"
+    )
 
 
 @dataclass(frozen=True)

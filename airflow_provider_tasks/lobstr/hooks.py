@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
-from airflow_provider_tasks.common.errors import ApiError, NotFoundError, ProviderError
+from airflow_provider_tasks.common.errors import ApiError, NotFoundError, RunAlreadyActiveError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
@@ -18,10 +19,6 @@ from airflow_provider_tasks.lobstr.api import LobstrRun, LobstrTask
 
 RESULTS_MIN_INTERVAL = 0.5
 """Lobstr.io allows 2 requests per second on /v1/results; pacing the pages avoids 429s."""
-
-
-class RunAlreadyActiveError(ProviderError):
-    """The squid already has an active run and the caller did not ask to reuse it."""
 
 
 class LobstrHook(PlatformHook):
@@ -99,15 +96,23 @@ class LobstrHook(PlatformHook):
                     "reuse_active_run=True to wait for it instead of failing"
                 ) from None
 
+        newest_before = self._newest_run_id(squid_id)
+
         def find_started(since: float) -> LobstrRun | None:
-            for run in self.iter_runs(squid_id, page_size=10):
+            fresh = []
+            for run in islice(self.iter_runs(squid_id, page_size=10), 10):
                 created = parse_time(run.get("created_at") or run.get("started_at"))
-                if created is None or created.timestamp() < since:
-                    return None
-                return LobstrRun(run)
-            return None
+                if run.get("id") == newest_before or (created is not None and created.timestamp() < since):
+                    break
+                fresh.append(run)
+            return api.adoptable_run(fresh, squid_id)
 
         return start_once(send_start, find_started, self.retry_policy, what=f"squid {squid_id}")
+
+    def _newest_run_id(self, squid_id: str) -> str | None:
+        """The id of the squid's newest run: what "runs created since" is measured against."""
+        newest = next(iter(self.pager(api.parse_page)(api.list_runs(squid_id, limit=1)).items), None)
+        return newest.get("id") if newest else None
 
     def iter_runs(self, squid_id: str, *, page_size: int = api.MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         """Runs of a squid, newest first, a page at a time."""

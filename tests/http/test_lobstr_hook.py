@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from airflow_provider_tasks.common.errors import AuthenticationError, NotFoundError, RateLimitedError, RunTimeoutError
+from airflow_provider_tasks.common.errors import AmbiguousStartError, AuthenticationError, NotFoundError, RateLimitedError, RunTimeoutError
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.waiting import Deadline
 from airflow_provider_tasks.lobstr.api import RunStatus, TaskStatus
@@ -109,6 +109,28 @@ class TestFaults:
         lobstr_emulator.faults.add(fault.pop("kind"), method="POST", path=START, count=1, **fault)
         run = hook.start_run(quick_squid)
         assert [r["id"] for r in lobstr_emulator.runs(quick_squid)] == [run.id]
+
+    def test_503_that_never_reached_the_server_does_not_adopt_another_callers_run(self, hook, lobstr_emulator, quick_squid):
+        """Another caller ran the squid moments ago; our start is refused before the server (503).
+        The other caller's run is not ours: a new run is started, the other is left alone."""
+        theirs = lobstr_emulator.start_run(quick_squid)["id"]
+        wait(hook, theirs)
+        lobstr_emulator.faults.add("status", status=503, method="POST", path=START, count=1)
+        run = hook.start_run(quick_squid)
+        assert run.id != theirs
+        assert sorted(r["id"] for r in lobstr_emulator.runs(quick_squid)) == sorted([run.id, theirs])
+
+    def test_a_candidate_already_finished_is_named_not_adopted(self, hook, lobstr_emulator):
+        """The answer to our start is lost and the run created since had already ended when we
+        looked: nothing proves it is ours, so the start fails naming it and its dashboard link,
+        and no second run is started."""
+        instant = lobstr_emulator.add_squid("instant", duration_secs=0, export_secs=0, task_count=1)["id"]
+        lobstr_emulator.faults.add("drop_after", method="POST", path=START, count=1)
+        with pytest.raises(AmbiguousStartError) as caught:
+            hook.start_run(instant)
+        [candidate] = lobstr_emulator.runs(instant)
+        assert candidate["id"] in str(caught.value)
+        assert f"/squids/{instant}/runs/{candidate['id']}" in str(caught.value)
 
     def test_drop_before_starts_normally(self, hook, lobstr_emulator, quick_squid):
         lobstr_emulator.faults.add("drop_before", method="POST", path=START, count=1)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from airflow_provider_tasks.common.errors import (
+    AmbiguousStartError,
     ApiError,
     AuthenticationError,
     ConfigurationError,
@@ -139,3 +140,32 @@ def test_already_active_is_recognised():
 def test_only_runs_still_going_can_be_picked_up_by_a_new_try(status, done_reason, resumable):
     run = api.LobstrRun({"id": "r", "status": status, "done_reason": done_reason})
     assert run.snapshot().resumable is resumable
+
+
+class TestAdoptableRun:
+    """After a start whose answer was lost: adopt only a run the one-active-run rule proves ours."""
+
+    SQUID = "b6c5" * 8
+
+    def run(self, run_id: str, **fields):
+        return {"id": run_id, "squid": self.SQUID, "status": "running", "is_done": False, "origin": "user", **fields}
+
+    def test_nothing_fresh_means_no_attempt_landed(self):
+        assert api.adoptable_run([], self.SQUID) is None
+
+    def test_one_fresh_api_run_still_going_is_ours(self):
+        assert api.adoptable_run([self.run("a" * 32)], self.SQUID).id == "a" * 32
+
+    @pytest.mark.parametrize(
+        "fields",
+        [{"status": "done", "is_done": True}, {"status": "uploading", "is_done": True}, {"origin": "schedule"}, {"origin": "chain"}],
+        ids=["finished", "collection-over", "scheduled", "chained"],
+    )
+    def test_a_run_that_cannot_be_ours_is_named_not_adopted(self, fields):
+        with pytest.raises(AmbiguousStartError, match=f"{'c' * 32} .*app.lobstr.io/squids/{self.SQUID}/runs/{'c' * 32}"):
+            api.adoptable_run([self.run("c" * 32, **fields)], self.SQUID)
+
+    def test_several_fresh_runs_are_all_named(self):
+        with pytest.raises(AmbiguousStartError) as caught:
+            api.adoptable_run([self.run("d" * 32), self.run("e" * 32, status="done", is_done=True)], self.SQUID)
+        assert "d" * 32 in str(caught.value) and "e" * 32 in str(caught.value)
