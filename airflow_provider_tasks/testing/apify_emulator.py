@@ -146,10 +146,18 @@ class ApifyEmulator(ApifyRoutes, EmulatorServer):
             )
             return actor.to_json()
 
-    def add_dataset(self, item_count: int, *, name: str | None = None) -> dict[str, Any]:
-        """Create a standalone dataset of ``item_count`` generated items (no run needed)."""
+    def add_dataset(
+        self, item_count: int, *, name: str | None = None, empty_every: int = 0, page_cap: int = 0
+    ) -> dict[str, Any]:
+        """Create a standalone dataset of ``item_count`` generated items (no run needed).
+
+        ``empty_every=n`` makes every n-th item ``{}`` (what ``clean``/``skipEmpty`` drop);
+        ``page_cap=n`` makes the server answer at most n items a page and report that effective
+        limit in ``X-Apify-Pagination-Limit``, as Apify's response cap does.
+        """
         with self.lock:
-            return self.state.add_dataset(item_count, name).to_json(self.clock.monotonic())
+            dataset = self.state.add_dataset(item_count, name, empty_every=empty_every, page_cap=page_cap)
+            return dataset.to_json(self.clock.monotonic())
 
     def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first, as ``GET /v2/actor-runs/{id}`` returns it (``meta.userAgent``)."""

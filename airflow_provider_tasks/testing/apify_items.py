@@ -7,8 +7,9 @@ Pages are rendered in chunks (:func:`render_chunks`) so a large response streams
 The plain JSON and JSON-lines paths (no ``fields``/``omit``) skip ``json.dumps`` and fill a text
 template (:func:`item_json`), several times faster; a test pins it to ``json.dumps`` byte for byte.
 
-The generated items have no hidden (``#``-prefixed) fields and are never empty, so ``clean``,
-``skipHidden`` and ``skipEmpty`` are accepted but change nothing (``cleanItemCount == itemCount``).
+The generated items have no hidden (``#``-prefixed) fields, so ``skipHidden`` changes nothing. A
+dataset may make some items empty (``{}``, the ``empty`` predicate of :func:`render_chunks`); then
+``clean`` and ``skipEmpty`` drop those from the page, which therefore holds fewer than ``limit``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 CHUNK_ITEMS = 1000
@@ -93,15 +94,17 @@ def _csv_cell(value: Any) -> Any:
 
 
 def render_chunks(
-    indices: range,
+    indices: Sequence[int],
     fmt: str,
     fields: Sequence[str] | None = None,
     omit: Sequence[str] | None = None,
+    empty: Callable[[int], bool] | None = None,
 ) -> Iterator[bytes]:
-    """Yield the response body for items at ``indices`` in ``fmt``, ``CHUNK_ITEMS`` at a time."""
+    """Yield the response body for items at ``indices`` in ``fmt``, ``CHUNK_ITEMS`` at a time;
+    items for which ``empty(i)`` holds are rendered as ``{}``."""
     plain = not fields and not omit
     if fmt == "csv":
-        yield from _csv_chunks(indices, fields, omit)
+        yield from _csv_chunks(indices, fields, omit, empty)
         return
     first = True
     if fmt == "json":
@@ -112,6 +115,8 @@ def render_chunks(
             texts = [item_json(i) for i in part]
         else:
             texts = [json.dumps(select(make_item(i), fields, omit), separators=(",", ":")) for i in part]
+        if empty is not None:
+            texts = ["{}" if empty(i) else text for i, text in zip(part, texts)]
         if fmt == "json":
             yield (("" if first else ",") + ",".join(texts)).encode()
         else:
@@ -121,7 +126,9 @@ def render_chunks(
         yield b"]"
 
 
-def _csv_chunks(indices: range, fields: Sequence[str] | None, omit: Sequence[str] | None) -> Iterator[bytes]:
+def _csv_chunks(
+    indices: Sequence[int], fields: Sequence[str] | None, omit: Sequence[str] | None, empty: Callable[[int], bool] | None
+) -> Iterator[bytes]:
     if not indices:
         return
     # Every generated item has the same shape, so the union of columns is the first item's columns.
@@ -131,7 +138,7 @@ def _csv_chunks(indices: range, fields: Sequence[str] | None, omit: Sequence[str
     writer.writerow(header)
     for start in range(0, len(indices), CHUNK_ITEMS):
         for i in indices[start : start + CHUNK_ITEMS]:
-            row = flatten(select(make_item(i), fields, omit))
+            row = {} if empty is not None and empty(i) else flatten(select(make_item(i), fields, omit))
             writer.writerow([_csv_cell(row.get(column)) for column in header])
         yield buffer.getvalue().encode()
         buffer.seek(0)

@@ -351,9 +351,22 @@ class Dataset:
     created_at: datetime
     run: Run | None = None
     fixed_item_count: int = 0
+    empty_every: int = 0
+    """When > 0, every ``empty_every``-th item (index ``k*n - 1``) is the empty object ``{}``, so
+    ``clean``/``skipEmpty`` pages hold fewer items than their ``limit`` before the end."""
+    page_cap: int = 0
+    """When > 0, an items page holds at most this many items whatever ``limit`` asked, and the
+    ``X-Apify-Pagination-Limit`` header reports that lower effective limit (a server-side cap)."""
 
     def item_count_at(self, t: float) -> int:
         return self.run.item_count_at(t) if self.run is not None else self.fixed_item_count
+
+    def is_empty(self, index: int) -> bool:
+        return self.empty_every > 0 and index % self.empty_every == self.empty_every - 1
+
+    def empty_count(self, count: int) -> int:
+        """How many of the first ``count`` items are empty."""
+        return count // self.empty_every if self.empty_every > 0 else 0
 
     def to_json(self, t: float) -> dict[str, Any]:
         count = self.item_count_at(t)
@@ -366,7 +379,7 @@ class Dataset:
             "modifiedAt": iso(modified),
             "accessedAt": iso(modified),
             "itemCount": count,
-            "cleanItemCount": count,
+            "cleanItemCount": count - self.empty_count(count),
             "actId": self.run.actor.id if self.run else None,
             "actRunId": self.run.id if self.run else None,
             "fields": ["id", "url", "title", "price", "tags", "details"] if count else [],

@@ -285,14 +285,20 @@ class ApifyRoutes:
         offset = self._query(params.integer, query, "offset") or 0
         limit = self._query(params.integer, query, "limit")
         desc = self._query(params.boolean, query, "desc")
-        self._query(params.boolean, query, "clean")  # validated; generated items are always clean
+        skip_empty = self._query(params.boolean, query, "clean") or self._query(params.boolean, query, "skipEmpty")
         fields = params.csv_list(query, "fields")
         omit = params.csv_list(query, "omit")
         with self.lock:
-            total = self._dataset(request).item_count_at(self.clock.monotonic())
+            dataset = self._dataset(request)
+            total = dataset.item_count_at(self.clock.monotonic())
+        if dataset.page_cap:  # the server's own cap wins, and the header says so
+            limit = min(limit or dataset.page_cap, dataset.page_cap)
         start = min(offset, total)
         end = total if not limit else min(total, offset + limit)
-        indices = range(total - 1 - start, total - 1 - end, -1) if desc else range(start, end)
+        indices: Any = range(total - 1 - start, total - 1 - end, -1) if desc else range(start, end)
+        empty = dataset.is_empty if dataset.empty_every else None
+        if skip_empty and empty is not None:  # empty items leave the window: a short page, not the end
+            indices = [i for i in indices if not empty(i)]
         headers = {
             "X-Apify-Pagination-Offset": str(offset),
             "X-Apify-Pagination-Limit": str(limit or params.NO_LIMIT),
@@ -300,7 +306,7 @@ class ApifyRoutes:
             "X-Apify-Pagination-Total": str(total),
             "X-Apify-Pagination-Desc": "true" if desc else "false",
         }
-        chunks = render_chunks(indices, fmt, fields, omit)
+        chunks = render_chunks(indices, fmt, fields, omit, empty)
         body: Any = b"".join(chunks) if len(indices) <= _STREAM_OVER_ITEMS else stream_chunks(chunks)
         response = web.Response(body=body, headers=headers)
         response.headers["Content-Type"] = FORMATS[fmt]

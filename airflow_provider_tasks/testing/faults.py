@@ -33,7 +33,11 @@ from typing import Any
 #: * ``drop_after``  -- run the handler (state changes happen, e.g. the run IS created), then reset
 #:   the connection without sending any response.
 #: * ``malformed``   -- run the handler, then answer 200 with a body that is not valid JSON.
-FAULT_KINDS = ("status", "latency", "drop_before", "drop_after", "malformed")
+#: * ``html``        -- run the handler, then answer ``200 text/html`` with a proxy's HTML page
+#:   instead (a captive portal or a misconfigured gateway); the handler's headers are kept.
+#: * ``truncated``   -- run the handler, then send its answer (status, headers) with the body's
+#:   tail cut in the middle of its last line, as a well-formed shorter response.
+FAULT_KINDS = ("status", "latency", "drop_before", "drop_after", "malformed", "html", "truncated")
 
 
 @dataclass

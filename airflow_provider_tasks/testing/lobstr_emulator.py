@@ -91,8 +91,20 @@ class LobstrEmulator(LobstrRoutes, EmulatorServer):
                 self.create_route("/_emulator/tasks", self.add_task, "squid"),
                 self.create_route("/_emulator/runs", self.start_run, "squid"),
                 web.get("/_emulator/runs", self._ctl_runs),
+                self.create_route("/_emulator/plan", self._set_plan_body, "export_limit"),
             ]
         )
+
+    def set_plan(self, *, export_limit: int | None = None, results_page_cap: int | None = None) -> dict[str, Any]:
+        """Account limits on ``/v1/results``: a free plan's ``export_limit`` (rows served, with a
+        ``warning``) and a ``results_page_cap`` (rows a page); None lifts a limit. Reset clears both."""
+        with self.lock:
+            self.state.export_limit = export_limit
+            self.state.results_page_cap = results_page_cap
+        return {"export_limit": export_limit, "results_page_cap": results_page_cap}
+
+    def _set_plan_body(self, export_limit: int | None = None, **rest: Any) -> dict[str, Any]:
+        return self.set_plan(export_limit=export_limit, **rest)
 
     def read_credential(self, request: web.Request) -> str | None:
         """``Authorization: Token <key>``; any other scheme (``Bearer``...) counts as none."""

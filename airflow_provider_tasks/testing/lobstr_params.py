@@ -48,12 +48,25 @@ def positive(query: Mapping[str, str], name: str, default: int) -> int:
     return default if value is None else value
 
 
-def paginate(request: web.Request, total: int, render: Callable[[int, int], list[Any]]) -> dict[str, Any]:
-    """The envelope of one page of ``total`` items; ``render(start, stop)`` makes that page's items."""
+def paginate(
+    request: web.Request,
+    total: int,
+    render: Callable[[int, int], list[Any]],
+    *,
+    max_limit: int = MAX_LIMIT,
+    served: int | None = None,
+) -> dict[str, Any]:
+    """The envelope of one page of ``total`` items; ``render(start, stop)`` makes that page's items.
+
+    ``max_limit`` lowers the page size the server grants (the envelope's ``limit`` says so);
+    ``served`` is how many of the ``total`` rows the account may see (a free plan's export limit):
+    rows past it are left out while ``total_results`` still counts them.
+    """
     page = positive(request.query, "page", 1)
-    limit = min(positive(request.query, "limit", DEFAULT_LIMIT), MAX_LIMIT)
+    limit = min(positive(request.query, "limit", DEFAULT_LIMIT), MAX_LIMIT, max_limit)
     start = min((page - 1) * limit, total)
-    data = render(start, min(start + limit, total))
+    visible = total if served is None else min(total, served)
+    data = render(min(start, visible), min(start + limit, visible))
     total_pages = max(1, math.ceil(total / limit))
     url = request.url
     return {

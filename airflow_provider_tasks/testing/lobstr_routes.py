@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from airflow_provider_tasks.testing.lobstr_models import Squid, Task, new_hash
-from airflow_provider_tasks.testing.lobstr_params import invalid, not_found, paginate, required
+from airflow_provider_tasks.testing.lobstr_params import MAX_LIMIT, invalid, not_found, paginate, required
 from airflow_provider_tasks.testing.lobstr_results import export_chunks, rows, segments
 from airflow_provider_tasks.testing.lobstr_runs import Run
 from airflow_provider_tasks.testing.server import stream_chunks
@@ -215,7 +215,10 @@ class LobstrRoutes:
             if task_hash and task_hash not in self.state.tasks and not any(r.includes(task_hash) for r in runs):
                 raise not_found("Task not found", "task")
             found = segments(runs, self.clock.monotonic(), task_hash)
-            body = paginate(request, sum(s.count for s in found), lambda a, b: list(rows(found, a, b)))
+            total, cap, served = sum(s.count for s in found), self.state.results_page_cap, self.state.export_limit
+            body = paginate(request, total, lambda a, b: list(rows(found, a, b)), max_limit=cap or MAX_LIMIT, served=served)
+        if served is not None and total > served:
+            body["warning"] = f"Export limit reached - only {served} results returned. Upgrade your plan to export all results."
         return self.json_response(body)
 
     # -- the signed export file ------------------------------------------------------------

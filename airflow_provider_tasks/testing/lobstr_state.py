@@ -62,6 +62,10 @@ class LobstrState:
         self.squids: dict[str, Squid] = {}
         self.tasks: dict[str, Task] = {}
         self.runs: dict[str, Run] = {}
+        self.export_limit: int | None = None
+        """A free plan's cap: ``/v1/results`` serves only this many rows and adds a ``warning``."""
+        self.results_page_cap: int | None = None
+        """At most this many rows a ``/v1/results`` page, reported as the envelope's ``limit``."""
         self._seeding = seed
         for name, behaviour, count in SEED_SQUIDS if seed else ():
             self.add_squid(name, behaviour, task_count=count)

@@ -281,6 +281,8 @@ class EmulatorServer(ControlRoutes):
                     return _drop(request)
                 if kind == "malformed":
                     response = web.Response(status=200, body=b'{"data": {"id": "trunc', content_type=_JSON)
+                elif kind in ("html", "truncated"):
+                    response = await _spoiled(response, kind)
             outcome = response.status
             return response
         finally:
@@ -466,6 +468,33 @@ async def stream_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
 def _resolve(future: asyncio.Future[bool], value: bool) -> None:
     if not future.done():
         future.set_result(value)
+
+
+PROXY_HTML = (
+    b"<!DOCTYPE html>\n<html><head><title>Just a moment...</title></head>\n"
+    b"<body><h1>Checking your connection</h1><p>Served by an intercepting proxy.</p></body></html>\n"
+)
+
+
+async def _spoiled(response: web.StreamResponse, kind: str) -> web.Response:
+    """The handler's answer with its body replaced by a proxy's HTML page (``html``) or cut in the
+    middle of its last line (``truncated``); status and headers are the handler's own."""
+    body = response.body if isinstance(response, web.Response) else None
+    if body is not None and not isinstance(body, (bytes, bytearray)):  # a streamed body: collect it
+        collected = bytearray()
+        async for chunk in body._iter:  # noqa: SLF001  (aiohttp's AsyncIterablePayload)
+            collected += chunk
+        body = bytes(collected)
+    body = bytes(body or b"")
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type", "transfer-encoding")}
+    if kind == "html":
+        return web.Response(status=200, body=PROXY_HTML, headers=headers, content_type="text/html")
+    stripped = body.rstrip(b"\n")
+    last_line = stripped.rfind(b"\n") + 1
+    cut = last_line + max(1, (len(stripped) - last_line) // 2) if stripped else 0
+    spoiled = web.Response(status=response.status, body=body[:cut], headers=headers)
+    spoiled.headers["Content-Type"] = response.headers.get("Content-Type", _JSON)
+    return spoiled
 
 
 def _drop(request: web.Request) -> web.Response:
