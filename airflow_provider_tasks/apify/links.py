@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow_provider_tasks.apify.api import run_console_url
 from airflow_provider_tasks.common.links import RunConsoleLink
 
@@ -11,5 +13,5 @@ class ApifyRunLink(RunConsoleLink):
 
     name = "Apify run"
 
-    def url_for(self, run_id: str) -> str:
+    def url_for(self, run_id: str, operator: Any) -> str:
         return run_console_url(run_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperatorLink
 
@@ -12,17 +12,42 @@ if TYPE_CHECKING:
 
 RUN_ID_XCOM_KEY = "run_id"
 
+FOLLOWED_RUN_URL = "followed_run_url"
+"""Attribute of a live operator holding the page of the run it followed (None: no run yet).
+
+The operator sets it from the run object, with the same function that writes the URL into the
+task log, so the link and the log always agree. Airflow 3 renders links in the worker, on the
+live operator, so a task that failed before any run existed gets an empty link without an
+XCom look-up (which would log "XCom not found" on every such task).
+"""
+
 
 class RunConsoleLink(BaseOperatorLink):
-    """Links to the console page of the run whose id the task pushed under XCom ``run_id``."""
+    """Links to the console page of the run the task followed."""
 
     name: ClassVar[str]
 
-    def url_for(self, run_id: str) -> str:
+    def url_for(self, run_id: str, operator: Any) -> str:
+        """The run's page when only its id is known (a serialized operator, no live run object)."""
         raise NotImplementedError
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        if hasattr(operator, FOLLOWED_RUN_URL):
+            return getattr(operator, FOLLOWED_RUN_URL) or ""
         from airflow.sdk.execution_time.xcom import XCom
 
         run_id = XCom.get_value(ti_key=ti_key, key=RUN_ID_XCOM_KEY)
-        return self.url_for(run_id) if run_id else ""
+        return self.url_for(run_id, operator) if run_id else ""
+
+
+def run_url(operator: Any, run_id: str | None, run: Any = None) -> str | None:
+    """The page of the run an operator follows: the run object's own link when it is at hand,
+    else what the operator's run link makes of the id."""
+    if run is not None:
+        return run.snapshot().console_url
+    if not run_id:
+        return None
+    for link in getattr(operator, "operator_extra_links", ()):
+        if isinstance(link, RunConsoleLink):
+            return link.url_for(run_id, operator)
+    return None

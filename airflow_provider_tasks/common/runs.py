@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator, conf
 
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError
-from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY
+from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.validation import require_number_at_least
 from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
 
@@ -84,6 +84,7 @@ class RemoteRunOperator(BaseOperator):
         self.timeout = as_seconds("timeout", timeout)
         self.cancel_on_kill = cancel_on_kill
         self._run_id: str | None = None
+        self.followed_run_url: str | None = None  # read by the run link (common/links.py)
 
     # -- what a platform supplies ----------------------------------------------------------
 
@@ -119,12 +120,14 @@ class RemoteRunOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any], reconnected: bool = False) -> Any:
         """Resume after the trigger fired; everything needed travels in the event."""
-        self._run_id = event.get("run_id")
-        return self._finish(context, run_from_event(event, self.platform, self.hook.wrap_run), reconnected)
+        self._note_run(event.get("run_id"))
+        run = run_from_event(event, self.platform, self.hook.wrap_run)
+        self._note_run(run.snapshot().run_id, run)
+        return self._finish(context, run, reconnected)
 
     def _follow(self, context: Context, run: RemoteRun, *, reconnected: bool) -> Any:
         """Wait for ``run`` here, or defer to the trigger, and finish with its outcome."""
-        self._run_id = run.snapshot().run_id
+        self._note_run(run.snapshot().run_id, run)
         self._publish(context, run)
         if not self.wait_for_termination:
             return run.raw
@@ -137,6 +140,11 @@ class RemoteRunOperator(BaseOperator):
             self._defer(deadline, reconnected)
         run = self.hook.wait_for_run(self._run_id, deadline, poll_interval=self.poll_interval)
         return self._finish(context, run, reconnected)
+
+    def _note_run(self, run_id: str | None, run: RemoteRun | None = None) -> None:
+        """Remember the followed run (for ``on_kill``, the trigger and the run link)."""
+        self._run_id = run_id
+        self.followed_run_url = run_url(self, run_id, run)
 
     def _start(self, context: Context) -> RemoteRun:
         run = self.start_run(self.hook, context)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY
+from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.runs import default_deferrable, defer_timeout, run_from_event, trigger_kwargs
 from airflow_provider_tasks.common.validation import require_non_empty_str
 from airflow_provider_tasks.common.waiting import Deadline
@@ -42,6 +42,7 @@ class RemoteRunSensor(BaseSensorOperator):
         self.run_id = run_id
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.cancel_on_kill = cancel_on_kill
+        self.followed_run_url: str | None = None  # read by the run link (common/links.py)
 
     def make_hook(self) -> PlatformHook:
         raise NotImplementedError
@@ -57,6 +58,7 @@ class RemoteRunSensor(BaseSensorOperator):
         require_non_empty_str("run_id", self.run_id)
         if self.operator_extra_links:
             context["ti"].xcom_push(key=RUN_ID_XCOM_KEY, value=self.run_id)  # read by the run link
+            self.followed_run_url = run_url(self, self.run_id)
         if not self.deferrable:
             return super().execute(context)
         run = self.poll()
@@ -95,6 +97,8 @@ class RemoteRunSensor(BaseSensorOperator):
     def _result(self, run: RemoteRun) -> Any:
         """The sensor's return value for a terminal object; raises for an unsuccessful end."""
         snapshot = run.snapshot()
+        if self.operator_extra_links:
+            self.followed_run_url = run_url(self, snapshot.run_id, run)
         if not snapshot.succeeded:
             raise snapshot.failure(self.platform)
         return run.raw

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow_provider_tasks.common.links import RunConsoleLink
 from airflow_provider_tasks.lobstr.api import run_dashboard_url
 
@@ -11,5 +13,6 @@ class LobstrRunLink(RunConsoleLink):
 
     name = "Lobstr.io run"
 
-    def url_for(self, run_id: str) -> str:
-        return run_dashboard_url(None, run_id)
+    def url_for(self, run_id: str, operator: Any) -> str:
+        squid = getattr(operator, "squid_id", None)
+        return run_dashboard_url(squid if isinstance(squid, str) and "{" not in squid else None, run_id)

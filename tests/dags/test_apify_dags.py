@@ -77,7 +77,16 @@ def test_failed_run_fails_the_task_with_status_message_and_console_link(run_dag)
     assert result.state == "failed"
     assert result.task_states["run"] == "failed"
     assert "ended with status FAILED: Actor failed: example failure" in result.output
-    assert "https://console.apify.com/actors/runs/" in result.output
+    link = result.xcom("run", "_link_ApifyRunLink")
+    assert link == f"https://console.apify.com/actors/runs/{result.xcom('run', 'run_id')}" and link in result.output
+
+
+def test_a_task_that_failed_before_any_run_has_a_quiet_empty_link(run_dag, apify_emulator):
+    result = run_dag('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~no-such-task", deferrable=True)\n')
+    assert result.task_states["run"] == "failed" and "404" in result.output
+    assert result.xcom("run", "_link_ApifyRunLink") == ""
+    assert "XCom not found" not in result.output
+    assert apify_emulator.runs() == []
 
 
 def test_our_timeout_fails_the_task_and_says_so(run_dag):

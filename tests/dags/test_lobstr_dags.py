@@ -41,7 +41,10 @@ def test_failed_run_fails_with_reason_and_dashboard_link(run_dag):
         f'LobstrRunSquidOperator(task_id="run", squid_id={SEED_HASHES["failing-squid"]["hash"]!r}, poll_interval=1)\n'
     )
     assert result.task_states["run"] == "failed"
-    assert "ended with status error" in result.output and "https://app.lobstr.io/" in result.output
+    assert "ended with status error" in result.output
+    squid, run_id = SEED_HASHES["failing-squid"]["hash"], result.xcom("run", "run_id")
+    link = result.xcom("run", "_link_LobstrRunLink")
+    assert link == f"https://app.lobstr.io/squids/{squid}/runs/{run_id}" and link in result.output
 
 
 def test_start_while_active_fails_clearly_unless_reuse_is_asked(run_dag, lobstr_emulator):

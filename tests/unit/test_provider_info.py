@@ -34,6 +34,6 @@ def test_run_link_points_at_the_console_and_is_on_every_run_class():
     from airflow_provider_tasks.apify.operators import ApifyRunActorOperator, ApifyRunTaskOperator
     from airflow_provider_tasks.apify.sensors import ApifyRunSensor
 
-    assert ApifyRunLink().url_for("abc") == "https://console.apify.com/actors/runs/abc"
+    assert ApifyRunLink().url_for("abc", None) == "https://console.apify.com/actors/runs/abc"
     for cls in (ApifyRunTaskOperator, ApifyRunActorOperator, ApifyRunSensor):
         assert any(isinstance(link, ApifyRunLink) for link in cls.operator_extra_links)
