@@ -16,7 +16,9 @@ from airflow.sdk import DAG, task
 
 from airflow_provider_tasks.apify.operators import ApifyDatasetItemsOperator, ApifyRunTaskOperator
 
-OUTPUT_DIR = os.environ.get("APIFY_EXAMPLE_OUTPUT_DIR", "/tmp/airflow-provider-tasks-example")
+# Under this Airflow installation's home (Airflow's own default rule), not a shared /tmp path.
+AIRFLOW_HOME = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+OUTPUT_DIR = os.environ.get("APIFY_EXAMPLE_OUTPUT_DIR") or os.path.join(AIRFLOW_HOME, "example-output")
 
 with DAG(
     dag_id="example_apify",

@@ -18,7 +18,9 @@ from airflow.sdk import DAG, XComArg, task
 
 from airflow_provider_tasks.lobstr.operators import LobstrResultsOperator, LobstrRunSquidOperator
 
-OUTPUT_DIR = os.environ.get("LOBSTR_EXAMPLE_OUTPUT_DIR", "/tmp/airflow-provider-tasks-example")
+# Under this Airflow installation's home (Airflow's own default rule), not a shared /tmp path.
+AIRFLOW_HOME = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+OUTPUT_DIR = os.environ.get("LOBSTR_EXAMPLE_OUTPUT_DIR") or os.path.join(AIRFLOW_HOME, "example-output")
 DEMO_SQUID = "1a88c8c8d90d3cbbd068752ec21a9c09"  # the emulator's "demo-squid"
 
 with DAG(

@@ -3,10 +3,13 @@ fixtures, and a harness that runs DAG files through real Airflow with ``dag.test
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 _HOME = tempfile.mkdtemp(prefix="airflow-provider-tasks-tests-")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.join(_HOME, "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"

@@ -2,7 +2,8 @@
 
     python -m airflow_provider_tasks.testing.run_example [DAG_ID] [--dags-folder DIR]
 
-Sets up a throwaway Airflow home (SQLite) unless ``AIRFLOW_HOME`` is set, starts the Apify and
+Sets up a throwaway Airflow home (SQLite; removed at exit unless ``--keep-home``) unless
+``AIRFLOW_HOME`` is set, starts the Apify and
 Lobstr.io emulators on free ports, points the ``apify_default`` and ``lobstr_default``
 connections at them, and runs the DAG with
 ``dag.test()`` (triggers run inline, so deferrable tasks complete). Exits non-zero unless the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,12 +26,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dag_id", nargs="?", default="example_apify")
     parser.add_argument("--dags-folder", default=str(Path.cwd() / "example_dags"))
+    parser.add_argument("--keep-home", action="store_true", help="keep the throwaway Airflow home (logs, output)")
     args = parser.parse_args(argv)
 
     dags_folder = Path(args.dags_folder).resolve()
     if not (dags_folder / f"{args.dag_id}.py").exists() and not any(dags_folder.glob("*.py")):
         parser.error(f"no DAG files in {dags_folder}")
-    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-provider-tasks-example-"))
+    if os.environ.get("AIRFLOW_HOME"):
+        return _run(args.dag_id, dags_folder)
+    home = tempfile.mkdtemp(prefix="airflow-provider-tasks-example-")
+    os.environ["AIRFLOW_HOME"] = home
+    try:
+        return _run(args.dag_id, dags_folder)
+    finally:
+        if args.keep_home:
+            print(f"Kept the Airflow home: {home}", flush=True)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _run(dag_id: str, dags_folder: Path) -> int:
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags_folder)
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     print(f"Airflow home: {os.environ['AIRFLOW_HOME']}", flush=True)
@@ -48,14 +64,14 @@ def main(argv: list[str] | None = None) -> int:
 
         from airflow.dag_processing.dagbag import DagBag
 
-        dag = DagBag(dag_folder=str(dags_folder)).get_dag(args.dag_id)
+        dag = DagBag(dag_folder=str(dags_folder)).get_dag(dag_id)
         if dag is None:
-            print(f"DAG {args.dag_id!r} not found in {dags_folder}", file=sys.stderr)
+            print(f"DAG {dag_id!r} not found in {dags_folder}", file=sys.stderr)
             return 2
         dag_run = dag.test()
         state = str(dag_run.state)
         runs = len(apify.runs()) + len(lobstr.runs())
-    print(f"\nDAG {args.dag_id}: {state}; emulator runs started: {runs}", flush=True)
+    print(f"\nDAG {dag_id}: {state}; emulator runs started: {runs}", flush=True)
     return 0 if state == "success" else 1
 
 
