@@ -11,7 +11,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_tasks.common.errors import ConfigurationError, ProviderError
+from airflow_provider_tasks.common.connection import clean_token, extra_of, is_plain_http_to_remote, verify_of
+from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport, _as_is
 from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pagination import Page
@@ -49,16 +50,36 @@ class PlatformHook(BaseHook):
         self.timeout = timeout
         self._transport: SyncTransport | None = None
         self._async_transport: AsyncTransport | None = None
+        self._said: set[str] = set()
 
     # -- connection ------------------------------------------------------------------------
 
     def _endpoint_from(self, conn: Any) -> Endpoint:
-        token = conn.password
-        if not token:
-            raise ConfigurationError(
-                f"connection {self.conn_id!r} has no API token: put it in the connection's password field"
+        """Check what the connection holds (token, ``verify`` extra, scheme) before any request."""
+        token, stripped = clean_token(self.conn_id, conn.password)
+        if stripped and self._say_once("token"):
+            self.log.warning(
+                "Connection %r: removed whitespace (such as a trailing newline) around the API token", self.conn_id
             )
-        return Endpoint(base_url_of(conn, self.default_base_url), token, self.dialect)
+        verify = verify_of(self.conn_id, extra_of(conn))
+        base_url = base_url_of(conn, self.default_base_url)
+        if verify is False:
+            self.log.warning(
+                "Connection %r: TLS certificates are NOT verified (extra verify=false); anyone between "
+                "this worker and %s can read the API token", self.conn_id, base_url
+            )
+        if is_plain_http_to_remote(base_url) and self._say_once("plain-http"):
+            self.log.warning(
+                "Connection %r uses plain http:// to %s: the API token travels unencrypted", self.conn_id, base_url
+            )
+        return Endpoint(base_url, token, self.dialect, verify)
+
+    def _say_once(self, what: str) -> bool:
+        """True the first time this hook is about to say ``what`` (connection notes, not errors)."""
+        if what in self._said:
+            return False
+        self._said.add(what)
+        return True
 
     @property
     def transport(self) -> SyncTransport:

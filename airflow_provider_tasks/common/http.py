@@ -14,13 +14,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import ssl
+import time
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from airflow_provider_tasks.common.bodies import read_async, read_sync
 from airflow_provider_tasks.common.errors import TransportError
 from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.common.tls import aiohttp_ssl, tls_error
 
 if TYPE_CHECKING:
     import aiohttp
@@ -44,6 +48,8 @@ class Endpoint:
     base_url: str
     token: str
     dialect: ApiDialect
+    verify: bool | str = True
+    """TLS verification: True, False or a CA bundle path (the connection extra ``verify``)."""
 
     def url(self, request: ApiRequest) -> str:
         return self.base_url.rstrip("/") + request.path
@@ -55,9 +61,9 @@ class Endpoint:
             headers.update(extra)
         return headers
 
-    def session_key(self) -> tuple[str, str]:
-        """Identifies a connection without keeping the token itself as a dict key."""
-        return self.base_url, hashlib.sha256(self.token.encode()).hexdigest()
+    def session_key(self) -> tuple[str, str, bool | str]:
+        """Identifies a connection (and its TLS setting) without keeping the token as a dict key."""
+        return self.base_url, hashlib.sha256(self.token.encode()).hexdigest(), self.verify
 
     def check(self, request: ApiRequest, response: ApiResponse) -> ApiResponse:
         if not response.ok:
@@ -82,7 +88,8 @@ class SyncTransport:
         if self._session is None:
             import requests
 
-            self._session = requests.Session()
+            self._session = requests.Session()  # honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY
+            self._session.verify = self.endpoint.verify
         return self._session
 
     def send(
@@ -105,6 +112,8 @@ class SyncTransport:
     def _send_once(self, request: ApiRequest, headers: dict[str, str] | None) -> ApiResponse:
         import requests
 
+        total = request.total_timeout(self.timeout)
+        deadline = time.monotonic() + total
         try:
             raw = self.session.request(
                 request.method,
@@ -112,13 +121,17 @@ class SyncTransport:
                 params=request.query(),
                 json=request.json_body,
                 headers=self.endpoint.headers(headers),
-                timeout=request.total_timeout(self.timeout),
+                timeout=total,
+                stream=True,  # the body is read by read_sync: capped, within the whole deadline
+                verify=self.endpoint.verify,  # per request, or REQUESTS_CA_BUNDLE would override it
             )
+        except requests.exceptions.SSLError as error:
+            raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
         except requests.RequestException as error:
             raise _transport_error(request, error, _requests_error_unsent(error)) from None
-        response = ApiResponse(
-            raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, raw.content
-        )
+        platform = self.endpoint.dialect.platform
+        body = read_sync(raw, request, request.body_limit(), deadline, total, platform)
+        response = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, body)
         return self.endpoint.check(request, response)
 
     def close(self) -> None:
@@ -150,7 +163,7 @@ class AsyncTransport:
         import aiohttp
 
         if self._session is None:
-            self._session = await _SHARED_SESSIONS.acquire(self.endpoint.session_key())
+            self._session = await _SHARED_SESSIONS.acquire(self.endpoint.session_key(), aiohttp_ssl(self.endpoint.verify))
         try:
             async with self._session.request(
                 request.method,
@@ -160,8 +173,10 @@ class AsyncTransport:
                 headers=self.endpoint.headers(),
                 timeout=aiohttp.ClientTimeout(total=request.total_timeout(self.timeout)),
             ) as raw:
-                body = await raw.read()
+                body = await read_async(raw, request, request.body_limit(), self.endpoint.dialect.platform)
                 response = ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)
+        except (aiohttp.ClientSSLError, ssl.SSLError) as error:
+            raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             unsent = isinstance(error, aiohttp.ClientConnectorError)
             raise _transport_error(request, error, unsent) from None
@@ -183,14 +198,16 @@ class _SharedSessions:
     def _key(self, key: Any) -> tuple[int, Any]:
         return id(asyncio.get_running_loop()), key
 
-    async def acquire(self, key: Any) -> aiohttp.ClientSession:
+    async def acquire(self, key: Any, ssl: Any = True) -> aiohttp.ClientSession:
+        """The session for ``key`` (which must include the TLS setting ``ssl`` is made from)."""
         import aiohttp
 
         full_key = self._key(key)
         entry = self._entries.get(full_key)
         if entry is None or entry[0].closed:
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-            entry = [aiohttp.ClientSession(connector=connector), 0]
+            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=ssl)
+            # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as requests does on the sync path
+            entry = [aiohttp.ClientSession(connector=connector, trust_env=True), 0]
             self._entries[full_key] = entry
         entry[1] += 1
         return entry[0]
@@ -238,6 +255,7 @@ def _requests_error_unsent(error: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, (NewConnectionError, NameResolutionError)):
             return True
-        pending.extend([getattr(current, "reason", None), current.__cause__, current.__context__])
-        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+        linked = [getattr(current, "reason", None), current.__cause__, current.__context__]
+        linked.extend(getattr(current, "args", ()))
+        pending.extend(item for item in linked if isinstance(item, BaseException))  # a reason may be a str
     return False

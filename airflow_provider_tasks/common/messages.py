@@ -17,6 +17,10 @@ from airflow_provider_tasks.common.errors import ApiError, MalformedResponseErro
 DEFAULT_TIMEOUT = 30.0
 """Seconds a request may take when neither it nor the hook says otherwise."""
 
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+"""Bytes an API answer may have when the request sets no ``max_body``: far above any run or page
+object, low enough that a runaway answer cannot take a worker or triggerer down."""
+
 
 @dataclass(frozen=True)
 class ApiRequest:
@@ -27,6 +31,8 @@ class ApiRequest:
     :param timeout: seconds to wait for the answer; None uses the hook's default.
     :param server_wait: seconds the server may hold the request on purpose (a long-poll); added
         to the timeout so a long-poll is never cut short.
+    :param max_body: bytes the answer may have; None uses :data:`DEFAULT_MAX_BODY`. A larger
+        answer is a :class:`ResponseTooLargeError` (not retried), found without reading it all.
     """
 
     method: str
@@ -35,6 +41,10 @@ class ApiRequest:
     json_body: Any = None
     timeout: float | None = None
     server_wait: float = 0.0
+    max_body: int | None = None
+
+    def body_limit(self) -> int:
+        return self.max_body if self.max_body is not None else DEFAULT_MAX_BODY
 
     def total_timeout(self, default: float) -> float:
         return (self.timeout if self.timeout is not None else default) + self.server_wait

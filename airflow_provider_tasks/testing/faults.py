@@ -37,7 +37,11 @@ from typing import Any
 #:   instead (a captive portal or a misconfigured gateway); the handler's headers are kept.
 #: * ``truncated``   -- run the handler, then send its answer (status, headers) with the body's
 #:   tail cut in the middle of its last line, as a well-formed shorter response.
-FAULT_KINDS = ("status", "latency", "drop_before", "drop_after", "malformed", "html", "truncated")
+#: * ``drip``        -- run the handler, then send its body one byte every ``seconds`` (default
+#:   0.1), with its Content-Length: a server (or proxy) that keeps a request alive but never done.
+#: * ``oversized``   -- run the handler, then send its JSON object padded to ``size`` bytes, with
+#:   a Content-Length, or chunked without one when ``chunked`` is true.
+FAULT_KINDS = ("status", "latency", "drop_before", "drop_after", "malformed", "html", "truncated", "drip", "oversized")
 
 
 @dataclass
@@ -53,6 +57,8 @@ class FaultRule:
     seconds: float = 0.0
     error_type: str | None = None
     message: str | None = None
+    size: int | None = None
+    chunked: bool = False
     id: int = 0
     hits: int = 0
     _regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -64,6 +70,10 @@ class FaultRule:
             raise ValueError("a 'status' fault needs an HTTP status code in 'status'")
         if self.kind == "latency" and not float(self.seconds) >= 0:
             raise ValueError("a 'latency' fault needs 'seconds' >= 0")
+        if self.kind == "oversized" and not (self.size and int(self.size) > 0):
+            raise ValueError("an 'oversized' fault needs 'size' (bytes) > 0")
+        if self.kind == "drip" and float(self.seconds) < 0:
+            raise ValueError("a 'drip' fault needs 'seconds' (per byte) >= 0")
         if self.count is not None and int(self.count) < 1:
             raise ValueError("'count' must be >= 1, or null for 'until cleared'")
         self.method = self.method.upper() if self.method else None
@@ -72,7 +82,7 @@ class FaultRule:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultRule:
         """Build a rule from its JSON form, rejecting unknown keys (typos must not arm a no-op)."""
-        allowed = {"kind", "method", "path", "count", "status", "retry_after", "seconds", "error_type", "message"}
+        allowed = {"kind", "method", "path", "count", "status", "retry_after", "seconds", "error_type", "message", "size", "chunked"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault rule keys: {sorted(unknown)}")
@@ -92,6 +102,8 @@ class FaultRule:
             "seconds": self.seconds,
             "error_type": self.error_type,
             "message": self.message,
+            "size": self.size,
+            "chunked": self.chunked,
             "hits": self.hits,
         }
 

@@ -10,6 +10,9 @@ Fixtures, for each platform (``apify``, ``lobstr``):
   port of 127.0.0.1 (:class:`ApifyEmulator`, :class:`LobstrEmulator`).
 * ``<platform>_emulator`` -- the same server, ``reset()`` before the test (seed data, initial
   token, no faults, zeroed stats); has ``.base_url`` and ``.token``.
+* ``<platform>_emulator_tls`` -- a second session emulator serving HTTPS with a certificate made
+  at start by a throwaway CA (``.base_url`` is ``https://127.0.0.1:<port>``, trust
+  ``.tls_files.ca_path``), reset before the test. Nothing trusts that CA unless told to.
 * ``<platform>_conn_env`` -- sets ``AIRFLOW_CONN_<PLATFORM>_DEFAULT`` to
   ``{"conn_type": "<platform>", "password": <token>, "host": <base_url>}`` for the test; returns
   the JSON. The host is the full base URL without the API version (``http://127.0.0.1:<port>``):
@@ -33,11 +36,11 @@ if TYPE_CHECKING:
     from airflow_provider_tasks.testing.server import EmulatorServer
 
 
-def _serve(module: str, class_name: str) -> Iterator[EmulatorServer]:
+def _serve(module: str, class_name: str, *, tls: bool = False) -> Iterator[EmulatorServer]:
     """Start ``airflow_provider_tasks.testing.<module>.<class_name>()``, yield it, stop it."""
     emulator_class = getattr(importlib.import_module(f"airflow_provider_tasks.testing.{module}"), class_name)
     emulator = emulator_class()
-    emulator.start()
+    emulator.start(tls=tls)
     try:
         yield emulator
     finally:
@@ -71,6 +74,19 @@ def apify_conn_env(apify_emulator: ApifyEmulator, monkeypatch: pytest.MonkeyPatc
     return _set_conn_env(monkeypatch, "apify", apify_emulator)
 
 
+@pytest.fixture(scope="session")
+def apify_emulator_tls_server() -> Iterator[ApifyEmulator]:
+    """One Apify emulator serving HTTPS (self-made CA in ``.tls_files.ca_path``) for the session."""
+    yield from _serve("apify_emulator", "ApifyEmulator", tls=True)  # type: ignore[misc]
+
+
+@pytest.fixture
+def apify_emulator_tls(apify_emulator_tls_server: ApifyEmulator) -> ApifyEmulator:
+    """The session's HTTPS Apify emulator, reset to seed data before the test."""
+    apify_emulator_tls_server.reset()
+    return apify_emulator_tls_server
+
+
 # -- Lobstr.io -----------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def lobstr_emulator_server() -> Iterator[LobstrEmulator]:
@@ -90,3 +106,16 @@ def lobstr_conn_env(lobstr_emulator: LobstrEmulator, monkeypatch: pytest.MonkeyP
     """``AIRFLOW_CONN_LOBSTR_DEFAULT`` pointing at the emulator (JSON connection format); the host
     is the base URL without ``/v1``."""
     return _set_conn_env(monkeypatch, "lobstr", lobstr_emulator)
+
+
+@pytest.fixture(scope="session")
+def lobstr_emulator_tls_server() -> Iterator[LobstrEmulator]:
+    """One Lobstr.io emulator serving HTTPS (self-made CA in ``.tls_files.ca_path``) for the session."""
+    yield from _serve("lobstr_emulator", "LobstrEmulator", tls=True)  # type: ignore[misc]
+
+
+@pytest.fixture
+def lobstr_emulator_tls(lobstr_emulator_tls_server: LobstrEmulator) -> LobstrEmulator:
+    """The session's HTTPS Lobstr.io emulator, reset to seed data before the test."""
+    lobstr_emulator_tls_server.reset()
+    return lobstr_emulator_tls_server

@@ -38,6 +38,7 @@ import socket
 import struct
 import sys
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from contextlib import suppress
 from typing import Any
@@ -47,6 +48,8 @@ from aiohttp import web
 from airflow_provider_tasks.testing.clock import Clock
 from airflow_provider_tasks.testing.control import ControlRoutes
 from airflow_provider_tasks.testing.faults import FaultRule, Faults, Stats
+from airflow_provider_tasks.testing.shaping import shaped
+from airflow_provider_tasks.testing.tls import TlsFiles, make_tls_files
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +118,8 @@ class EmulatorServer(ControlRoutes):
         self._runner: web.AppRunner | None = None
         self._stop_event: asyncio.Event | None = None
         self.base_url: str | None = None
+        #: Certificate files when serving HTTPS (``start(tls=True)``); ``tls_files.ca_path`` is the CA to trust.
+        self.tls_files: TlsFiles | None = None
         self.app = self._build_app()
 
     # ----------------------------------------------------------------- platform hooks
@@ -279,6 +284,10 @@ class EmulatorServer(ControlRoutes):
                 response = await self._authorised(request, handler)
                 if kind == "drop_after":
                     return _drop(request)
+                if kind in ("drip", "oversized"):
+                    response = await shaped(request, response, action)  # type: ignore[arg-type]
+                    outcome = response.status
+                    return response
                 if kind == "malformed":
                     response = web.Response(status=200, body=b'{"data": {"id": "trunc', content_type=_JSON)
                 elif kind in ("html", "truncated"):
@@ -345,11 +354,21 @@ class EmulatorServer(ControlRoutes):
             self.app = self._build_app()
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, host, port, backlog=16384, reuse_address=True)
+        ssl_context = self.tls_files.server_context() if self.tls_files is not None else None
+        site = web.TCPSite(runner, host, port, backlog=16384, reuse_address=True, ssl_context=ssl_context)
         await site.start()
         self._runner = runner
         bound = runner.addresses[0]
-        self.base_url = f"http://{host if ':' not in host else f'[{host}]'}:{bound[1]}"
+        scheme = "https" if ssl_context is not None else "http"
+        self.base_url = f"{scheme}://{host if ':' not in host else f'[{host}]'}:{bound[1]}"
+
+    def _want_tls(self, tls: bool) -> None:
+        """Make the certificate files once (a restarted emulator keeps presenting the same CA)."""
+        if tls and self.tls_files is None:
+            self.tls_files = make_tls_files()
+            weakref.finalize(self, self.tls_files.cleanup)
+        elif not tls:
+            self.tls_files = None
 
     async def _shutdown(self) -> None:
         self._closing = True
@@ -358,10 +377,14 @@ class EmulatorServer(ControlRoutes):
             await self._runner.cleanup()
             self._runner = None
 
-    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
-        """Serve from a background thread with its own event loop; returns the base URL."""
+    def start(self, port: int = 0, host: str = "127.0.0.1", *, tls: bool = False) -> str:
+        """Serve from a background thread with its own event loop; returns the base URL.
+
+        ``tls=True`` serves HTTPS with a certificate made for 127.0.0.1/localhost by a throwaway
+        CA (``self.tls_files.ca_path``)."""
         if self._thread is not None:
             raise RuntimeError("emulator already started")
+        self._want_tls(tls)
         _raise_open_files_limit()
         ready = threading.Event()
         failure: list[BaseException] = []
@@ -415,10 +438,12 @@ class EmulatorServer(ControlRoutes):
         self.stop()
 
     def serve_forever(
-        self, port: int, host: str = "127.0.0.1", on_ready: Callable[[EmulatorServer], None] | None = None
+        self, port: int, host: str = "127.0.0.1", on_ready: Callable[[EmulatorServer], None] | None = None,
+        *, tls: bool = False,
     ) -> None:
         """Serve in the calling thread until SIGINT/SIGTERM; ``on_ready`` runs once listening."""
         _raise_open_files_limit()
+        self._want_tls(tls)
 
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
@@ -440,22 +465,28 @@ class EmulatorServer(ControlRoutes):
 
     @classmethod
     def main(cls, argv: list[str] | None = None) -> int:
-        """``python -m <platform module> --port N [--host H] [--token T ...]``: serve in the
+        """``python -m <platform module> --port N [--host H] [--token T ...] [--tls]``: serve in the
         foreground until SIGINT/SIGTERM, after one flushed banner line
-        ``<platform_name> emulator: base_url=<url> tokens=<t1,t2>``."""
+        ``<platform_name> emulator: base_url=<url> tokens=<t1,t2>`` (`` ca_file=<path>`` added with
+        ``--tls``)."""
         parser = argparse.ArgumentParser(description=f"Local emulator of the {cls.platform_name}")
         parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--token", action="append", dest="tokens", help="accepted API token (repeatable)")
+        parser.add_argument(
+            "--tls", action="store_true",
+            help="serve HTTPS with a certificate made at start; the banner names the CA file to trust (ca_file=)",
+        )
         args = parser.parse_args(argv)
         tokens = tuple(args.tokens or ("test-token",))
         emulator = cls(tokens)
 
         def banner(server: EmulatorServer) -> None:
-            print(f"{cls.platform_name} emulator: base_url={server.base_url} tokens={','.join(tokens)}")
+            ca = f" ca_file={server.tls_files.ca_path}" if server.tls_files is not None else ""
+            print(f"{cls.platform_name} emulator: base_url={server.base_url} tokens={','.join(tokens)}{ca}")
             sys.stdout.flush()
 
-        emulator.serve_forever(args.port, args.host, on_ready=banner)
+        emulator.serve_forever(args.port, args.host, on_ready=banner, tls=args.tls)
         return 0
 
 

@@ -1,0 +1,116 @@
+"""Reading an answer's body in bounded memory and bounded time, for both transports.
+
+A body is read in chunks and refused as soon as it passes the request's cap (before reading
+anything when ``Content-Length`` already says so), so a runaway answer costs at most the cap, not
+its own size. The sync path also enforces the request's whole deadline while the body arrives:
+``requests``' timeout is per socket read, so a server dripping a byte at a time could otherwise
+hold a call far past it. (aiohttp's ``ClientTimeout(total=...)`` already covers body reads.)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_tasks.common.errors import ResponseTooLargeError, TransportError
+from airflow_provider_tasks.common.messages import ApiRequest
+
+if TYPE_CHECKING:
+    import aiohttp
+    import requests
+
+CHUNK = 64 * 1024
+
+
+def too_large(request: ApiRequest, limit: int, size: int | None, platform: str) -> ResponseTooLargeError:
+    said = f"announces {_mib(size)}" if size is not None else f"passed {_mib(limit)} and was still going"
+    return ResponseTooLargeError(
+        f"{platform} answered {request.method} {request.path} with a body that {said}, over the "
+        f"{_mib(limit)} cap for one API answer; not read (set ApiRequest.max_body for a larger answer)"
+    )
+
+
+def deadline_passed(request: ApiRequest, seconds: float) -> TransportError:
+    return TransportError(
+        f"{request.method} {request.path} timed out: no complete answer within {seconds:g} s "
+        "(the whole-request deadline; the body was still arriving)",
+        request_sent=True,
+    )
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def _announced(length: Any) -> int | None:
+    try:
+        return int(length) if length is not None else None
+    except ValueError:
+        return None
+
+
+def read_sync(raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str) -> bytes:
+    """The body of a ``stream=True`` response, within ``limit`` bytes and by ``deadline``
+    (``time.monotonic()``); the response is closed on failure."""
+    import requests
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
+    announced = _announced(raw.headers.get("content-length"))
+    ok = False
+    try:
+        if announced is not None and announced > limit:
+            raise too_large(request, limit, announced, platform)
+        stream = raw.raw
+        sock = getattr(getattr(stream, "connection", None), "sock", None)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise deadline_passed(request, total)
+            if sock is not None:
+                sock.settimeout(remaining)  # one recv may not outlast the whole deadline
+            try:
+                chunk = stream.read1(CHUNK, decode_content=True)
+            except (Urllib3Error, requests.RequestException, OSError) as error:
+                if time.monotonic() >= deadline:
+                    raise deadline_passed(request, total) from None
+                raise TransportError(
+                    f"{request.method} {request.path} failed while reading the answer: {type(error).__name__}",
+                    request_sent=True,
+                ) from None
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise too_large(request, limit, None, platform)
+            chunks.append(chunk)
+        ok = True
+        return b"".join(chunks)
+    finally:
+        if not ok:
+            raw.close()
+
+
+async def read_async(raw: aiohttp.ClientResponse, request: ApiRequest, limit: int, platform: str) -> bytes:
+    """The body of an aiohttp response within ``limit`` bytes (the session's total timeout bounds
+    the time); the connection is dropped on failure."""
+    ok = False
+    try:
+        if raw.content_length is not None and raw.content_length > limit:
+            raise too_large(request, limit, raw.content_length, platform)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = await raw.content.read(CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise too_large(request, limit, None, platform)
+            chunks.append(chunk)
+        ok = True
+        return b"".join(chunks)
+    finally:
+        if not ok:
+            raw.close()

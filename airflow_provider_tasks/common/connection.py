@@ -1,0 +1,101 @@
+"""Reading an Airflow connection safely: the token, the TLS setting and the scheme, checked once.
+
+Everything here runs when a hook reads its connection, before any request: a token that cannot
+travel in an HTTP header is a :class:`ConfigurationError` naming the connection (never the token),
+so it is neither echoed by an HTTP library nor mistaken for a network failure and retried.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_tasks.common.errors import ConfigurationError
+
+Verify = bool | str
+"""TLS verification: True (the default trust store), False (no verification) or a CA bundle path."""
+
+_FALSE = {"false", "0", "no", "off"}
+_TRUE = {"true", "1", "yes", "on", ""}
+
+
+def clean_token(conn_id: str, token: str | None) -> tuple[str, bool]:
+    """The connection's token stripped of surrounding whitespace, and whether anything was stripped
+    (the caller says so once, without the token); a :class:`ConfigurationError` for anything else
+    that cannot be sent in a header."""
+    if not token:
+        raise ConfigurationError(
+            f"connection {conn_id!r} has no API token: put it in the connection's password field"
+        )
+    stripped = token.strip()
+    if not stripped:
+        raise ConfigurationError(f"connection {conn_id!r}: the API token is only whitespace")
+    for position, char in enumerate(stripped, start=1):
+        problem = _header_problem(char)
+        if problem:
+            raise ConfigurationError(
+                f"connection {conn_id!r}: the API token contains {problem} (character {position} of "
+                f"{len(stripped)}), which cannot be sent in an HTTP header; paste the token again"
+            )
+    return stripped, stripped != token
+
+
+def _header_problem(char: str) -> str | None:
+    if char in "\r\n":
+        return "a line break"
+    if char.isspace():
+        return "whitespace"
+    if unicodedata.category(char) == "Cc":
+        return "a control character"
+    if ord(char) > 0xFF:
+        return "a non-latin-1 character"
+    return None
+
+
+def verify_of(conn_id: str, extra: dict[str, Any]) -> Verify:
+    """The connection extra ``verify``: absent or true → verify against the default trust store;
+    ``false`` → do not verify; anything else → a CA bundle file (or a directory of CA certs)."""
+    value = extra.get("verify", True)
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"connection {conn_id!r}: extra 'verify' must be true, false or a CA bundle path, got {value!r}"
+        )
+    text = value.strip()
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    path = os.path.expanduser(text)
+    if not os.path.exists(path):
+        raise ConfigurationError(
+            f"connection {conn_id!r}: extra 'verify' names a CA bundle that does not exist: {path!r}"
+        )
+    return path
+
+
+def extra_of(conn: Any) -> dict[str, Any]:
+    """The connection's extra as a dict (empty when unset or not a JSON object)."""
+    try:
+        extra = conn.extra_dejson
+    except Exception:  # noqa: BLE001 - a broken extra is reported by Airflow itself
+        return {}
+    return extra if isinstance(extra, dict) else {}
+
+
+def is_plain_http_to_remote(base_url: str) -> bool:
+    """True for ``http://`` to anything but a loopback address (the token would travel in clear)."""
+    parts = urlsplit(base_url)
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True

@@ -1,0 +1,67 @@
+"""TLS for both transports: one meaning of the connection extra ``verify``, one TLS error message.
+
+``verify`` is True (the library's default trust store), False (no verification: a warning is
+logged each time a hook reads the connection) or the path of a CA bundle file or directory, e.g.
+the certificate of a corporate proxy that re-signs TLS. ``requests`` takes it as is; ``aiohttp``
+gets the equivalent :class:`ssl.SSLContext`.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_tasks.common.errors import TlsError
+
+
+def aiohttp_ssl(verify: bool | str) -> ssl.SSLContext | bool:
+    """What ``aiohttp.TCPConnector(ssl=...)`` needs for ``verify``."""
+    if verify is True:
+        return True
+    if verify is False:
+        return False
+    return _context_for(verify)
+
+
+@lru_cache(maxsize=32)
+def _context_for(path: str) -> ssl.SSLContext:
+    if os.path.isdir(path):
+        return ssl.create_default_context(capath=path)
+    return ssl.create_default_context(cafile=path)
+
+
+def find_ssl_error(error: BaseException | None) -> ssl.SSLError | None:
+    """The :class:`ssl.SSLError` behind a library's exception, if any (walks causes and args)."""
+    seen: set[int] = set()
+    pending: list[Any] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return current
+        pending.extend([getattr(current, "reason", None), current.__cause__, current.__context__])
+        pending.extend(getattr(current, "args", ()))
+    return None
+
+
+def tls_error(method: str, path: str, base_url: str, error: BaseException) -> TlsError:
+    """A :class:`TlsError` naming the host and the TLS reason (never the URL's query or headers)."""
+    parts = urlsplit(base_url)
+    host = parts.netloc or base_url
+    cause = find_ssl_error(error)
+    reason = None
+    if cause is not None:
+        reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
+    reason = str(reason or type(error).__name__)[:200]
+    certificate = "certificate" in reason.lower() or isinstance(cause, ssl.SSLCertVerificationError)
+    kind = "TLS certificate problem" if certificate else "TLS problem"
+    return TlsError(
+        f"{method} {path} failed: {kind} with {host}: {reason}. If a proxy re-signs TLS, set the "
+        "connection extra 'verify' to its CA bundle path (or 'false' to skip verification, not "
+        "recommended)"
+    )

@@ -1,0 +1,228 @@
+"""Connection hygiene over real HTTP, both platforms, sync and async: a token that cannot travel in
+a header, TLS (untrusted certificate, ``verify`` = CA bundle or false), proxies and plain http.
+
+The token never appears in a log line or an exception, whatever goes wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from airflow_provider_tasks.apify.hooks import ApifyHook
+from airflow_provider_tasks.common.errors import ConfigurationError, TlsError
+from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.lobstr.hooks import LobstrHook
+from airflow_provider_tasks.testing.lobstr_state import SEED_HASHES
+
+FAST = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05, jitter=0)
+
+
+@dataclass
+class Platform:
+    name: str
+    hook_class: type
+    start: Any  # (hook) -> run
+
+    def conn(self, monkeypatch, emulator, *, password: str | None = None, host: str | None = None, **extra: Any) -> None:
+        value: dict[str, Any] = {
+            "conn_type": self.name,
+            "password": emulator.token if password is None else password,
+            "host": host or emulator.base_url,
+        }
+        if extra:
+            value["extra"] = json.dumps(extra)
+        monkeypatch.setenv(f"AIRFLOW_CONN_{self.name.upper()}_DEFAULT", json.dumps(value))
+
+    def hook(self):
+        return self.hook_class(retry_policy=FAST)
+
+
+PLATFORMS = [
+    Platform("apify", ApifyHook, lambda hook: hook.run_task("demo~succeeds-with-items")),
+    Platform("lobstr", LobstrHook, lambda hook: hook.start_run(SEED_HASHES["demo-squid"]["hash"])),
+]
+
+
+@pytest.fixture(params=PLATFORMS, ids=[p.name for p in PLATFORMS])
+def platform(request) -> Platform:
+    return request.param
+
+
+@pytest.fixture
+def emulator(platform, request):
+    return request.getfixturevalue(f"{platform.name}_emulator")
+
+
+@pytest.fixture
+def tls_emulator(platform, request):
+    return request.getfixturevalue(f"{platform.name}_emulator_tls")
+
+
+def whoami(hook) -> Any:
+    return hook.send(hook.auth_check_request())
+
+
+def awhoami(hook) -> Any:
+    async def call():
+        try:
+            return await hook.asend(hook.auth_check_request())
+        finally:
+            await hook.aclose()
+
+    return asyncio.run(call())
+
+
+def logged(caplog, capfd) -> str:
+    """Everything logged: stdlib records and what Airflow's structlog hook loggers printed."""
+    captured = capfd.readouterr()
+    return caplog.text + captured.out + captured.err
+
+
+def assert_secret_absent(secret: str, text: str, *errors: BaseException) -> None:
+    for error in errors:
+        assert secret not in str(error) and secret not in repr(error.args)
+    assert secret not in text
+
+
+# -- token hygiene ------------------------------------------------------------------------------
+
+
+def test_surrounding_whitespace_is_stripped_and_said_once_without_the_token(platform, emulator, monkeypatch, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    platform.conn(monkeypatch, emulator, password=f" {emulator.token}\r\n")
+    hook = platform.hook()
+    assert whoami(hook).status == 200
+    assert awhoami(hook).status == 200
+    text = logged(caplog, capfd)
+    notes = [line for line in text.splitlines() if "removed whitespace" in line]
+    assert len(notes) == 1 and f"{platform.name}_default" in notes[0]
+    assert emulator.token not in text
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["\n", "\r", " ", "\t", "\x00", "\x7f", "\u2019", "\u00a0"],
+    ids=["newline", "cr", "space", "tab", "nul", "del", "non-latin-1", "nbsp"],
+)
+def test_a_token_that_cannot_be_a_header_fails_at_once_naming_the_connection(platform, emulator, monkeypatch, caplog, capfd, bad):
+    caplog.set_level(logging.DEBUG)
+    secret_head, secret_tail = "SECRETHEAD1234", "SECRETTAIL5678"
+    platform.conn(monkeypatch, emulator, password=f"{secret_head}{bad}{secret_tail}\n")
+    errors = []
+    for call in (whoami, platform.start, awhoami):
+        with pytest.raises(ConfigurationError, match=f"connection '{platform.name}_default'.*cannot be sent") as caught:
+            call(platform.hook())
+        errors.append(caught.value)
+    assert emulator.stats()["total"] == 0, "nothing may be sent (nor retried, nor looked up) with such a token"
+    text = logged(caplog, capfd)
+    for secret in (secret_head, secret_tail):
+        assert_secret_absent(secret, text, *errors)
+
+
+# -- TLS ----------------------------------------------------------------------------------------
+
+
+def test_an_untrusted_certificate_is_a_clear_tls_error_naming_the_host(platform, tls_emulator, monkeypatch, caplog, capfd):
+    platform.conn(monkeypatch, tls_emulator)
+    netloc = tls_emulator.base_url.split("://", 1)[1]
+    errors = []
+    for call in (whoami, platform.start, awhoami):
+        with pytest.raises(TlsError, match=rf"TLS certificate problem with {netloc}: .*verify") as caught:
+            call(platform.hook())
+        errors.append(caught.value)
+    assert tls_emulator.stats()["total"] == 0  # no request got through, none was retried or looked up
+    assert_secret_absent(tls_emulator.token, logged(caplog, capfd), *errors)
+
+
+def test_verify_with_the_ca_bundle_works_on_both_paths(platform, tls_emulator, monkeypatch):
+    platform.conn(monkeypatch, tls_emulator, verify=tls_emulator.tls_files.ca_path)
+    hook = platform.hook()
+    assert whoami(hook).status == 200 and awhoami(hook).status == 200
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_verify_false_works_and_warns_on_every_use(platform, tls_emulator, monkeypatch, caplog, capfd):
+    platform.conn(monkeypatch, tls_emulator, verify="false")
+    for _ in range(2):
+        hook = platform.hook()
+        assert whoami(hook).status == 200 and awhoami(hook).status == 200
+    text = logged(caplog, capfd)
+    assert sum("NOT verified" in line for line in text.splitlines()) == 4  # each hook, each path
+    assert tls_emulator.token not in text
+
+
+def test_a_missing_ca_bundle_is_a_configuration_error(platform, tls_emulator, monkeypatch, tmp_path):
+    platform.conn(monkeypatch, tls_emulator, verify=str(tmp_path / "nope.pem"))
+    with pytest.raises(ConfigurationError, match=f"'{platform.name}_default'.*CA bundle that does not exist"):
+        whoami(platform.hook())
+
+
+def test_async_sessions_are_shared_per_tls_setting(platform, tls_emulator, monkeypatch):
+    from airflow_provider_tasks.common.http import _SHARED_SESSIONS
+
+    async def two_settings():
+        hooks = []
+        for verify in (tls_emulator.tls_files.ca_path, "false"):
+            platform.conn(monkeypatch, tls_emulator, verify=verify)
+            hook = platform.hook()
+            await hook.asend(hook.auth_check_request())
+            hooks.append(hook)
+        opened = _SHARED_SESSIONS.open_sessions()
+        for hook in hooks:
+            await hook.aclose()
+        return opened
+
+    assert asyncio.run(two_settings()) == 2
+
+
+# -- proxies and plain http ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch):
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_https_proxy_is_used_by_both_paths_and_no_proxy_bypasses_it(platform, tls_emulator, no_proxy_env):
+    from tests.http.tiny_proxy import TinyProxy
+
+    platform.conn(no_proxy_env, tls_emulator, verify=tls_emulator.tls_files.ca_path)
+    netloc = tls_emulator.base_url.split("://", 1)[1]
+    with TinyProxy() as proxy:
+        no_proxy_env.setenv("HTTPS_PROXY", proxy.url)
+        assert whoami(platform.hook()).status == 200
+        assert proxy.count("CONNECT") == 1 and proxy.seen[f"CONNECT {netloc}"] == 1
+        assert awhoami(platform.hook()).status == 200
+        assert proxy.count("CONNECT") == 2
+        no_proxy_env.setenv("NO_PROXY", "127.0.0.1")
+        assert whoami(platform.hook()).status == 200 and awhoami(platform.hook()).status == 200
+        assert proxy.count("CONNECT") == 2
+
+
+def test_plain_http_to_a_remote_host_works_through_http_proxy_and_warns_once_per_hook(platform, emulator, no_proxy_env, caplog, capfd):
+    from tests.http.tiny_proxy import TinyProxy
+
+    host, port = emulator.base_url.split("://", 1)[1].split(":")
+    with TinyProxy(upstream=(host, int(port))) as gateway:
+        no_proxy_env.setenv("HTTP_PROXY", gateway.url)
+        platform.conn(no_proxy_env, emulator, host="http://api.example.test:8080")
+        hook = platform.hook()
+        statuses = [whoami(hook).status, whoami(hook).status, awhoami(hook).status]
+        assert statuses == [200, 200, 200]
+        forwarded = gateway.count("GET api.example.test:8080")
+        assert forwarded >= 2, gateway.seen  # the sync and the async session
+    text = logged(caplog, capfd)
+    warnings = [line for line in text.splitlines() if "plain http://" in line]
+    assert len(warnings) == 1 and "http://api.example.test:8080" in warnings[0]
+    no_proxy_env.delenv("HTTP_PROXY")
+    platform.conn(no_proxy_env, emulator)  # 127.0.0.1: no warning
+    assert whoami(platform.hook()).status == 200
+    assert "plain http://" not in logged(caplog, capfd)
