@@ -39,7 +39,11 @@ MEMORY_MIN, MEMORY_MAX = 128, 32768
 
 
 class RunStatus(str, Enum):
-    """Lifecycle of an Apify run; owns which statuses end a run and which one is a success."""
+    """Lifecycle of an Apify run; owns which statuses end a run and which one is a success.
+
+    A status Apify may add later (say ``RESURRECTING``) becomes :attr:`UNKNOWN`: not terminal,
+    so waiting goes on (logged once) until the run reaches a known end or the wait's deadline.
+    """
 
     READY = "READY"
     RUNNING = "RUNNING"
@@ -49,6 +53,11 @@ class RunStatus(str, Enum):
     TIMED_OUT = "TIMED-OUT"
     ABORTING = "ABORTING"
     ABORTED = "ABORTED"
+    UNKNOWN = "UNKNOWN"
+
+    @classmethod
+    def _missing_(cls, value: object) -> RunStatus | None:
+        return cls.UNKNOWN if isinstance(value, str) and value else None
 
     @property
     def is_terminal(self) -> bool:
@@ -97,16 +106,32 @@ class ApifyRun:
     def user_agent(self) -> str | None:
         return (self.raw.get("meta") or {}).get("userAgent")
 
+    @property
+    def item_count(self) -> int | None:
+        """Items the run reports so far, where its run object says: ``stats.itemCount`` or
+        ``stats.resultCount`` if present, else ``usage.DATASET_WRITES`` (one per item pushed)."""
+        stats = self.raw.get("stats") or {}
+        for value in (stats.get("itemCount"), stats.get("resultCount"), (self.raw.get("usage") or {}).get("DATASET_WRITES")):
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        return None
+
     def snapshot(self) -> RunSnapshot:
         status = self.status
+        items = self.item_count
+        progress = "; ".join(
+            part for part in (self.status_message, None if items is None else f"{items} items") if part
+        )
         return RunSnapshot(
             run_id=self.id,
-            status=status.value,
+            status=self.raw["status"],
             terminal=status.is_terminal,
             succeeded=status.is_success,
             message=self.status_message,
             console_url=run_console_url(self.id),
             winding_down=status in (RunStatus.ABORTING, RunStatus.TIMING_OUT),
+            unknown=status is RunStatus.UNKNOWN,
+            progress=progress or None,
         )
 
 
@@ -341,13 +366,9 @@ def data_of(response: ApiResponse) -> dict[str, Any]:
 
 def parse_run(response: ApiResponse) -> ApifyRun:
     data = data_of(response)
-    if "id" not in data or "status" not in data:
+    if "id" not in data or not isinstance(data.get("status"), str) or not data["status"]:
         raise MalformedResponseError("run object without id or status")
-    try:
-        RunStatus(data["status"])
-    except ValueError:
-        raise MalformedResponseError(f"unknown run status {data['status']!r}") from None
-    return ApifyRun(data)
+    return ApifyRun(data)  # a status this code does not know is RunStatus.UNKNOWN: still going
 
 
 def parse_list_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -126,12 +127,13 @@ class ApifyHook(PlatformHook):
         return self.start_run(Target("actor", actor_id), options, run_input, **kwargs)
 
     long_poll = True
+    long_poll_window = float(api.MAX_WAIT_FOR_FINISH)
 
     def poll_run(self, run_id: str, wait: float = 0) -> ApifyRun:
-        return self.get_run(run_id, wait_for_finish=int(wait))
+        return self.get_run(run_id, wait_for_finish=_whole_seconds(wait))
 
     async def apoll_run(self, run_id: str, wait: float = 0) -> ApifyRun:
-        return await self.aget_run(run_id, wait_for_finish=int(wait))
+        return await self.aget_run(run_id, wait_for_finish=_whole_seconds(wait))
 
     def wrap_run(self, raw: dict[str, Any]) -> ApifyRun:
         return ApifyRun(raw)
@@ -197,3 +199,7 @@ class ApifyHook(PlatformHook):
     async def aabort_run(self, run_id: str, *, gracefully: bool = False) -> ApifyRun:
         return await self.asend(api.abort_run(run_id, gracefully=gracefully), api.parse_run)
 
+
+def _whole_seconds(wait: float) -> int:
+    """``waitForFinish`` takes whole seconds: round a wait up, so 0.5 s never becomes "do not wait"."""
+    return math.ceil(wait) if wait > 0 else 0

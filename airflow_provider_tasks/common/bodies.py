@@ -32,8 +32,8 @@ def too_large(request: ApiRequest, limit: int, size: int | None, platform: str) 
 
 def deadline_passed(request: ApiRequest, seconds: float) -> TransportError:
     return TransportError(
-        f"{request.method} {request.path} timed out: no complete answer within {seconds:g} s "
-        "(the whole-request deadline; the body was still arriving)",
+        f"{request.method} {request.path} timed out after the request was sent: no complete answer "
+        f"within {seconds:g} s (a deadline for the whole request, body included)",
         request_sent=True,
     )
 

@@ -17,7 +17,14 @@ from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTra
 from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.retry import RetryPolicy
-from airflow_provider_tasks.common.waiting import Deadline, RunSnapshot, await_terminal, wait_for_terminal
+from airflow_provider_tasks.common.waiting import (
+    MIN_POLL_GAP,
+    Deadline,
+    RunSnapshot,
+    RunWatcher,
+    await_terminal,
+    wait_for_terminal,
+)
 
 T = TypeVar("T")
 
@@ -121,6 +128,10 @@ class PlatformHook(BaseHook):
 
     long_poll: ClassVar[bool] = False
     """Whether :meth:`poll_run` can make the server hold the answer until the run ends."""
+    long_poll_window: ClassVar[float] = 0.0
+    """With ``long_poll``: the longest the server holds a status request (every wait asks for it)."""
+    min_poll_interval: ClassVar[float] = MIN_POLL_GAP
+    """The platform's floor for the gap between two status requests about one run."""
 
     def poll_run(self, run_id: str, wait: float = 0) -> RemoteRun:
         """The run's current state; with long-polling, wait up to ``wait`` seconds for its end."""
@@ -139,21 +150,36 @@ class PlatformHook(BaseHook):
     async def aabort_run(self, run_id: str) -> RemoteRun:
         raise NotImplementedError
 
-    def wait_for_run(self, run_id: str, deadline: Deadline, *, poll_interval: float = 60) -> RemoteRun:
+    def wait_for_run(
+        self, run_id: str, deadline: Deadline, *, poll_interval: float = 60, just_looked: bool = False
+    ) -> RemoteRun:
         """Block until the run is terminal; :class:`RunTimeoutError` when the deadline passes first.
 
         Returns the run whatever its terminal status: callers decide what a failure means.
+        ``just_looked``: the caller polled the run a moment ago (the first request keeps its distance).
         """
-        return self.wait_until_terminal(lambda wait: self.poll_run(run_id, wait), deadline, poll_interval)
+        return self.wait_until_terminal(
+            lambda wait: self.poll_run(run_id, wait), deadline, poll_interval, just_looked=just_looked
+        )
 
     async def await_run(self, run_id: str, deadline: Deadline, *, poll_interval: float = 60) -> RemoteRun:
         """The coroutine twin of :meth:`wait_for_run`, for triggers."""
         return await self.await_until_terminal(lambda wait: self.apoll_run(run_id, wait), deadline, poll_interval)
 
     def wait_until_terminal(
-        self, poll: Callable[[float], RemoteRun], deadline: Deadline, poll_interval: float
+        self,
+        poll: Callable[[float], RemoteRun],
+        deadline: Deadline,
+        poll_interval: float,
+        watcher: RunWatcher | None = None,
+        *,
+        just_looked: bool = False,
     ) -> RemoteRun:
-        """Poll anything that reduces to a :class:`RunSnapshot` (a run, a task) until it ends."""
+        """Poll anything that reduces to a :class:`RunSnapshot` (a run, a task) until it ends.
+
+        Requests are spaced by ``poll_interval``, never less than :attr:`min_poll_interval`; with
+        long-polling each one is held for the whole :attr:`long_poll_window` whatever the interval.
+        """
         latest: list[RemoteRun] = []
 
         def step(wait: float) -> RunSnapshot:
@@ -161,11 +187,17 @@ class PlatformHook(BaseHook):
             latest.append(poll(wait))
             return latest[0].snapshot()
 
-        wait_for_terminal(step, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)
+        wait_for_terminal(step, deadline, just_looked=just_looked, **self._wait_settings(poll_interval, watcher))
         return latest[0]
 
     async def await_until_terminal(
-        self, poll: Callable[[float], Awaitable[RemoteRun]], deadline: Deadline, poll_interval: float
+        self,
+        poll: Callable[[float], Awaitable[RemoteRun]],
+        deadline: Deadline,
+        poll_interval: float,
+        watcher: RunWatcher | None = None,
+        *,
+        just_looked: bool = False,
     ) -> RemoteRun:
         latest: list[RemoteRun] = []
 
@@ -174,8 +206,17 @@ class PlatformHook(BaseHook):
             latest.append(await poll(wait))
             return latest[0].snapshot()
 
-        await await_terminal(step, deadline, platform=self.dialect.platform, interval=poll_interval, long_poll=self.long_poll)
+        await await_terminal(step, deadline, just_looked=just_looked, **self._wait_settings(poll_interval, watcher))
         return latest[0]
+
+    def _wait_settings(self, poll_interval: float, watcher: RunWatcher | None) -> dict[str, Any]:
+        return {
+            "platform": self.dialect.platform,
+            "interval": max(poll_interval, self.min_poll_interval),
+            "long_poll": self.long_poll,
+            "window": self.long_poll_window,
+            "watcher": watcher if watcher is not None else RunWatcher(self.log, self.dialect.platform),
+        }
 
     # -- Airflow UI ------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_tasks.common.bodies import read_async, read_sync
+from airflow_provider_tasks.common.bodies import deadline_passed, read_async, read_sync
 from airflow_provider_tasks.common.errors import TransportError
 from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.retry import RetryPolicy
@@ -177,6 +177,10 @@ class AsyncTransport:
                 response = ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)
         except (aiohttp.ClientSSLError, ssl.SSLError) as error:
             raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
+        except asyncio.TimeoutError as error:  # the total timeout: connecting, waiting or reading
+            if isinstance(error, aiohttp.ConnectionTimeoutError):
+                raise _transport_error(request, error, True) from None
+            raise deadline_passed(request, request.total_timeout(self.timeout)) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             unsent = isinstance(error, aiohttp.ClientConnectorError)
             raise _transport_error(request, error, unsent) from None

@@ -21,7 +21,7 @@ from airflow.sdk import BaseOperator, conf
 
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
-from airflow_provider_tasks.common.validation import require_number_at_least
+from airflow_provider_tasks.common.validation import require_poll_interval, require_positive_seconds
 from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
 
 if TYPE_CHECKING:
@@ -40,12 +40,11 @@ def default_deferrable() -> bool:
 
 
 def as_seconds(name: str, value: timedelta | float | int | None) -> float | None:
-    """Accept a timedelta or seconds; reject negatives with an error naming the parameter."""
+    """Accept a timedelta or seconds > 0 (None: no limit); anything else is an error naming the
+    parameter. A zero limit would start a (billed) run and leave it running unwatched."""
     if value is None:
         return None
-    if isinstance(value, timedelta):
-        value = value.total_seconds()
-    return float(require_number_at_least(name, value, 0))
+    return require_positive_seconds(name, value)
 
 
 class RemoteRunOperator(BaseOperator):
@@ -55,10 +54,13 @@ class RemoteRunOperator(BaseOperator):
         the start with the run as it was then.
     :param deferrable: wait in the triggerer instead of a worker slot (default: the
         ``[operators] default_deferrable`` setting).
-    :param poll_interval: seconds per status request; with server long-polling (Apify) this is
-        how long the server holds each request, at most 60.
-    :param timeout: how long to wait for the run (timedelta or seconds, default 7 days). When it
-        passes the task fails and says so; the remote run is left running.
+    :param poll_interval: seconds between status requests where the API has no long-poll (at
+        least the platform's ``min_poll_interval``). With server long-polling (Apify) every
+        request is held for the API's whole window (60 s) and answered the moment the run ends,
+        whatever this value; it only spaces requests that come back early. No run is asked
+        about more than once a second.
+    :param timeout: how long to wait for the run (timedelta or seconds > 0, default 7 days). When
+        it passes the task fails and says so; the remote run is left running.
     :param cancel_on_kill: abort the remote run when the task is killed while waiting.
     """
 
@@ -66,6 +68,10 @@ class RemoteRunOperator(BaseOperator):
     run_id_xcom_key: ClassVar[str] = RUN_ID_XCOM_KEY
     state_store_key: ClassVar[str]
     """Key under which the started run id survives a worker crash (never rename: retries read it)."""
+    min_poll_interval: ClassVar[float] = 0.1
+    """Smallest ``poll_interval`` accepted (a platform whose API sets a minimum raises it)."""
+    poll_interval_rule: ClassVar[str] = ""
+    """Why that minimum, for the error message."""
 
     def __init__(
         self,
@@ -80,7 +86,9 @@ class RemoteRunOperator(BaseOperator):
         super().__init__(**kwargs)
         self.wait_for_termination = wait_for_termination
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.poll_interval = float(require_number_at_least("poll_interval", poll_interval, 0.1))
+        self.poll_interval = require_poll_interval(
+            "poll_interval", poll_interval, self.min_poll_interval, self.poll_interval_rule
+        )
         self.timeout = as_seconds("timeout", timeout)
         self.cancel_on_kill = cancel_on_kill
         self._run_id: str | None = None
@@ -138,7 +146,7 @@ class RemoteRunOperator(BaseOperator):
             return self._finish(context, run, reconnected)
         if self.deferrable:
             self._defer(deadline, reconnected)
-        run = self.hook.wait_for_run(self._run_id, deadline, poll_interval=self.poll_interval)
+        run = self.hook.wait_for_run(self._run_id, deadline, poll_interval=self.poll_interval, just_looked=True)
         return self._finish(context, run, reconnected)
 
     def _note_run(self, run_id: str | None, run: RemoteRun | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -9,8 +10,8 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.runs import default_deferrable, defer_timeout, run_from_event, trigger_kwargs
-from airflow_provider_tasks.common.validation import require_non_empty_str
-from airflow_provider_tasks.common.waiting import Deadline
+from airflow_provider_tasks.common.validation import require_non_empty_str, require_poll_interval, require_positive_seconds
+from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -23,12 +24,16 @@ class RemoteRunSensor(BaseSensorOperator):
     """Succeeds when the run succeeds; fails the task with the run's status message otherwise.
 
     The finished run object is the sensor's return value (XCom). ``timeout`` (the sensor's
-    own parameter) bounds the wait in every mode; in deferrable mode it becomes the trigger's
-    deadline.
+    own parameter, > 0) bounds the wait in every mode; in deferrable mode it becomes the
+    trigger's deadline. ``poke_interval`` must be at least the platform's ``min_poll_interval``;
+    however small it is, the run is never asked about more than once a second.
     """
 
     platform: ClassVar[str]
     template_fields = ("run_id",)
+    min_poll_interval: ClassVar[float] = 0.0
+    """Smallest ``poke_interval`` accepted (a platform whose API sets a minimum raises it)."""
+    poll_interval_rule: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -43,6 +48,9 @@ class RemoteRunSensor(BaseSensorOperator):
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.cancel_on_kill = cancel_on_kill
         self.followed_run_url: str | None = None  # read by the run link (common/links.py)
+        require_poll_interval("poke_interval", self.poke_interval, self.min_poll_interval, self.poll_interval_rule)
+        require_positive_seconds("timeout", self.timeout)
+        self._last_look: float | None = None
 
     def make_hook(self) -> PlatformHook:
         raise NotImplementedError
@@ -84,6 +92,12 @@ class RemoteRunSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
+        # Airflow pokes every poke_interval; keep at least a second between two looks anyway.
+        if self._last_look is not None:
+            pause = self._last_look + MIN_POLL_GAP - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        self._last_look = time.monotonic()
         run = self.poll()
         snapshot = run.snapshot()
         if not snapshot.terminal:

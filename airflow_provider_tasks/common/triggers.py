@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
 import aiohttp  # noqa: F401  -- loaded with the trigger class, not on the event loop's first poll
@@ -16,7 +16,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
-from airflow_provider_tasks.common.waiting import Deadline
+from airflow_provider_tasks.common.waiting import PROGRESS_LOG_SECONDS, Deadline, RunWatcher
 
 TRANSIENT_BACKOFF_MAX = 60.0
 
@@ -32,7 +32,9 @@ class RemoteRunTrigger(BaseTrigger):
     :param conn_id: Airflow connection id for the platform.
     :param deadline: epoch seconds after which the wait ends with a "timeout" event; None waits
         until the run ends (the operator always sets one).
-    :param poll_interval: seconds per long-poll (or between polls where the API has none).
+    :param poll_interval: seconds between status requests where the API has no long-poll (never
+        less than the platform's minimum); with a long-poll each request is held for the API's
+        whole window anyway, and this only spaces requests that come back early.
     :param cancel_on_kill: abort the remote run when a user kills the deferred task.
     :param retry_policy: dict form of :class:`RetryPolicy` for each request.
     :param fire_not_before: epoch seconds before which no event is fired (see
@@ -40,6 +42,10 @@ class RemoteRunTrigger(BaseTrigger):
     """
 
     hook_class: ClassVar[type[PlatformHook]]
+    progress_log_seconds: float = PROGRESS_LOG_SECONDS
+    """Status and progress are logged when they change, at most this often."""
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+    """Monotonic clock of that rate limit (a test may replace it on the instance)."""
 
     def __init__(
         self,
@@ -100,10 +106,14 @@ class RemoteRunTrigger(BaseTrigger):
 
     async def _follow(self) -> dict[str, Any]:
         deadline = Deadline(self.deadline)
+        watcher = RunWatcher(self.log, self.hook.dialect.platform, every=self.progress_log_seconds, clock=self.clock)
         backoff = 1.0
         while True:
             try:
-                run = await self.hook.await_until_terminal(self.poll, deadline, self.poll_interval)
+                # whoever deferred to this trigger looked at the run a moment ago
+                run = await self.hook.await_until_terminal(
+                    self.poll, deadline, self.poll_interval, watcher, just_looked=True
+                )
             except RunTimeoutError as error:
                 return self._event("timeout", None, str(error))
             except ProviderError as error:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from airflow_provider_tasks.common.errors import ConfigurationError
@@ -60,11 +62,60 @@ def require_json_object(name: str, value: Any) -> dict[str, Any]:
         json.dumps(value)
     except (TypeError, ValueError) as error:
         raise ConfigurationError(f"{name} must be JSON-serialisable: {error}") from None
+    require_finite_json(name, value)
     return dict(value)
 
 
 def require_json_list_of_objects(name: str, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
         raise ConfigurationError(f"{name} must be a list of JSON objects, got {value!r}")
+    require_finite_json(name, value)
     require_json_object(name, {"items": value})
     return value
+
+
+def require_positive_seconds(name: str, value: Any) -> float:
+    """A wait limit: a timedelta or a finite number of seconds > 0 (0 would start a run and leave
+    it running unwatched)."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigurationError(
+            f"{name} must be a positive number of seconds or a timedelta (> 0, finite), got {value!r}"
+        )
+    return float(seconds)
+
+
+def require_poll_interval(name: str, value: Any, minimum: float, why: str = "") -> float:
+    """Seconds between status requests: a finite number >= ``minimum`` (``why`` says whose rule)."""
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
+        reason = f" ({why})" if why else ""
+        raise ConfigurationError(f"{name} must be a number of seconds >= {minimum:g}{reason}, got {value!r}")
+    return float(value)
+
+
+def require_finite_json(name: str, value: Any) -> None:
+    """No NaN or infinity anywhere inside ``value`` (JSON has neither; the API would get invalid
+    JSON or the string ``NaN``); the error names the path, e.g. ``run_input.pages[2].depth``."""
+    found = _non_finite(name, value)
+    if found is not None:
+        path, number = found
+        raise ConfigurationError(f"{path} must be a finite number (JSON has no NaN or Infinity), got {number!r}")
+
+
+def _non_finite(path: str, value: Any) -> tuple[str, float] | None:
+    """``(path, number)`` of the first NaN or infinity inside ``value``, depth first."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    if isinstance(value, Mapping):
+        children = ((f"{path}.{key}", item) for key, item in value.items())
+    elif isinstance(value, (list, tuple)):
+        children = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+    else:
+        return None
+    for child_path, item in children:
+        found = _non_finite(child_path, item)
+        if found is not None:
+            return found
+    return None

@@ -7,6 +7,7 @@ a worker, sensors, triggers) works on snapshots, so no status list is repeated p
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -19,6 +20,13 @@ from airflow_provider_tasks.common.errors import RunFailedError, RunTimeoutError
 FIRE_GUARD_SECONDS = 5.0
 """Minimum age of a deferral before its trigger fires: Airflow's scheduler can mis-handle a trigger
 that fires within a few seconds of the deferral (apache/airflow #66374 and related issues)."""
+
+MIN_POLL_GAP = 1.0
+"""No run is asked about more than once a second, however a task is configured: the floor of the
+gap between the starts of two requests about the same run (a platform may ask for more)."""
+
+PROGRESS_LOG_SECONDS = 60.0
+"""A wait logs the run's status and progress when they change, at most this often."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,10 @@ class RunSnapshot:
     console_url: str | None
     winding_down: bool = False
     """Not terminal yet, but already on its way to an unsuccessful end (being aborted, timing out)."""
+    unknown: bool = False
+    """A status this provider does not know: treated as still going (the deadline ends the wait)."""
+    progress: str | None = None
+    """What the run reports so far (status message, items or results), for progress log lines."""
 
     @property
     def resumable(self) -> bool:
@@ -84,38 +96,112 @@ PollOnce = Callable[[float], RunSnapshot]
 
 @dataclass(frozen=True)
 class PollStep:
-    """One step of a wait: sleep this long on the client, then poll letting the server hold it."""
+    """One request of a wait: start it no sooner than ``gap`` seconds after the previous one
+    started, and let the server hold it up to ``server_wait`` seconds (capped by the deadline)."""
 
-    sleep: float
+    gap: float
     server_wait: float
 
 
-def poll_schedule(deadline: Deadline, *, interval: float, long_poll: bool) -> Iterator[PollStep]:
-    """The steps of a wait, shared by the blocking and the coroutine loops.
+def poll_schedule(*, interval: float, long_poll: bool, window: float = 0.0) -> Iterator[PollStep]:
+    """The requests of a wait, shared by the blocking and the coroutine loops.
 
-    With ``long_poll`` every request is held by the server until the run ends (no client sleeps),
-    and the very first one already is: a plain first look would cost an extra request per run.
-    The first wait is jittered (50–100 % of ``interval``) so thousands of triggers created
-    together do not all expire in the same instant every minute. Without long-polling the loop
-    looks at once, then sleeps ``interval`` between looks.
+    With ``long_poll`` every request is held by the server for its whole ``window`` (the API's
+    maximum), answered the moment the run ends: ``interval`` never shrinks that window, it only
+    spaces requests that come back early. The very first request is already a long-poll (a plain
+    first look would cost an extra request per run), jittered to 50–100 % of the window so
+    thousands of triggers created together do not all expire in the same instant every minute.
+    Without long-polling the loop looks every ``interval`` (at once when nobody just looked).
+    Either way two requests never start less than :data:`MIN_POLL_GAP` apart.
     """
+    gap = max(interval, MIN_POLL_GAP)
     if long_poll:
-        yield PollStep(0.0, deadline.bound(interval * random.uniform(0.5, 1.0)))
+        yield PollStep(MIN_POLL_GAP, window * random.uniform(0.5, 1.0))
         while True:
-            yield PollStep(0.0, deadline.bound(interval))
-    yield PollStep(0.0, 0.0)
+            yield PollStep(gap, window)
     while True:
-        yield PollStep(deadline.bound(interval), 0.0)
+        yield PollStep(gap, 0.0)
+
+
+class RunWatcher:
+    """What a long wait tells the log, without flooding it.
+
+    * A status the provider does not know: one warning per status (the wait goes on, and the
+      deadline ends it as a timeout if the run never reaches a known end).
+    * The run's status and progress: logged when they change, at most once per ``every`` seconds
+      (the first look is logged at once). ``clock`` (monotonic seconds) is injectable, so a test
+      can check the rate limit by its logic instead of sleeping.
+    """
+
+    def __init__(
+        self,
+        log: logging.Logger | Any,
+        platform: str,
+        *,
+        every: float = PROGRESS_LOG_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.log = log
+        self.platform = platform
+        self.every = every
+        self.clock = clock
+        self._unknown: set[str] = set()
+        self._shown: tuple[str, str | None] | None = None
+        self._shown_at: float | None = None
+
+    def see(self, snapshot: RunSnapshot) -> None:
+        if snapshot.unknown and snapshot.status not in self._unknown:
+            self._unknown.add(snapshot.status)
+            self.log.warning(
+                "%s run %s reports status %r, which this provider does not know; treating it as "
+                "still running (the wait's timeout ends it if the run never finishes)",
+                self.platform, snapshot.run_id, snapshot.status,
+            )
+        state = (snapshot.status, snapshot.progress)
+        if state == self._shown:
+            return
+        now = self.clock()
+        if self._shown_at is not None and now - self._shown_at < self.every:
+            return
+        self._shown, self._shown_at = state, now
+        detail = f" ({snapshot.progress})" if snapshot.progress else ""
+        self.log.info("%s run %s is %s%s", self.platform, snapshot.run_id, snapshot.status, detail)
+
+
+def _pause(step: PollStep, last_start: float | None) -> float:
+    """Seconds to wait before the next request so it starts ``step.gap`` after the previous one."""
+    return 0.0 if last_start is None else max(0.0, last_start + step.gap - time.monotonic())
 
 
 def wait_for_terminal(
-    poll: PollOnce, deadline: Deadline, *, platform: str, interval: float, long_poll: bool
+    poll: PollOnce,
+    deadline: Deadline,
+    *,
+    platform: str,
+    interval: float,
+    long_poll: bool,
+    window: float = 0.0,
+    watcher: RunWatcher | None = None,
+    just_looked: bool = False,
 ) -> RunSnapshot:
-    """Block until the run is terminal or the deadline passes (then raise RunTimeoutError)."""
-    for step in poll_schedule(deadline, interval=interval, long_poll=long_poll):
-        if step.sleep:
-            time.sleep(step.sleep)
-        snapshot = poll(step.server_wait)
+    """Block until the run is terminal or the deadline passes (then raise RunTimeoutError).
+
+    ``just_looked``: the caller asked about the run a moment ago, so the first request keeps its
+    distance from that one too.
+    """
+    snapshot: RunSnapshot | None = None
+    last_start = time.monotonic() if just_looked else None
+    for step in poll_schedule(interval=interval, long_poll=long_poll, window=window):
+        pause = _pause(step, last_start)
+        if pause and snapshot is not None and deadline.bound(pause) < pause:
+            time.sleep(deadline.bound(pause))  # the deadline comes first: the last look stands
+            raise deadline.timeout_error(platform, snapshot)
+        if pause:
+            time.sleep(pause)
+        last_start = time.monotonic()
+        snapshot = poll(deadline.bound(step.server_wait))
+        if watcher is not None:
+            watcher.see(snapshot)
         if snapshot.terminal:
             return snapshot
         if deadline.expired():
@@ -130,12 +216,24 @@ async def await_terminal(
     platform: str,
     interval: float,
     long_poll: bool,
+    window: float = 0.0,
+    watcher: RunWatcher | None = None,
+    just_looked: bool = False,
 ) -> RunSnapshot:
     """The coroutine twin of :func:`wait_for_terminal`, for triggers (never blocks the loop)."""
-    for step in poll_schedule(deadline, interval=interval, long_poll=long_poll):
-        if step.sleep:
-            await asyncio.sleep(step.sleep)
-        snapshot = await poll(step.server_wait)
+    snapshot: RunSnapshot | None = None
+    last_start = time.monotonic() if just_looked else None
+    for step in poll_schedule(interval=interval, long_poll=long_poll, window=window):
+        pause = _pause(step, last_start)
+        if pause and snapshot is not None and deadline.bound(pause) < pause:
+            await asyncio.sleep(deadline.bound(pause))  # the deadline comes first: the last look stands
+            raise deadline.timeout_error(platform, snapshot)
+        if pause:
+            await asyncio.sleep(pause)
+        last_start = time.monotonic()
+        snapshot = await poll(deadline.bound(step.server_wait))
+        if watcher is not None:
+            watcher.see(snapshot)
         if snapshot.terminal:
             return snapshot
         if deadline.expired():

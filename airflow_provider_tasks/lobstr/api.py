@@ -19,6 +19,8 @@ from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.waiting import RunSnapshot
 
 PLATFORM = "Lobstr.io"
+MIN_POLL_INTERVAL = 5.0
+"""Lobstr.io has no long-poll and its quickstart asks not to poll more often than every 5 s."""
 DEFAULT_BASE_URL = "https://api.lobstr.io"
 DASHBOARD_URL = "https://app.lobstr.io"
 MAX_PAGE_SIZE = 100
@@ -117,6 +119,8 @@ class LobstrRun:
             message=self.reason,
             console_url=run_dashboard_url(self.squid, self.id),
             winding_down=self.raw.get("done_reason") == "aborted",
+            unknown=status is RunStatus.UNKNOWN,
+            progress=None if self.total_results is None else f"{self.total_results} results",
         )
 
 
@@ -184,6 +188,8 @@ class LobstrTask:
             succeeded=status.is_success,
             message=str(message) if message is not None else None,
             console_url=None,
+            unknown=status is TaskStatus.UNKNOWN,
+            progress=None if detail.get("total_results") is None else f"{detail['total_results']} results",
         )
 
 

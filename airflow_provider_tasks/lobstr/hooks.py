@@ -41,6 +41,7 @@ class LobstrHook(PlatformHook):
 
     dialect = api.DIALECT
     default_base_url = api.DEFAULT_BASE_URL
+    min_poll_interval = api.MIN_POLL_INTERVAL
 
     def __init__(
         self,

@@ -46,6 +46,8 @@ class LobstrRunSquidOperator(RemoteRunOperator):
     operator_extra_links = (LobstrRunLink(),)
     template_fields: Sequence[str] = ("squid_id",)
     state_store_key = "lobstr_run_id"
+    min_poll_interval = api.MIN_POLL_INTERVAL
+    poll_interval_rule = "Lobstr.io asks clients not to poll more often than every 5 s"
 
     def __init__(
         self,

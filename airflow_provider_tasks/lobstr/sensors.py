@@ -24,6 +24,8 @@ ON_ABORTED = ("fail", "succeed", "skip")
 
 class _LobstrSensor(RemoteRunSensor):
     platform = api.PLATFORM
+    min_poll_interval = api.MIN_POLL_INTERVAL
+    poll_interval_rule = "Lobstr.io asks clients not to poll more often than every 5 s"
 
     def __init__(self, *, lobstr_conn_id: str = "lobstr_default", **kwargs: Any) -> None:
         kwargs.setdefault("poke_interval", 30)

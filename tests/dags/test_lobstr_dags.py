@@ -15,7 +15,7 @@ def test_run_squid_then_download_results_downstream(run_dag, lobstr_emulator, tm
     squid = lobstr_emulator.add_squid("crawl", duration_secs=8, results_per_task=15, task_count=2)["id"]
     result = run_dag(
         f"""
-        run = LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, deferrable={deferrable}, poll_interval=1)
+        run = LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, deferrable={deferrable}, poll_interval=5)
         results = LobstrResultsOperator(task_id="results", output_path="{tmp_path}/results.csv", format="csv")
 
         @task
@@ -38,7 +38,7 @@ def test_run_squid_then_download_results_downstream(run_dag, lobstr_emulator, tm
 
 def test_failed_run_fails_with_reason_and_dashboard_link(run_dag):
     result = run_dag(
-        f'LobstrRunSquidOperator(task_id="run", squid_id={SEED_HASHES["failing-squid"]["hash"]!r}, poll_interval=1)\n'
+        f'LobstrRunSquidOperator(task_id="run", squid_id={SEED_HASHES["failing-squid"]["hash"]!r}, poll_interval=5)\n'
     )
     assert result.task_states["run"] == "failed"
     assert "ended with status error" in result.output
@@ -50,9 +50,9 @@ def test_failed_run_fails_with_reason_and_dashboard_link(run_dag):
 def test_start_while_active_fails_clearly_unless_reuse_is_asked(run_dag, lobstr_emulator):
     squid = lobstr_emulator.add_squid("busy", duration_secs=9, results_per_task=1, task_count=1)["id"]
     lobstr_emulator.start_run(squid)
-    result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, poll_interval=1)\n')
+    result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, poll_interval=5)\n')
     assert result.task_states["run"] == "failed" and "already has an active run" in result.output
-    result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, reuse_active_run=True, poll_interval=1)\n')
+    result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, reuse_active_run=True, poll_interval=5)\n')
     assert result.state == "success", result.output[-3000:]
     assert len(lobstr_emulator.runs(squid)) == 1
 
@@ -65,7 +65,7 @@ def test_task_sensor_follows_a_task_from_pending_to_completed(run_dag, lobstr_em
     result = run_dag(
         f"""
         start = LobstrRunSquidOperator(task_id="start", squid_id={squid["id"]!r}, wait_for_termination=False)
-        wait = LobstrTaskSensor(task_id="wait", task_hash={task_hash!r}, poke_interval=1, timeout=60, deferrable={deferrable})
+        wait = LobstrTaskSensor(task_id="wait", task_hash={task_hash!r}, poke_interval=5, timeout=60, deferrable={deferrable})
         start >> wait
         """
     )
@@ -79,7 +79,7 @@ def test_task_sensor_fails_clearly_on_a_failed_task(run_dag):
     result = run_dag(
         f"""
         start = LobstrRunSquidOperator(task_id="start", squid_id={SEED_HASHES["failing-squid"]["hash"]!r}, wait_for_termination=False)
-        wait = LobstrTaskSensor(task_id="wait", task_hash={task_hash!r}, poke_interval=1, timeout=60)
+        wait = LobstrTaskSensor(task_id="wait", task_hash={task_hash!r}, poke_interval=5, timeout=60)
         start >> wait
         """
     )
@@ -93,7 +93,7 @@ def test_aborted_task_follows_on_aborted(run_dag, lobstr_emulator, on_aborted, s
     run = lobstr_emulator.start_run(squid["hash"])
     lobstr_emulator.abort_run(run["id"])
     result = run_dag(
-        f'LobstrTaskSensor(task_id="wait", task_hash={squid["tasks"][0]!r}, on_aborted={on_aborted!r}, poke_interval=1, timeout=60)\n'
+        f'LobstrTaskSensor(task_id="wait", task_hash={squid["tasks"][0]!r}, on_aborted={on_aborted!r}, poke_interval=5, timeout=60)\n'
     )
     assert result.task_states["wait"] == state, result.output[-3000:]
 
@@ -102,13 +102,13 @@ def test_run_sensor_and_unknown_task_and_bad_key(run_dag, lobstr_emulator):
     result = run_dag(
         f"""
         start = LobstrRunSquidOperator(task_id="start", squid_id={DEMO["hash"]!r}, wait_for_termination=False)
-        wait = LobstrRunSensor(task_id="wait", run_id="{{{{ ti.xcom_pull(task_ids='start', key='run_id') }}}}", poke_interval=1, timeout=60)
+        wait = LobstrRunSensor(task_id="wait", run_id="{{{{ ti.xcom_pull(task_ids='start', key='run_id') }}}}", poke_interval=5, timeout=60)
         start >> wait
         """
     )
     assert result.state == "success" and result.xcom("wait")["status"] == "done"
 
-    result = run_dag(f'LobstrTaskSensor(task_id="wait", task_hash={"f" * 32!r}, poke_interval=1, timeout=30)\n')
+    result = run_dag(f'LobstrTaskSensor(task_id="wait", task_hash={"f" * 32!r}, poke_interval=5, timeout=30)\n')
     assert result.task_states["wait"] == "failed" and f"task '{'f' * 32}'" in result.output and "404" in result.output
 
     lobstr_emulator.revoke_token(lobstr_emulator.token)

@@ -128,11 +128,16 @@ class TestResponses:
 
     @pytest.mark.parametrize(
         "body",
-        [b"<html>oops</html>", {"nodata": 1}, {"data": {"id": "x"}}, {"data": {"id": "x", "status": "WEIRD"}}],
+        [b"<html>oops</html>", {"nodata": 1}, {"data": {"id": "x"}}, {"data": {"id": "x", "status": 7}}],
     )
     def test_malformed_run_bodies_are_reported(self, body):
         with pytest.raises(MalformedResponseError):
             api.parse_run(response(200, body))
+
+    def test_a_status_apify_adds_later_is_unknown_and_still_going(self):
+        snapshot = api.parse_run(response(200, {"data": {**RUN, "status": "RESURRECTING"}})).snapshot()
+        assert snapshot.status == "RESURRECTING" and snapshot.unknown
+        assert not snapshot.terminal and not snapshot.succeeded and snapshot.resumable
 
     def test_list_page_points_to_the_next_offset_until_total(self):
         first = api.list_tasks(limit=2)

@@ -5,20 +5,64 @@ from __future__ import annotations
 import itertools
 import time
 
-from airflow_provider_tasks.common.waiting import Deadline, poll_schedule
+from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, RunSnapshot, RunWatcher, poll_schedule
 
 
-def test_long_poll_never_sleeps_and_starts_with_a_jittered_long_poll():
-    steps = list(itertools.islice(poll_schedule(Deadline(None), interval=60, long_poll=True), 4))
-    assert all(step.sleep == 0 for step in steps)
-    assert 30 <= steps[0].server_wait <= 60 and [s.server_wait for s in steps[1:]] == [60, 60, 60]
+def test_long_poll_holds_the_whole_window_whatever_the_interval():
+    for interval in (0.3, 0.5, 60):
+        steps = list(itertools.islice(poll_schedule(interval=interval, long_poll=True, window=60), 4))
+        assert 30 <= steps[0].server_wait <= 60 and [s.server_wait for s in steps[1:]] == [60, 60, 60]
+        assert all(step.gap >= MIN_POLL_GAP for step in steps)
 
 
-def test_plain_polling_looks_at_once_then_sleeps_the_interval():
-    steps = list(itertools.islice(poll_schedule(Deadline(None), interval=5, long_poll=False), 3))
-    assert [(s.sleep, s.server_wait) for s in steps] == [(0, 0), (5, 0), (5, 0)]
+def test_plain_polling_spaces_looks_by_the_interval_never_below_a_second():
+    steps = list(itertools.islice(poll_schedule(interval=5, long_poll=False), 3))
+    assert [(s.gap, s.server_wait) for s in steps] == [(5, 0), (5, 0), (5, 0)]
+    assert next(poll_schedule(interval=0.2, long_poll=False)).gap == MIN_POLL_GAP
 
 
 def test_waits_are_capped_by_the_deadline():
-    step = next(poll_schedule(Deadline(time.time() + 2), interval=60, long_poll=True))
-    assert step.server_wait <= 2
+    assert Deadline(time.time() + 2).bound(60) <= 2
+
+
+def snap(status="RUNNING", progress=None, unknown=False):
+    return RunSnapshot("r1", status, False, False, None, None, unknown=unknown, progress=progress)
+
+
+class Log:
+    def __init__(self):
+        self.lines = []
+
+    def info(self, msg, *args):
+        self.lines.append(("info", msg % args))
+
+    def warning(self, msg, *args):
+        self.lines.append(("warning", msg % args))
+
+
+def test_watcher_logs_changes_at_most_once_a_minute_by_its_clock():
+    now = [0.0]
+    log = Log()
+    watcher = RunWatcher(log, "Lobstr.io", clock=lambda: now[0])
+    watcher.see(snap(progress="0 results"))  # first look: logged at once
+    now[0] = 10
+    watcher.see(snap(progress="5 results"))  # changed, but within the minute
+    now[0] = 59.9
+    watcher.see(snap(progress="9 results"))
+    assert [line for _, line in log.lines] == ["Lobstr.io run r1 is RUNNING (0 results)"]
+    now[0] = 60
+    watcher.see(snap(progress="9 results"))  # a minute later the latest state is told
+    now[0] = 200
+    watcher.see(snap(progress="9 results"))  # nothing changed: nothing to say
+    assert [line for _, line in log.lines][1:] == ["Lobstr.io run r1 is RUNNING (9 results)"]
+
+
+def test_watcher_warns_once_per_unknown_status():
+    log = Log()
+    now = [0.0]
+    watcher = RunWatcher(log, "Apify", clock=lambda: now[0])
+    for _ in range(3):
+        now[0] += 100
+        watcher.see(snap("RESURRECTING", unknown=True))
+    warnings = [line for level, line in log.lines if level == "warning"]
+    assert len(warnings) == 1 and "'RESURRECTING'" in warnings[0] and "does not know" in warnings[0]
