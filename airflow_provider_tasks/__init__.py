@@ -9,6 +9,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+_VERIFY_FIELD = {
+    "label": "Verify TLS (optional)",
+    "description": "Empty or true: verify the API's certificate against the default trust store. A path: "
+    "trust the CA bundle there (e.g. a corporate proxy that re-signs TLS). false: do not verify "
+    "(a warning is logged on every use). Stored in the connection extra as 'verify'.",
+    "schema": {"type": ["string", "null"]},
+}
+
 
 def get_provider_info() -> dict:
     return {
@@ -42,6 +50,7 @@ def get_provider_info() -> dict:
                         "host": "https://api.apify.com",
                     },
                 },
+                "conn-fields": {"verify": _VERIFY_FIELD},
             },
             {
                 "connection-type": "lobstr",
@@ -52,6 +61,7 @@ def get_provider_info() -> dict:
                     "relabeling": {"password": "API key", "host": "API base URL (optional)"},
                     "placeholders": {"host": "https://api.lobstr.io"},
                 },
+                "conn-fields": {"verify": _VERIFY_FIELD},
             },
         ],
         "hooks": [

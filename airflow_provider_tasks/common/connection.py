@@ -55,10 +55,13 @@ def _header_problem(char: str) -> str | None:
     return None
 
 
-def verify_of(conn_id: str, extra: dict[str, Any]) -> Verify:
-    """The connection extra ``verify``: absent or true → verify against the default trust store;
-    ``false`` → do not verify; anything else → a CA bundle file (or a directory of CA certs)."""
-    value = extra.get("verify", True)
+def verify_of(conn_id: str, extra: dict[str, Any], conn_type: str = "") -> Verify:
+    """The connection extra ``verify``: absent, empty or true → verify against the default trust
+    store; ``false`` → do not verify; anything else → a CA bundle file (or a directory of CA certs).
+    The form's prefixed spelling ``extra__<conn_type>__verify`` is read too."""
+    value = extra.get("verify", extra.get(f"extra__{conn_type}__verify", True))
+    if value is None:
+        return True
     if isinstance(value, bool):
         return value
     if not isinstance(value, str):

@@ -68,7 +68,7 @@ class PlatformHook(BaseHook):
             self.log.warning(
                 "Connection %r: removed whitespace (such as a trailing newline) around the API token", self.conn_id
             )
-        verify = verify_of(self.conn_id, extra_of(conn))
+        verify = verify_of(self.conn_id, extra_of(conn), getattr(self, "conn_type", ""))
         base_url = base_url_of(conn, self.default_base_url)
         if verify is False:
             self.log.warning(
