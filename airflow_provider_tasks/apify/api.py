@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
 from airflow_provider_tasks.common.messages import ApiRequest, ApiResponse
+from airflow_provider_tasks.common.pages import SpooledPage, require_json_media, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.times import parse_time
 from airflow_provider_tasks.common.validation import (
@@ -387,35 +388,74 @@ def parse_list_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str
 def parse_items_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:
     """A page of dataset items: a bare JSON array, paging in ``X-Apify-Pagination-*`` headers.
 
-    The total can lag behind the stored items right after a run ends, so the walk stops on a
-    short or empty page rather than trusting ``Total``.
+    A page that is not JSON (a proxy's HTML page), is cut short, or holds another number of
+    items than ``X-Apify-Pagination-Count`` says is a :class:`MalformedResponseError` (retried).
+    Where the walk goes next: :func:`_next_items_page`.
     """
+    what = _page_name(request)
+    require_json_media(response.headers, what)
     items = response.json()
     if not isinstance(items, list):
-        raise MalformedResponseError("dataset items body is not a JSON array")
+        raise MalformedResponseError(f"{what}: the body is not a JSON array")
+    expected = _pagination(response, "count")
+    if expected is not None and expected != len(items):
+        raise MalformedResponseError(f"{what}: {len(items)} items but X-Apify-Pagination-Count says {expected}")
+    return _next_items_page(request, response, items, len(items))
+
+
+def parse_jsonl_page(request: ApiRequest, response: ApiResponse, chunks: Iterable[bytes]) -> Page[SpooledPage]:
+    """A JSON Lines page as the API serialised it, never parsed: spooled off the heap as it
+    arrives, then checked (JSON content type, last line complete, line count equal to
+    ``X-Apify-Pagination-Count``) before anything reaches the file; see :func:`spool_jsonl`."""
+    page = spool_jsonl(response.headers, chunks, expected_lines=_pagination(response, "count"), what=_page_name(request))
+    if not page.lines:
+        page.close()
+        return _next_items_page(request, response, [], 0)
+    return _next_items_page(request, response, [page], page.lines)
+
+
+def _next_items_page(request: ApiRequest, response: ApiResponse, items: list[Any], count: int) -> Page[Any]:
+    """Where a dataset walk goes after this page, and how many items it must deliver in all.
+
+    A short page is not the end: with ``clean`` (or ``skipEmpty``) the server drops empty items
+    inside the ``offset``/``limit`` window, so a page may hold fewer than ``limit``, even none,
+    before the end; a server-side cap also answers fewer and reports the lower effective limit in
+    ``X-Apify-Pagination-Limit``. So the offset advances by that effective limit, never by the items
+    received. ``Total`` can lag right after a run ends and grows while a dataset is still being
+    written, so it is re-read on every page and the walk ends only when the offset has reached it
+    and the page there came back empty. Without ``clean`` the walk must deliver ``Total`` items.
+    """
     offset = int(request.params.get("offset", 0))
-    limit = int(request.params.get("limit", MAX_PAGE_SIZE))
-    more = len(items) >= limit
-    return Page(items, _with_params(request, offset=offset + len(items)) if more else None)
+    limit = _pagination(response, "limit") or int(request.params.get("limit", MAX_PAGE_SIZE))
+    total = _pagination(response, "total")
+    if total is None:
+        raise MalformedResponseError(f"{_page_name(request)}: no X-Apify-Pagination-Total header")
+    done = count == 0 and offset >= total
+    skips_items = bool(request.params.get("clean") or request.params.get("skipEmpty"))
+    return Page(
+        items,
+        None if done else _with_params(request, offset=offset + limit),
+        expected_total=None if skips_items else total,
+        count=count,
+    )
 
 
-@dataclass(frozen=True)
-class JsonlChunk:
-    """A page of dataset items as the API serialised them, one JSON document per line."""
+def _pagination(response: ApiResponse, name: str) -> int | None:
+    """The ``X-Apify-Pagination-<name>`` header as a number, None when absent."""
+    value = response.headers.get(f"x-apify-pagination-{name}")
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise MalformedResponseError(f"X-Apify-Pagination-{name.title()} is not a number: {value[:40]!r}") from None
+    if number < 0:
+        raise MalformedResponseError(f"X-Apify-Pagination-{name.title()} is negative: {number}")
+    return number
 
-    data: bytes
-    count: int
 
-
-def parse_jsonl_page(request: ApiRequest, response: ApiResponse) -> Page[JsonlChunk]:
-    """A JSON Lines page, kept as bytes (no parsing); the walk stops on a short or empty page."""
-    data = response.body
-    count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    offset = int(request.params.get("offset", 0))
-    limit = int(request.params.get("limit", MAX_PAGE_SIZE))
-    items = [JsonlChunk(data, count)] if count else []
-    more = count >= limit
-    return Page(items, _with_params(request, offset=offset + count) if more else None)
+def _page_name(request: ApiRequest) -> str:
+    return f"Apify {request.path} page at offset {request.params.get('offset', 0)}"
 
 
 def _with_params(request: ApiRequest, **changes: Any) -> ApiRequest:

@@ -167,9 +167,14 @@ class ApifyHook(PlatformHook):
         fields: list[str] | None = None,
         omit: list[str] | None = None,
     ) -> Iterator[Page[dict[str, Any]]]:
-        """The dataset's items a page at a time: memory stays bounded by ``page_size``."""
+        """The dataset's items a page at a time: memory stays bounded by ``page_size``.
+
+        Pages follow the offsets and totals the server reports (see ``api._next_items_page``), a
+        bad page is retried, and a walk that delivers fewer items than the dataset's total
+        (``clean`` aside) ends in :class:`IncompleteDataError` instead of looking complete.
+        """
         first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit)
-        return iterate_pages(self.pager(api.parse_items_page), first)
+        return iterate_pages(self.pager(api.parse_items_page), first, what=f"Apify dataset {dataset_id}")
 
     def iter_dataset_jsonl(
         self,
@@ -180,12 +185,19 @@ class ApifyHook(PlatformHook):
         fields: list[str] | None = None,
         omit: list[str] | None = None,
     ) -> Iterator[bytes]:
-        """The dataset as JSON Lines bytes, a page at a time, never parsed (the fast path for
-        copying a dataset to a ``.jsonl`` file)."""
+        """The dataset as JSON Lines bytes, never parsed (the fast path for copying a dataset to a
+        ``.jsonl`` file), in blocks of complete pages: each page is streamed into a spool while its
+        lines are counted, checked (see ``api.parse_jsonl_page``; a bad page is retried), and only
+        then yielded, so memory stays bounded whatever a page's byte size. Ends in
+        :class:`IncompleteDataError` as :meth:`iter_dataset_pages` does."""
         first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit, fmt="jsonl")
-        for page in iterate_pages(self.pager(api.parse_jsonl_page), first):
-            for chunk in page.items:
-                yield chunk.data
+
+        def fetch(request: ApiRequest) -> Page[Any]:
+            return self.transport.send_streamed(request, lambda head, chunks: api.parse_jsonl_page(request, head, chunks))
+
+        for page in iterate_pages(fetch, first, what=f"Apify dataset {dataset_id}"):
+            for spooled in page.items:
+                yield from spooled.blocks()
 
     def iter_dataset_items(self, dataset_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         for page in self.iter_dataset_pages(dataset_id, **kwargs):

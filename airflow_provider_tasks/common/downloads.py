@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_tasks.common.validation import require_choice, require_non_empty_str, require_number_at_least
+from airflow_provider_tasks.common.validation import require_choice, require_number_at_least
 from airflow_provider_tasks.common.writers import FORMATS
 
 if TYPE_CHECKING:
@@ -50,9 +50,9 @@ class ItemsToFileOperator(BaseOperator):
         raise NotImplementedError
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_tasks.common.writers import write_jsonl_chunks, write_pages
+        from airflow_provider_tasks.common.writers import check_output_path, write_jsonl_chunks, write_pages
 
-        require_non_empty_str("output_path", str(self.output_path or ""))
+        check_output_path(self.output_path)  # before any request: a directory fails at once
         source = self.source(context)
         chunks = self.jsonl_chunks(context, source) if self.format == "jsonl" else None
         if chunks is not None:

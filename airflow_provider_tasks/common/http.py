@@ -27,6 +27,8 @@ from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.tls import aiohttp_ssl, tls_error
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import aiohttp
     import requests
 
@@ -133,6 +135,77 @@ class SyncTransport:
         body = read_sync(raw, request, request.body_limit(), deadline, total, platform)
         response = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, body)
         return self.endpoint.check(request, response)
+
+    def send_streamed(
+        self,
+        request: ApiRequest,
+        consume: Callable[[ApiResponse, Iterator[bytes]], T],
+        *,
+        retry: bool = True,
+        chunk_size: int = 1024 * 1024,
+    ) -> T:
+        """Perform the request and hand its body to ``consume`` a chunk at a time, never whole.
+
+        For answers too large to hold, such as a dataset page on its way to a file. ``consume``
+        gets the status and headers (an :class:`ApiResponse` with an empty body) and an iterator
+        of body chunks, and its result is returned. An error status raises as :meth:`send` does
+        (from the first 64 KiB of its body). The whole request, body included, must end within
+        ``request.total_timeout``, checked as each chunk arrives (``requests``' own timeout is per
+        socket read). A failure of the request, of the body, or of ``consume`` (say a page that
+        fails its checks: :class:`MalformedResponseError`) is retried as one step by the retry
+        policy unless ``retry`` is False. Uses :attr:`session`, so its TLS and proxy settings apply.
+        """
+        if not retry:
+            return self._stream_once(request, consume, chunk_size)
+        for attempt in self.policy.sync():
+            with attempt:
+                return self._stream_once(request, consume, chunk_size)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    def _stream_once(self, request: ApiRequest, consume: Callable[[ApiResponse, Iterator[bytes]], T], chunk_size: int) -> T:
+        import time
+
+        import requests
+
+        total = request.total_timeout(self.timeout)
+        deadline = time.monotonic() + total
+        try:
+            raw = self.session.request(
+                request.method,
+                self.endpoint.url(request),
+                params=request.query(),
+                json=request.json_body,
+                headers=self.endpoint.headers(),
+                timeout=total,
+                stream=True,
+                verify=self.session.verify,  # per request, or REQUESTS_CA_BUNDLE would override it
+            )
+        except requests.RequestException as error:
+            raise _transport_error(request, error, _requests_error_unsent(error)) from None
+        with raw:
+            head = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, b"")
+            if not head.ok:
+                first = next(self._body_chunks(raw, request, deadline, total, 64 * 1024), b"")
+                self.endpoint.check(request, ApiResponse(head.status, head.headers, first))
+            return consume(head, self._body_chunks(raw, request, deadline, total, chunk_size))
+
+    @staticmethod
+    def _body_chunks(raw: Any, request: ApiRequest, deadline: float, total: float, size: int) -> Iterator[bytes]:
+        """The body of a streamed ``requests`` answer, failing once ``deadline`` has passed."""
+        import time
+
+        import requests
+
+        try:
+            for chunk in raw.iter_content(size):
+                if time.monotonic() > deadline:
+                    raise TransportError(
+                        f"{request.method} {request.path} timed out: the answer was still arriving after {total:g} s",
+                        request_sent=True,
+                    )
+                yield chunk
+        except requests.RequestException as error:
+            raise _transport_error(request, error, False) from None
 
     def close(self) -> None:
         if self._session is not None:

@@ -7,6 +7,7 @@ once complete, so a failed download never leaves a half-written file that looks 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -50,18 +51,22 @@ def write_pages(pages: Iterable[list[dict[str, Any]]], output_path: Any, fmt: st
 def write_jsonl_chunks(chunks: Iterable[bytes], output_path: Any) -> WriteResult:
     """Write JSON Lines that the platform already serialised, without parsing them.
 
-    Each chunk is a page of complete lines; a chunk that does not end in a newline gets one.
+    The chunks are consecutive pieces of one JSON Lines stream (a line may span two of them);
+    the source has checked its pages. Lines are counted as they pass; a stream whose very last
+    line lacks its newline gets one.
     """
     count = 0
+    last = b"\n"
     with _Staging(_as_target(output_path)) as stream:
         for chunk in chunks:
             if not chunk:
                 continue
             stream.write(chunk)
             count += chunk.count(b"\n")
-            if not chunk.endswith(b"\n"):
-                stream.write(b"\n")
-                count += 1
+            last = chunk
+        if not last.endswith(b"\n"):
+            stream.write(b"\n")
+            count += 1
     return WriteResult(str(output_path), count, "jsonl")
 
 
@@ -140,6 +145,30 @@ def _csv_cell(value: Any) -> Any:
 # -- targets --------------------------------------------------------------------------------
 
 
+def check_output_path(output_path: Any) -> None:
+    """Refuse an ``output_path`` that names a directory (it ends in ``/`` or is an existing
+    directory) before anything is downloaded: the file could never be moved into place there."""
+    from airflow_provider_tasks.common.errors import ConfigurationError
+
+    text = str(output_path or "")
+    if not text.strip():
+        raise ConfigurationError("output_path must name a file, got an empty value")
+    target = _as_target(output_path)
+    if text.endswith(("/", os.sep)) or _is_dir(target):
+        raise ConfigurationError(
+            f"output_path {text!r} is a directory; give the file to write, e.g. {text.rstrip('/' + os.sep)}/items.jsonl"
+        )
+
+
+def _is_dir(target: Any) -> bool:
+    if isinstance(target, str):
+        return os.path.isdir(target)
+    try:
+        return bool(target.is_dir())
+    except Exception:  # an object store that cannot answer now: the write will tell
+        return False
+
+
 def _as_target(output_path: Any) -> Any:
     if isinstance(output_path, (str, os.PathLike)) and "://" not in str(output_path):
         return os.fspath(output_path)
@@ -171,14 +200,26 @@ class _Staging:
         return self._stream
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        """Move the file into place on success; on any failure (the download's, or closing or
+        moving the file itself) remove the partial file, so no ``.partial-*`` is left behind."""
         assert self._stream is not None
-        self._stream.close()
-        if isinstance(self.target, str):
+        try:
+            self._stream.close()
             if exc_type is None:
-                os.replace(self._tmp, self.target)
-            else:
+                if isinstance(self.target, str):
+                    os.replace(self._tmp, self.target)
+                else:
+                    self._tmp.rename(self.target)
+                return
+        except BaseException:
+            self._discard()
+            raise
+        self._discard()
+
+    def _discard(self) -> None:
+        if isinstance(self.target, str):
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._tmp)
-        elif exc_type is None:
-            self._tmp.rename(self.target)
         else:
-            self._tmp.unlink(missing_ok=True)
+            with contextlib.suppress(Exception):
+                self._tmp.unlink(missing_ok=True)

@@ -360,6 +360,25 @@ def parse_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any
     return Page(items, dataclasses.replace(request, params=params))
 
 
+def parse_results_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:
+    """A page of ``/v1/results``: :func:`parse_page`, plus what the whole walk must deliver.
+
+    Pages are numbered against the ``limit`` the server applied (it may be lower than asked),
+    so following ``page``/``total_pages``/``next`` reads every row; ``total_results`` is what the
+    walk is held to. A free plan's ``warning`` ("Export limit reached - only 50 results
+    returned…") comes with fewer rows than ``total_results``: the walk then fails, quoting it.
+    """
+    parsed = parse_page(request, response)
+    body = object_of(response)
+    total = body.get("total_results")
+    warning = body.get("warning")
+    return dataclasses.replace(
+        parsed,
+        expected_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        warning=str(warning) if warning else None,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Links
 

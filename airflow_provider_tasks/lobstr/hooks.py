@@ -171,9 +171,11 @@ class LobstrHook(PlatformHook):
         min_interval: float = RESULTS_MIN_INTERVAL,
     ) -> Iterator[Page[dict[str, Any]]]:
         """Results of a run or of a squid, a page at a time (memory bounded by ``page_size``),
-        paced to the documented 2 requests per second."""
+        paced to the documented 2 requests per second. A walk that ends with fewer rows than the
+        envelope's ``total_results`` (a free plan's export limit, say) raises
+        :class:`IncompleteDataError` quoting the platform's ``warning``, instead of looking complete."""
         first = api.results(run=run_id, squid=squid_id, task=task_hash, limit=page_size)
-        fetch = self.pager(api.parse_page)
+        fetch = self.pager(api.parse_results_page)
         last = [0.0]
 
         def paced(request: ApiRequest) -> Page[dict[str, Any]]:
@@ -183,5 +185,5 @@ class LobstrHook(PlatformHook):
             last[0] = time.monotonic()
             return fetch(request)
 
-        return iterate_pages(paced, first)
+        return iterate_pages(paced, first, what=f"Lobstr.io results of {'run ' + run_id if run_id else 'squid ' + str(squid_id)}")
 

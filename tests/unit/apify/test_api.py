@@ -146,12 +146,47 @@ class TestResponses:
         last = api.parse_list_page(page.next_request, response(200, {"data": {"total": 3, "offset": 2, "count": 1, "limit": 2, "items": [{}]}}))
         assert last.next_request is None
 
-    def test_items_page_stops_on_a_short_page_not_on_the_lagging_total(self):
+    def test_items_walk_ends_only_on_an_empty_page_at_or_past_the_latest_total(self):
+        def page(request, items, total, limit=None):
+            headers = {"Content-Type": "application/json", "X-Apify-Pagination-Total": str(total)}
+            if limit is not None:
+                headers["X-Apify-Pagination-Limit"] = str(limit)
+            return api.parse_items_page(request, response(200, items, headers))
+
         request = api.dataset_items("ds", limit=2)
-        full = api.parse_items_page(request, response(200, [{"a": 1}, {"a": 2}], {"X-Apify-Pagination-Total": "0"}))
-        assert full.next_request is not None and full.next_request.query()["offset"] == "2"
-        short = api.parse_items_page(full.next_request, response(200, [{"a": 3}]))
-        assert short.next_request is None
+        lagging = page(request, [{"a": 1}, {"a": 2}], total=0)  # Total lags right after a run
+        assert lagging.next_request.query()["offset"] == "2" and lagging.expected_total == 0
+        short = page(lagging.next_request, [{"a": 3}], total=5)  # short, yet not the end
+        assert short.next_request.query()["offset"] == "4" and short.expected_total == 5
+        empty_before_total = page(short.next_request, [], total=5)
+        assert empty_before_total.next_request.query()["offset"] == "6"
+        assert page(empty_before_total.next_request, [], total=5).next_request is None
+
+    def test_items_offset_advances_by_the_limit_the_server_applied(self):
+        capped = api.parse_items_page(
+            api.dataset_items("ds", limit=1000),
+            response(200, [{}] * 100, {"Content-Type": "application/json", "X-Apify-Pagination-Limit": "100", "X-Apify-Pagination-Total": "250"}),
+        )
+        assert capped.next_request.query()["offset"] == "100" and capped.size == 100
+
+    def test_clean_pages_cannot_be_held_to_the_total(self):
+        headers = {"Content-Type": "application/json", "X-Apify-Pagination-Total": "30"}
+        page = api.parse_items_page(api.dataset_items("ds", limit=10, clean=True), response(200, [], headers))
+        assert page.expected_total is None and page.next_request.query()["offset"] == "10"
+
+    @pytest.mark.parametrize(
+        "body, headers, message",
+        [
+            (b"<html>proxy</html>", {"Content-Type": "text/html"}, "Content-Type 'text/html'"),
+            (b'[{"a": 1}, {"a"', {"Content-Type": "application/json"}, "expected a JSON body"),
+            (b'[{"a": 1}]', {"Content-Type": "application/json", "X-Apify-Pagination-Count": "2"}, "Count says 2"),
+            (b"[]", {"Content-Type": "application/json"}, "no X-Apify-Pagination-Total"),
+        ],
+        ids=["html", "cut", "count", "no-total"],
+    )
+    def test_bad_items_pages_are_malformed(self, body, headers, message):
+        with pytest.raises(MalformedResponseError, match=message):
+            api.parse_items_page(api.dataset_items("ds"), response(200, body, headers))
 
 
 class TestErrors:
