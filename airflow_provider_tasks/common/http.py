@@ -180,6 +180,8 @@ class SyncTransport:
                 stream=True,
                 verify=self.session.verify,  # per request, or REQUESTS_CA_BUNDLE would override it
             )
+        except requests.exceptions.SSLError as error:
+            raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
         except requests.RequestException as error:
             raise _transport_error(request, error, _requests_error_unsent(error)) from None
         with raw:
