@@ -8,7 +8,7 @@ Use it in-process::
 
 or as a process (prints ``Apify API emulator: base_url=http://127.0.0.1:8080 tokens=test-token``)::
 
-    python -m airflow_provider_tasks.testing.apify_emulator --port 8080 [--host H] [--token T ...]
+    python -m airflow_provider_tasks.testing.apify_emulator --port 8765 [--host H] [--token T ...]
 
 Seed data (user ``demo``): Actor ``demo~example-actor`` and tasks ``demo~succeeds-with-items``
 (3 s, SUCCEEDED, 25 items), ``demo~fails`` (2 s, FAILED), ``demo~slow`` (120 s, SUCCEEDED, 25

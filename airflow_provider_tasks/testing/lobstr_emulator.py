@@ -9,7 +9,7 @@ Use it in-process::
 
 or as a process (prints ``Lobstr.io API emulator: base_url=http://127.0.0.1:8080 tokens=test-token``)::
 
-    python -m airflow_provider_tasks.testing.lobstr_emulator --port 8080 [--host H] [--token T ...]
+    python -m airflow_provider_tasks.testing.lobstr_emulator --port 8766 [--host H] [--token T ...]
 
 Seed squids (hashes in :data:`~.lobstr_state.SEED_HASHES`, the same in every process):
 ``demo-squid`` (3 tasks: 1 s pending, 3 s running, 1 s uploading, done, 20 results a task), ``failing-squid`` (2 tasks, 2 s, error),
@@ -64,6 +64,7 @@ class LobstrEmulator(LobstrRoutes, EmulatorServer):
     """The Lobstr.io API on 127.0.0.1; see the module docstring. Its Python API is thread-safe."""
 
     platform_name = "Lobstr.io API"
+    default_port = 8766
     error_types = {
         "missing_credential": "not_authenticated",
         "invalid_credential": "authentication_failed",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import math
@@ -85,6 +86,8 @@ class EmulatorServer(ControlRoutes):
 
     #: Short name used in log lines and the startup banner.
     platform_name = "API"
+    default_port = 8765
+    """Port of the command-line emulator; not 8080, which Airflow's API server takes."""
     #: The platform's error ``type`` for each condition the core itself answers.
     error_types: dict[str, str] = {
         "missing_credential": "unauthorized",
@@ -470,7 +473,7 @@ class EmulatorServer(ControlRoutes):
         ``<platform_name> emulator: base_url=<url> tokens=<t1,t2>`` (`` ca_file=<path>`` added with
         ``--tls``)."""
         parser = argparse.ArgumentParser(description=f"Local emulator of the {cls.platform_name}")
-        parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free port)")
+        parser.add_argument("--port", type=int, default=cls.default_port, help=f"TCP port (default {cls.default_port}; 0: any free port)")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--token", action="append", dest="tokens", help="accepted API token (repeatable)")
         parser.add_argument(
@@ -486,7 +489,17 @@ class EmulatorServer(ControlRoutes):
             print(f"{cls.platform_name} emulator: base_url={server.base_url} tokens={','.join(tokens)}{ca}")
             sys.stdout.flush()
 
-        emulator.serve_forever(args.port, args.host, on_ready=banner, tls=args.tls)
+        try:
+            emulator.serve_forever(args.port, args.host, on_ready=banner, tls=args.tls)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            print(
+                f"{cls.platform_name} emulator: port {args.port} on {args.host} is already in use; "
+                "pass --port N (0 picks a free port)",
+                file=sys.stderr,
+            )
+            return 2
         return 0
 
 

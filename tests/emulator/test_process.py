@@ -41,6 +41,25 @@ def test_module_runs_in_foreground_and_exits_cleanly(stop_signal):
             process.wait()
 
 
+@pytest.mark.parametrize("module", ["apify_emulator", "lobstr_emulator"])
+def test_a_busy_port_is_one_line_naming_the_port(apify_emulator, module):
+    """The port is taken (here by a running emulator): one line on stderr that names it, exit 2."""
+    port = apify_emulator.base_url.rsplit(":", 1)[1]
+    command = [sys.executable, "-m", f"airflow_provider_tasks.testing.{module}", "--port", port]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines() == [
+        f"{'Apify' if module == 'apify_emulator' else 'Lobstr.io'} API emulator: port {port} on 127.0.0.1 is "
+        "already in use; pass --port N (0 picks a free port)"
+    ]
+
+
+def test_default_ports_are_not_airflows():
+    from airflow_provider_tasks.testing.lobstr_emulator import LobstrEmulator
+
+    assert (ApifyEmulator.default_port, LobstrEmulator.default_port) == (8765, 8766)
+
+
 def test_conn_env_fixture_points_at_the_emulator(apify_conn_env, apify_emulator):
     conn = json.loads(os.environ["AIRFLOW_CONN_APIFY_DEFAULT"])
     assert conn == {"conn_type": "apify", "password": apify_emulator.token, "host": apify_emulator.base_url}
