@@ -193,21 +193,33 @@ class SyncTransport:
 
     @staticmethod
     def _body_chunks(raw: Any, request: ApiRequest, deadline: float, total: float, size: int) -> Iterator[bytes]:
-        """The body of a streamed ``requests`` answer, failing once ``deadline`` has passed."""
+        """The body of a ``stream=True`` answer as it arrives (up to ``size`` bytes a chunk),
+        failing once ``deadline`` has passed: no socket read may outlast it either, so a server
+        dripping a byte at a time cannot hold the download past the request's whole timeout."""
         import time
 
         import requests
+        from urllib3.exceptions import HTTPError as Urllib3Error
 
-        try:
-            for chunk in raw.iter_content(size):
-                if time.monotonic() > deadline:
-                    raise TransportError(
-                        f"{request.method} {request.path} timed out: the answer was still arriving after {total:g} s",
-                        request_sent=True,
-                    )
-                yield chunk
-        except requests.RequestException as error:
-            raise _transport_error(request, error, False) from None
+        from airflow_provider_tasks.common.bodies import deadline_passed
+
+        stream = raw.raw
+        sock = getattr(getattr(stream, "connection", None), "sock", None)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise deadline_passed(request, total)
+            if sock is not None:
+                sock.settimeout(remaining)
+            try:
+                chunk = stream.read1(size, decode_content=True)
+            except (Urllib3Error, requests.RequestException, OSError) as error:
+                if time.monotonic() >= deadline:
+                    raise deadline_passed(request, total) from None
+                raise _transport_error(request, error, False) from None
+            if not chunk:
+                return
+            yield chunk
 
     def close(self) -> None:
         if self._session is not None:

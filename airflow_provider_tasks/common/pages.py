@@ -6,8 +6,8 @@ by a middlebox can leave a well-formed but shorter body. Each check here raises
 out the task fails and the partial file is never renamed into place.
 
 JSON Lines pages are written to the output unparsed (the fast path), so they are spooled while they
-arrive: counted newline by newline into a :class:`tempfile.SpooledTemporaryFile` that stays in
-memory up to :data:`SPOOL_MEMORY` and moves to disk beyond it. Memory is bounded whatever the
+arrive: counted newline by newline into a :class:`SpooledPage` that stays in memory up to
+:data:`SPOOL_MEMORY` and moves to a temporary file beyond it. Memory is bounded whatever the
 page's byte size, and a page reaches the file only after it passed its checks.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from typing import IO
 
 from airflow_provider_tasks.common.errors import MalformedResponseError
 
@@ -38,21 +39,64 @@ def require_json_media(headers: Mapping[str, str], what: str) -> None:
 
 
 class SpooledPage:
-    """A checked JSON Lines page: ``lines`` complete lines, the last one ending in a newline."""
+    """A JSON Lines page kept off the heap: its chunks in memory up to :data:`SPOOL_MEMORY`, in a
+    temporary file beyond (memory then stays at the budget plus one chunk). After
+    :func:`spool_jsonl` it holds ``lines`` complete lines, the last one ending in a newline."""
 
-    def __init__(self, spool: tempfile.SpooledTemporaryFile[bytes], lines: int) -> None:
-        self._spool = spool
-        self.lines = lines
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._file: IO[bytes] | None = None
+        self.size = 0
+        self.lines = 0
+
+    @property
+    def on_disk(self) -> bool:
+        return self._file is not None
+
+    def write(self, chunk: bytes) -> None:
+        if self._file is None and self.size + len(chunk) > SPOOL_MEMORY:
+            self._file = tempfile.TemporaryFile()
+            self._file.writelines(self._parts)
+            self._parts = []
+        if self._file is not None:
+            self._file.write(chunk)
+        else:
+            self._parts.append(chunk)
+        self.size += len(chunk)
+
+    def tail(self, start: int) -> bytes:
+        """The bytes from offset ``start`` to the end (the last line, when it is checked)."""
+        if self._file is not None:
+            self._file.seek(start)
+            data = self._file.read()
+            self._file.seek(0, 2)
+            return data
+        pieces, end = [], self.size
+        for part in reversed(self._parts):
+            begin = end - len(part)
+            if end <= start:
+                break
+            pieces.append(part[max(0, start - begin) :])
+            end = begin
+        return b"".join(reversed(pieces))
 
     def blocks(self, size: int = BLOCK) -> Iterator[bytes]:
-        """The page's bytes from the start, ``size`` at a time; closes the spool when done."""
-        with self._spool:
-            self._spool.seek(0)
-            while block := self._spool.read(size):
-                yield block
+        """The page's bytes from the start (in-memory chunks as they came, else ``size`` at a
+        time from the file); the page is released when done or abandoned."""
+        try:
+            if self._file is None:
+                yield from self._parts
+            else:
+                self._file.seek(0)
+                while block := self._file.read(size):
+                    yield block
+        finally:
+            self.close()
 
     def close(self) -> None:
-        self._spool.close()
+        self._parts = []
+        if self._file is not None:
+            self._file.close()
 
 
 def spool_jsonl(
@@ -66,35 +110,31 @@ def spool_jsonl(
     page, when it sends one).
     """
     require_json_media(headers, what)
-    spool: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(SPOOL_MEMORY)
+    page = SpooledPage()
     try:
-        size = lines = 0
         line_start = 0  # offset of the first byte after the last newline seen
         last = b""
         for chunk in chunks:
             if not chunk:
                 continue
-            spool.write(chunk)
             newlines = chunk.count(b"\n")
             if newlines:
-                lines += newlines
-                line_start = size + chunk.rindex(b"\n") + 1
-            size += len(chunk)
+                page.lines += newlines
+                line_start = page.size + chunk.rindex(b"\n") + 1
+            page.write(chunk)
             last = chunk
-        if size and not last.endswith(b"\n"):
-            spool.seek(line_start)
-            _require_complete_line(spool.read(), what)
-            spool.seek(0, 2)
-            spool.write(b"\n")
-            lines += 1
-        if expected_lines is not None and lines != expected_lines:
+        if page.size and not last.endswith(b"\n"):
+            _require_complete_line(page.tail(line_start), what)
+            page.write(b"\n")
+            page.lines += 1
+        if expected_lines is not None and page.lines != expected_lines:
             raise MalformedResponseError(
-                f"{what}: the page holds {lines} lines but the platform counted {expected_lines} items "
+                f"{what}: the page holds {page.lines} lines but the platform counted {expected_lines} items "
                 "(a cut or padded body)"
             )
-        return SpooledPage(spool, lines)
+        return page
     except BaseException:
-        spool.close()
+        page.close()
         raise
 
 
