@@ -186,9 +186,10 @@ class ApifyHook(PlatformHook):
         omit: list[str] | None = None,
     ) -> Iterator[bytes]:
         """The dataset as JSON Lines bytes, never parsed (the fast path for copying a dataset to a
-        ``.jsonl`` file), in blocks of complete pages: each page is streamed into a spool while its
-        lines are counted, checked (see ``api.parse_jsonl_page``; a bad page is retried), and only
-        then yielded, so memory stays bounded whatever a page's byte size. Ends in
+        ``.jsonl`` file). Each page is streamed into a spool while its lines are counted, checked
+        (see ``api.parse_jsonl_page``; a bad page is retried) and only then yielded, in blocks
+        that together hold its complete lines (a block may end mid-line; a page's last one ends
+        in a newline), so memory stays bounded whatever a page's byte size. Ends in
         :class:`IncompleteDataError` as :meth:`iter_dataset_pages` does."""
         first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit, fmt="jsonl")
 

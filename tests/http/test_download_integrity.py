@@ -103,10 +103,11 @@ def test_a_dripping_page_is_cut_off_at_the_request_deadline(apify_conn_env, apif
         hook.transport.send_streamed(request, lambda head, chunks: b"".join(chunks))
 
 
-def test_jsonl_pages_come_in_blocks_of_whole_lines(hook, apify_emulator):
+def test_jsonl_blocks_join_into_complete_lines_one_request_per_page(hook, apify_emulator):
     dataset = apify_emulator.add_dataset(7)["id"]
-    blocks = list(hook.iter_dataset_jsonl(dataset, page_size=3))
-    assert len(blocks) == 3 and all(block.endswith(b"\n") for block in blocks)
+    data = b"".join(hook.iter_dataset_jsonl(dataset, page_size=3))
+    assert data.endswith(b"\n") and [json.loads(line)["id"] for line in data.splitlines()] == list(range(7))
+    assert apify_emulator.stats()["by_route"]["GET /v2/datasets/{datasetId}/items"] == 4  # 0, 3, 6, 9 (empty: the end)
 
 
 # -- Lobstr.io --------------------------------------------------------------------------------
