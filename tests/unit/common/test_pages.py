@@ -79,6 +79,17 @@ def test_output_path_naming_a_directory_is_refused(tmp_path):
     check_output_path(tmp_path / "items.jsonl")
 
 
+def test_an_object_storage_directory_is_refused_too(tmp_path):
+    from airflow.sdk import ObjectStoragePath
+
+    (tmp_path / "store").mkdir()
+    with pytest.raises(ConfigurationError, match="is a directory"):
+        check_output_path(ObjectStoragePath(f"file://{tmp_path}/store"))
+    with pytest.raises(ConfigurationError, match="is a directory"):
+        check_output_path("s3://bucket/prefix/")
+    check_output_path(ObjectStoragePath(f"file://{tmp_path}/store/items.jsonl"))
+
+
 def test_no_partial_file_survives_a_failed_move(tmp_path):
     target = tmp_path / "taken"
     target.mkdir()
