@@ -12,6 +12,7 @@ from airflow_provider_tasks.common.errors import NotFoundError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.http import USER_AGENT
 from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiRequest
+from airflow_provider_tasks.common.pages import jsonl_items
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.starting import new_start_marker, start_once
@@ -201,8 +202,10 @@ class ApifyHook(PlatformHook):
                 yield from spooled.blocks()
 
     def iter_dataset_items(self, dataset_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        for page in self.iter_dataset_pages(dataset_id, **kwargs):
-            yield from page.items
+        """The dataset's items one at a time, parsed from the checked JSON Lines stream of
+        :meth:`iter_dataset_jsonl` (same options): memory holds one line, not one page, whatever
+        the items' size; ends in :class:`IncompleteDataError` like the pages do."""
+        return jsonl_items(self.iter_dataset_jsonl(dataset_id, **kwargs), f"Apify dataset {dataset_id}")
 
     # -- async, for triggers ---------------------------------------------------------------
 

@@ -161,8 +161,14 @@ class ApifyRunActorOperator(_ApifyRunOperator):
         return api.Target("actor", self.actor_id)
 
 
+PARSED_BATCH = 1_000
+"""Items handed to the json/csv writers at a time: they are parsed line by line from the checked
+JSON Lines stream, so memory holds this many items, not a page."""
+
+
 class ApifyDatasetItemsOperator(ItemsToFileOperator):
-    """Streams an Apify dataset's items to a file, a page at a time (memory bounded by the page).
+    """Streams an Apify dataset's items to a file: JSON Lines copied unparsed, json/csv parsed line
+    by line from the same checked stream (memory bounded by one page's spool, never a parsed page).
 
     :param dataset_id: the dataset; when None, the ``default_dataset_id`` XCom of the upstream
         task (e.g. an :class:`ApifyRunTaskOperator`) is used.
@@ -198,8 +204,10 @@ class ApifyDatasetItemsOperator(ItemsToFileOperator):
         return {"dataset_id": require_non_empty_str("dataset_id", dataset_id)}
 
     def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        pages = self._hook().iter_dataset_pages(source["dataset_id"], **self._item_options())
-        return (page.items for page in pages)
+        from airflow_provider_tasks.common.pages import batched
+
+        items = self._hook().iter_dataset_items(source["dataset_id"], **self._item_options())
+        return batched(items, PARSED_BATCH)
 
     def jsonl_chunks(self, context: Context, source: dict[str, Any]) -> Iterator[bytes]:
         return self._hook().iter_dataset_jsonl(source["dataset_id"], **self._item_options())

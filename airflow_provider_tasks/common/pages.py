@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO
+from itertools import islice
+from typing import IO, Any
 
 from airflow_provider_tasks.common.errors import MalformedResponseError
 
@@ -146,3 +147,35 @@ def _require_complete_line(tail: bytes, what: str) -> None:
         raise MalformedResponseError(
             f"{what}: the body ends in the middle of a line (…{preview!r}): the page was cut short"
         ) from None
+
+
+def jsonl_items(blocks: Iterable[bytes], what: str) -> Iterator[Any]:
+    """The items of checked JSON Lines blocks, parsed one line at a time (a line may span blocks),
+    so parsing holds one line, never a whole page. A line that is not JSON is a
+    :class:`MalformedResponseError` naming its position."""
+    rest = b""
+    number = 0
+    for block in blocks:
+        lines = (rest + block).split(b"\n") if rest else block.split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            number += 1
+            if line.strip():
+                yield _parse_line(line, number, what)
+    if rest.strip():
+        yield _parse_line(rest, number + 1, what)
+
+
+def _parse_line(line: bytes, number: int, what: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        preview = line[:60].decode("utf-8", "replace")
+        raise MalformedResponseError(f"{what}: line {number} is not JSON ({preview!r}…)") from None
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of at most ``size`` items (``itertools.batched`` is Python 3.12+)."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch

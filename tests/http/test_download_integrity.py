@@ -39,7 +39,11 @@ def parsed_items(hook: ApifyHook, dataset_id: str, **options) -> list[dict]:
     return list(hook.iter_dataset_items(dataset_id, **options))
 
 
-READERS = {"jsonl": jsonl_items, "json": parsed_items}
+def page_items(hook: ApifyHook, dataset_id: str, **options) -> list[dict]:
+    return [item for page in hook.iter_dataset_pages(dataset_id, **options) for item in page.items]
+
+
+READERS = {"jsonl": jsonl_items, "json": parsed_items, "json-pages": page_items}
 
 
 @pytest.fixture(params=sorted(READERS))
@@ -139,3 +143,17 @@ def test_lobstr_export_limit_fails_instead_of_writing_part_of_the_results(lobstr
     lobstr_emulator.set_plan(export_limit=50)
     with pytest.raises(IncompleteDataError, match=r"received 50 items but the platform reports 60.*Export limit reached"):
         rows(lobstr, finished_run, page_size=20)
+
+
+def test_parsed_items_hold_a_line_not_a_page_so_a_page_over_the_body_cap_still_downloads(hook, apify_emulator, monkeypatch):
+    """A page bigger than the cap on one API answer: the parsed (json/csv) reader streams it as
+    checked JSON Lines and parses line by line, where reading the page whole is refused."""
+    from airflow_provider_tasks.common import messages
+    from airflow_provider_tasks.common.errors import ResponseTooLargeError
+
+    dataset = apify_emulator.add_dataset(300)["id"]
+    monkeypatch.setattr(messages, "DEFAULT_MAX_BODY", 4096)
+    with pytest.raises(ResponseTooLargeError):
+        page_items(hook, dataset, page_size=1000)
+    items = parsed_items(hook, dataset, page_size=1000)
+    assert [item["id"] for item in items] == list(range(300))

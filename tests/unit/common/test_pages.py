@@ -97,3 +97,23 @@ def test_no_partial_file_survives_a_failed_move(tmp_path):
     with pytest.raises(OSError):
         write_jsonl_chunks(iter([b"{}\n"]), str(target))
     assert sorted(os.listdir(tmp_path)) == ["taken"]
+
+
+def test_jsonl_items_parse_lines_that_span_blocks():
+    from airflow_provider_tasks.common.pages import jsonl_items
+
+    blocks = [b'{"a": 1}\n{"a"', b": 2}\n", b'\n{"a": 3}']
+    assert list(jsonl_items(blocks, "dataset d")) == [{"a": 1}, {"a": 2}, {"a": 3}]
+
+
+def test_a_line_that_is_not_json_is_named_by_position():
+    from airflow_provider_tasks.common.pages import jsonl_items
+
+    with pytest.raises(MalformedResponseError, match=r"dataset d: line 2 is not JSON \('<html>"):
+        list(jsonl_items([b'{"a": 1}\n<html>\n'], "dataset d"))
+
+
+def test_batched_keeps_order_and_bounds_each_batch():
+    from airflow_provider_tasks.common.pages import batched
+
+    assert list(batched(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]] and list(batched([], 3)) == []
