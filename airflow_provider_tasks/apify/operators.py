@@ -13,7 +13,7 @@ from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.links import ApifyRunLink
 from airflow_provider_tasks.common.downloads import ItemsToFileOperator
 from airflow_provider_tasks.common.runs import RemoteRunOperator
-from airflow_provider_tasks.common.validation import require_json_object, require_non_empty_str
+from airflow_provider_tasks.common.validation import require_finite_json, require_json_object, require_non_empty_str
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -57,6 +57,10 @@ class _ApifyRunOperator(RemoteRunOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # NaN/Infinity are not JSON: catch them where the DAG is written (Airflow could not even
+        # store the rendered fields), naming the field's path; validate() checks again when run.
+        require_finite_json("run_input", run_input)
+        require_finite_json("webhooks", webhooks)
         self.run_input = run_input
         self.build = build
         self.memory_mbytes = memory_mbytes

@@ -66,8 +66,8 @@ class ApifyEmulator(ApifyRoutes, EmulatorServer):
         app.add_routes(self.api_routes())
         app.add_routes(
             [
-                self.create_route("/_emulator/tasks", self.add_task, "name", floats=("ready_secs",)),
-                self.create_route("/_emulator/actors", self.add_actor, "name", floats=("ready_secs",)),
+                self.create_route("/_emulator/tasks", self.add_task, "name", floats=("ready_secs", "unknown_secs")),
+                self.create_route("/_emulator/actors", self.add_actor, "name", floats=("ready_secs", "unknown_secs")),
                 self.create_route("/_emulator/datasets", self.add_dataset, "item_count"),
                 web.get("/_emulator/runs", self._ctl_runs),
             ]
@@ -99,14 +99,18 @@ class ApifyEmulator(ApifyRoutes, EmulatorServer):
         timeout_secs: int | None = None,
         memory_mbytes: int | None = None,
         build: str | None = None,
+        unknown_status: str | None = None,
+        unknown_secs: float = 0.0,
     ) -> dict[str, Any]:
         """Create task ``<username>~<name>`` whose runs play out as described; returns its JSON.
 
         ``ready_secs=math.inf`` keeps its runs READY forever. ``actor`` (id or ``user~name``)
         defaults to ``demo~example-actor``. A run whose duration exceeds its timeout (the
         ``timeout`` run option, else ``timeout_secs``, default 3600) ends TIMED-OUT at the limit.
+        ``unknown_status`` (e.g. ``"RESURRECTING"``) makes runs pass through a status the API does
+        not have today for ``unknown_secs`` after READY (``math.inf``: they stay in it).
         """
-        behaviour = Behaviour(duration_secs, outcome, item_count, ready_secs, status_message)
+        behaviour = Behaviour(duration_secs, outcome, item_count, ready_secs, status_message, unknown_status, unknown_secs)
         with self.lock:
             owner = None
             if actor is not None:
@@ -137,9 +141,11 @@ class ApifyEmulator(ApifyRoutes, EmulatorServer):
         timeout_secs: int | None = None,
         memory_mbytes: int | None = None,
         build: str | None = None,
+        unknown_status: str | None = None,
+        unknown_secs: float = 0.0,
     ) -> dict[str, Any]:
         """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON."""
-        behaviour = Behaviour(duration_secs, outcome, item_count, ready_secs, status_message)
+        behaviour = Behaviour(duration_secs, outcome, item_count, ready_secs, status_message, unknown_status, unknown_secs)
         with self.lock:
             actor = self.state.add_actor(
                 name, behaviour=behaviour, input=input, timeout_secs=timeout_secs, memory_mbytes=memory_mbytes, build=build

@@ -9,6 +9,8 @@ run's :class:`Behaviour` (a shared :class:`~.lifecycle.Timeline`), so nothing ha
 exact moment the run becomes terminal and sleep until then::
 
     READY (ready_secs) -> RUNNING (duration_secs) -> outcome
+    with ``unknown_status``: READY -> <unknown_status> (unknown_secs; inf: for good) -> RUNNING ...,
+    a status the API may add later (say ``RESURRECTING``) that clients must survive.
     outcome TIMED-OUT: RUNNING -> TIMING-OUT (0.5 s) -> TIMED-OUT; likewise a run whose duration
     exceeds its ``timeoutSecs`` option times out at that limit.
     outcome ABORTED:   RUNNING -> ABORTING (0.5 s) -> ABORTED.
@@ -55,10 +57,16 @@ class Behaviour:
     item_count: int = 0
     ready_secs: float = 0.0
     status_message: str | None = None
+    unknown_status: str | None = None
+    unknown_secs: float = 0.0
 
     def __post_init__(self) -> None:
         if self.outcome not in TERMINAL:
             raise ValueError(f"outcome must be one of {sorted(TERMINAL)}, not {self.outcome!r}")
+        if self.unknown_status is not None and (not self.unknown_status or self.unknown_status in STATUSES):
+            raise ValueError(f"unknown_status must be a status the API does not have yet, not {self.unknown_status!r}")
+        if not self.unknown_secs >= 0:
+            raise ValueError("unknown_secs must be >= 0")
         if not (self.duration_secs >= 0 and self.ready_secs >= 0 and self.item_count >= 0):
             raise ValueError("duration_secs, ready_secs and item_count must be >= 0")
         if math.isinf(self.duration_secs):
@@ -177,6 +185,8 @@ class Run:
         if timeout > 0 and duration > timeout:
             duration, outcome = float(timeout), "TIMED-OUT"
         phases = [("READY", self.behaviour.ready_secs), ("RUNNING", duration)]
+        if self.behaviour.unknown_status is not None:
+            phases.insert(1, (self.behaviour.unknown_status, self.behaviour.unknown_secs))
         if outcome in ("TIMED-OUT", "ABORTED"):
             phases.append(("TIMING-OUT" if outcome == "TIMED-OUT" else "ABORTING", TRANSITION_SECS))
         self.timeline = Timeline(self.created_mono, phases, outcome, aborting="ABORTING", aborted="ABORTED")
@@ -296,7 +306,7 @@ class Run:
             "FAILED": "Actor failed: example failure",
             "TIMED-OUT": f"Actor timed out after {self.options.get('timeoutSecs')} seconds",
             "ABORTED": "Actor run was aborted",
-        }[status]
+        }.get(status, f"Actor run is {status.lower()}")
 
     def _run_secs(self, t: float) -> float:
         ready_end = self.timeline.phase_end(0)

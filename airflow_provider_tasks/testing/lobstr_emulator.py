@@ -153,6 +153,7 @@ class LobstrEmulator(LobstrRoutes, EmulatorServer):
         concurrency: int = 1,
         is_ready: bool = True,
         params: dict[str, Any] | None = None,
+        pause_status: str = "paused",
     ) -> dict[str, Any]:
         """Create squid ``name`` (hash derived from the name) whose runs play out as described;
         returns its ``GET /v1/squids/{hash}`` JSON.
@@ -162,9 +163,12 @@ class LobstrEmulator(LobstrRoutes, EmulatorServer):
         pauses runs half-way (``math.inf``: for good). ``outcome`` is ``done`` or ``error``;
         ``done_reason`` overrides its reason (``tasks_done`` / ``website_inaccessible``), e.g. a
         ``done`` run ending with ``no_credits_left``. ``is_ready=False`` makes starts fail
-        "Squid is not ready" like a freshly created squid.
+        "Squid is not ready" like a freshly created squid. ``pause_status`` (e.g.
+        ``"hibernating"``) shows that status instead of ``paused`` during the pause: a status the
+        documentation does not list, which clients must survive.
         """
         extra = {"error_message": error_message} if error_message is not None else {}
+        extra["pause_status"] = pause_status
         behaviour = Behaviour(
             duration_secs, outcome, results_per_task, pending_secs, export_secs, pause_secs, done_reason, done_reason_desc, **extra
         )

@@ -87,10 +87,15 @@ class Behaviour:
     done_reason: str | None = None
     done_reason_desc: str | None = None
     error_message: str = "HTTP 503 Service Unavailable while fetching the page"
+    pause_status: str = "paused"
+    """The status shown during the half-way pause: another value (say ``"hibernating"``) makes
+    runs pass through (``pause_secs=inf``: stay in) a status the documentation does not list."""
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, not {self.outcome!r}")
+        if not self.pause_status or self.pause_status in ("pending", "running", "uploading", "done", "aborted", "error"):
+            raise ValueError(f"pause_status must be 'paused' or a status the API does not list, not {self.pause_status!r}")
         numbers = (self.duration_secs, self.pending_secs, self.export_secs, self.pause_secs, self.results_per_task)
         if not all(value >= 0 for value in numbers):
             raise ValueError("durations and results_per_task must be >= 0")

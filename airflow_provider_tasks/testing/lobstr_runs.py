@@ -87,7 +87,7 @@ class Run:
         self.collect_secs = b.duration_secs if self.tasks else 0.0
         if b.pause_secs > 0 and self.collect_secs > 0:
             half = self.collect_secs / 2
-            collecting = [("running", half), ("paused", b.pause_secs), ("running", self.collect_secs - half)]
+            collecting = [("running", half), (b.pause_status, b.pause_secs), ("running", self.collect_secs - half)]
         else:
             collecting = [("running", self.collect_secs)]
         phases = [("pending", b.pending_secs), *collecting]
@@ -127,6 +127,8 @@ class Run:
             return None, None
         if status == "paused":
             return PAUSE_REASON
+        if status == self.behaviour.pause_status:  # a status the documentation does not list
+            return None, None
         return ABORT_REASON if self.timeline.abort_started is not None else self.behaviour.reason
 
     def done_reason(self, t: float) -> str | None:
