@@ -10,6 +10,7 @@ hold a call far past it. (aiohttp's ``ClientTimeout(total=...)`` already covers 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.common.errors import ResponseTooLargeError, TransportError
@@ -52,35 +53,14 @@ def _announced(length: Any) -> int | None:
 def read_sync(raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str) -> bytes:
     """The body of a ``stream=True`` response, within ``limit`` bytes and by ``deadline``
     (``time.monotonic()``); the response is closed on failure."""
-    import requests
-    from urllib3.exceptions import HTTPError as Urllib3Error
-
     announced = _announced(raw.headers.get("content-length"))
     ok = False
     try:
         if announced is not None and announced > limit:
             raise too_large(request, limit, announced, platform)
-        stream = raw.raw
-        sock = getattr(getattr(stream, "connection", None), "sock", None)
         chunks: list[bytes] = []
         size = 0
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise deadline_passed(request, total)
-            if sock is not None:
-                sock.settimeout(remaining)  # one recv may not outlast the whole deadline
-            try:
-                chunk = stream.read1(CHUNK, decode_content=True)
-            except (Urllib3Error, requests.RequestException, OSError) as error:
-                if time.monotonic() >= deadline:
-                    raise deadline_passed(request, total) from None
-                raise TransportError(
-                    f"{request.method} {request.path} failed while reading the answer: {type(error).__name__}",
-                    request_sent=True,
-                ) from None
-            if not chunk:
-                break
+        for chunk in sync_chunks(raw, request, deadline, total, CHUNK):
             size += len(chunk)
             if size > limit:
                 raise too_large(request, limit, None, platform)
@@ -90,6 +70,35 @@ def read_sync(raw: requests.Response, request: ApiRequest, limit: int, deadline:
     finally:
         if not ok:
             raw.close()
+
+
+def sync_chunks(raw: requests.Response, request: ApiRequest, deadline: float, total: float, size: int) -> Iterator[bytes]:
+    """The body of a ``stream=True`` response as it arrives (up to ``size`` bytes a chunk), failing
+    once ``deadline`` has passed: no socket read may outlast it either, so a server dripping a
+    byte at a time cannot hold the request past its whole timeout."""
+    import requests
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
+    stream = raw.raw
+    sock = getattr(getattr(stream, "connection", None), "sock", None)
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise deadline_passed(request, total)
+        if sock is not None:
+            sock.settimeout(remaining)  # one recv may not outlast the whole deadline
+        try:
+            chunk = stream.read1(size, decode_content=True)
+        except (Urllib3Error, requests.RequestException, OSError) as error:
+            if time.monotonic() >= deadline:
+                raise deadline_passed(request, total) from None
+            raise TransportError(
+                f"{request.method} {request.path} failed while reading the answer: {type(error).__name__}",
+                request_sent=True,
+            ) from None
+        if not chunk:
+            return
+        yield chunk
 
 
 async def read_async(raw: aiohttp.ClientResponse, request: ApiRequest, limit: int, platform: str) -> bytes:

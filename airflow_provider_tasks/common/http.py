@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_tasks.common.bodies import deadline_passed, read_async, read_sync
+from airflow_provider_tasks.common.bodies import deadline_passed, read_async, read_sync, sync_chunks
 from airflow_provider_tasks.common.errors import TransportError
 from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.retry import RetryPolicy
@@ -112,6 +112,15 @@ class SyncTransport:
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _send_once(self, request: ApiRequest, headers: dict[str, str] | None) -> ApiResponse:
+        raw, deadline, total = self._open(request, headers)
+        platform = self.endpoint.dialect.platform
+        body = read_sync(raw, request, request.body_limit(), deadline, total, platform)
+        response = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, body)
+        return self.endpoint.check(request, response)
+
+    def _open(self, request: ApiRequest, headers: dict[str, str] | None) -> tuple[requests.Response, float, float]:
+        """Send the request and return the answer with its body still unread (``stream=True``),
+        the ``time.monotonic()`` deadline for the whole request and its length in seconds."""
         import requests
 
         total = request.total_timeout(self.timeout)
@@ -124,17 +133,14 @@ class SyncTransport:
                 json=request.json_body,
                 headers=self.endpoint.headers(headers),
                 timeout=total,
-                stream=True,  # the body is read by read_sync: capped, within the whole deadline
+                stream=True,  # bodies are read chunk by chunk: capped, within the whole deadline
                 verify=self.endpoint.verify,  # per request, or REQUESTS_CA_BUNDLE would override it
             )
         except requests.exceptions.SSLError as error:
             raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
         except requests.RequestException as error:
             raise _transport_error(request, error, _requests_error_unsent(error)) from None
-        platform = self.endpoint.dialect.platform
-        body = read_sync(raw, request, request.body_limit(), deadline, total, platform)
-        response = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, body)
-        return self.endpoint.check(request, response)
+        return raw, deadline, total
 
     def send_streamed(
         self,
@@ -163,63 +169,13 @@ class SyncTransport:
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _stream_once(self, request: ApiRequest, consume: Callable[[ApiResponse, Iterator[bytes]], T], chunk_size: int) -> T:
-        import time
-
-        import requests
-
-        total = request.total_timeout(self.timeout)
-        deadline = time.monotonic() + total
-        try:
-            raw = self.session.request(
-                request.method,
-                self.endpoint.url(request),
-                params=request.query(),
-                json=request.json_body,
-                headers=self.endpoint.headers(),
-                timeout=total,
-                stream=True,
-                verify=self.session.verify,  # per request, or REQUESTS_CA_BUNDLE would override it
-            )
-        except requests.exceptions.SSLError as error:
-            raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
-        except requests.RequestException as error:
-            raise _transport_error(request, error, _requests_error_unsent(error)) from None
+        raw, deadline, total = self._open(request, None)
         with raw:
             head = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, b"")
             if not head.ok:
-                first = next(self._body_chunks(raw, request, deadline, total, 64 * 1024), b"")
+                first = next(sync_chunks(raw, request, deadline, total, 64 * 1024), b"")
                 self.endpoint.check(request, ApiResponse(head.status, head.headers, first))
-            return consume(head, self._body_chunks(raw, request, deadline, total, chunk_size))
-
-    @staticmethod
-    def _body_chunks(raw: Any, request: ApiRequest, deadline: float, total: float, size: int) -> Iterator[bytes]:
-        """The body of a ``stream=True`` answer as it arrives (up to ``size`` bytes a chunk),
-        failing once ``deadline`` has passed: no socket read may outlast it either, so a server
-        dripping a byte at a time cannot hold the download past the request's whole timeout."""
-        import time
-
-        import requests
-        from urllib3.exceptions import HTTPError as Urllib3Error
-
-        from airflow_provider_tasks.common.bodies import deadline_passed
-
-        stream = raw.raw
-        sock = getattr(getattr(stream, "connection", None), "sock", None)
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise deadline_passed(request, total)
-            if sock is not None:
-                sock.settimeout(remaining)
-            try:
-                chunk = stream.read1(size, decode_content=True)
-            except (Urllib3Error, requests.RequestException, OSError) as error:
-                if time.monotonic() >= deadline:
-                    raise deadline_passed(request, total) from None
-                raise _transport_error(request, error, False) from None
-            if not chunk:
-                return
-            yield chunk
+            return consume(head, sync_chunks(raw, request, deadline, total, chunk_size))
 
     def close(self) -> None:
         if self._session is not None:
