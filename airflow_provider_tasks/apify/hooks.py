@@ -11,7 +11,7 @@ from airflow_provider_tasks.apify.api import ApifyRun, RunOptions, Target
 from airflow_provider_tasks.common.errors import NotFoundError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.http import USER_AGENT
-from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiRequest
+from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.pages import jsonl_items
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy

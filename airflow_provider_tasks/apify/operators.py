@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.links import ApifyRunLink
-from airflow_provider_tasks.common.downloads import ItemsToFileOperator
-from airflow_provider_tasks.common.runs import RemoteRunOperator
+from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
+from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import require_finite_json, require_json_object, require_non_empty_str
 
 if TYPE_CHECKING:

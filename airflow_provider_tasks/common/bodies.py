@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.common.errors import ResponseTooLargeError, TransportError
-from airflow_provider_tasks.common.messages import ApiRequest
+from airflow_provider_tasks.common.sansio import ApiRequest
 
 if TYPE_CHECKING:
     import aiohttp

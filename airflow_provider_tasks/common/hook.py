@@ -14,7 +14,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_tasks.common.connection import clean_token, extra_of, is_plain_http_to_remote, verify_of
 from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport, _as_is
-from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.waiting import (

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_tasks.common.bodies import deadline_passed, read_async, read_sync
 from airflow_provider_tasks.common.errors import TransportError
-from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.tls import aiohttp_ssl, tls_error
 

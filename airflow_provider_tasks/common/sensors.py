@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
-from airflow_provider_tasks.common.runs import default_deferrable, defer_timeout, run_from_event, trigger_kwargs
+from airflow_provider_tasks.common.run_operator import default_deferrable, defer_timeout, run_from_event, trigger_kwargs
 from airflow_provider_tasks.common.validation import require_non_empty_str, require_poll_interval, require_positive_seconds
 from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_tasks.common.errors import AmbiguousStartError, ApiError, MalformedResponseError, error_class_for
-from airflow_provider_tasks.common.messages import ApiRequest, ApiResponse
+from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.waiting import RunSnapshot
 

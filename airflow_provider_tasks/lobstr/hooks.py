@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow_provider_tasks.common.errors import ApiError, NotFoundError, RunAlreadyActiveError
 from airflow_provider_tasks.common.hook import PlatformHook
-from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiRequest
+from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.starting import start_once

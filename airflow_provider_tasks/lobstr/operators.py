@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_tasks.common.downloads import ItemsToFileOperator
+from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.errors import ConfigurationError
-from airflow_provider_tasks.common.runs import RemoteRunOperator
+from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import require_non_empty_str
 from airflow_provider_tasks.lobstr import api
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
