@@ -49,7 +49,9 @@ def _announced(length: Any) -> int | None:
         return None
 
 
-def read_sync(raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str) -> bytes:
+def read_sync(
+    raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str
+) -> bytes:
     """The body of a ``stream=True`` response, within ``limit`` bytes and by ``deadline``
     (``time.monotonic()``); the response is closed on failure."""
     import requests

@@ -41,7 +41,13 @@ DEFAULT_REASONS = {
 }
 RESULTS_PER_PAGE = 200
 #: Runtask status (notes §2.9) -> task ``status.status`` (seed vocabulary).
-TASK_STATUS = {"pending": "pending", "running": "running", "completed": "completed", "aborted": "aborted", "error": "failed"}
+TASK_STATUS = {
+    "pending": "pending",
+    "running": "running",
+    "completed": "completed",
+    "aborted": "aborted",
+    "error": "failed",
+}
 #: Runtask status -> task/runtask ``done_reason``.
 TASK_DONE_REASON = {"completed": "completed", "aborted": "run_aborted", "error": "error"}
 
@@ -94,8 +100,17 @@ class Behaviour:
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, not {self.outcome!r}")
-        if not self.pause_status or self.pause_status in ("pending", "running", "uploading", "done", "aborted", "error"):
-            raise ValueError(f"pause_status must be 'paused' or a status the API does not list, not {self.pause_status!r}")
+        if not self.pause_status or self.pause_status in (
+            "pending",
+            "running",
+            "uploading",
+            "done",
+            "aborted",
+            "error",
+        ):
+            raise ValueError(
+                f"pause_status must be 'paused' or a status the API does not list, not {self.pause_status!r}"
+            )
         numbers = (self.duration_secs, self.pending_secs, self.export_secs, self.pause_secs, self.results_per_task)
         if not all(value >= 0 for value in numbers):
             raise ValueError("durations and results_per_task must be >= 0")
@@ -147,7 +162,12 @@ class Task:
 
     def list_item(self) -> dict[str, Any]:
         """An item of ``GET /v1/tasks?squid=`` (no status)."""
-        return {"id": self.hash, "created_at": naive_iso(self.created_at), "is_active": self.is_active, "params": dict(self.params)}
+        return {
+            "id": self.hash,
+            "created_at": naive_iso(self.created_at),
+            "is_active": self.is_active,
+            "params": dict(self.params),
+        }
 
     def added_item(self) -> dict[str, Any]:
         """An item of the ``tasks`` list that ``POST /v1/tasks`` returns."""

@@ -192,7 +192,8 @@ class LobstrRoutes:
     async def _run_download(self: LobstrEmulator, request: web.Request) -> web.Response:
         message = "Run not found or export not ready"
         with self.lock:
-            url = self.export_url(request, self._run(request.match_info["run_hash"], message=message), self.clock.monotonic())
+            run = self._run(request.match_info["run_hash"], message=message)
+            url = self.export_url(request, run, self.clock.monotonic())
         if url is None:
             raise not_found(message, "run_hash")
         return self.json_response({"s3": url})
@@ -216,9 +217,13 @@ class LobstrRoutes:
                 raise not_found("Task not found", "task")
             found = segments(runs, self.clock.monotonic(), task_hash)
             total, cap, served = sum(s.count for s in found), self.state.results_page_cap, self.state.export_limit
-            body = paginate(request, total, lambda a, b: list(rows(found, a, b)), max_limit=cap or MAX_LIMIT, served=served)
+            body = paginate(
+                request, total, lambda a, b: list(rows(found, a, b)), max_limit=cap or MAX_LIMIT, served=served
+            )
         if served is not None and total > served:
-            body["warning"] = f"Export limit reached - only {served} results returned. Upgrade your plan to export all results."
+            body["warning"] = (
+                f"Export limit reached - only {served} results returned. Upgrade your plan to export all results."
+            )
         return self.json_response(body)
 
     # -- the signed export file ------------------------------------------------------------
@@ -239,4 +244,6 @@ class LobstrRoutes:
 
 
 def _s3_error(status: int, code: str, message: str) -> web.Response:
-    return web.Response(status=status, text=_S3_ERROR.format(code=code, message=message), content_type="application/xml")
+    return web.Response(
+        status=status, text=_S3_ERROR.format(code=code, message=message), content_type="application/xml"
+    )
