@@ -26,12 +26,11 @@ from aiohttp import web
 from airflow_provider_tasks.testing.apify_models import Behaviour
 from airflow_provider_tasks.testing.apify_routes import ApifyRoutes
 from airflow_provider_tasks.testing.apify_state import USERNAME, ApifyState
-from airflow_provider_tasks.testing.server import EmulatorServer
 
 __all__ = ["ApifyEmulator", "main"]
 
 
-class ApifyEmulator(ApifyRoutes, EmulatorServer):
+class ApifyEmulator(ApifyRoutes):
     """The Apify API v2 on 127.0.0.1; see the module docstring. Its Python API is thread-safe."""
 
     platform_name = "Apify API"

@@ -49,7 +49,6 @@ from aiohttp import web
 from airflow_provider_tasks.testing.lobstr_models import Behaviour
 from airflow_provider_tasks.testing.lobstr_routes import LobstrRoutes
 from airflow_provider_tasks.testing.lobstr_state import LobstrState, task_url
-from airflow_provider_tasks.testing.server import EmulatorServer
 
 __all__ = ["LobstrEmulator", "main"]
 
@@ -69,7 +68,7 @@ DETAIL_TYPES = frozenset(
 )
 
 
-class LobstrEmulator(LobstrRoutes, EmulatorServer):
+class LobstrEmulator(LobstrRoutes):
     """The Lobstr.io API on 127.0.0.1; see the module docstring. Its Python API is thread-safe."""
 
     platform_name = "Lobstr.io API"

@@ -25,12 +25,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from airflow_provider_tasks.testing.ids import HEX, random_id, stable_id
-
-if TYPE_CHECKING:
-    from airflow_provider_tasks.testing.lobstr_runs import Progress, Run
 
 #: How a run may end on its own (``aborted`` comes from an abort only).
 OUTCOMES = ("done", "error")
@@ -125,6 +122,33 @@ class Behaviour:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """One task's execution inside a run at some moment (runtask status vocabulary)."""
+
+    status: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    collected: int
+    last_result_at: datetime | None
+
+
+class RunRecord(Protocol):
+    """What a task and a squid read of their runs. :class:`~.lobstr_runs.Run` provides it; it is
+    declared here so that this module does not import that one (which builds on this one)."""
+
+    hash: str
+    created_at: datetime
+
+    def status_at(self, t: float) -> str: ...
+
+    def is_done(self, t: float) -> bool: ...
+
+    def done_reason(self, t: float) -> str | None: ...
+
+    def progress_of(self, task: Task, t: float) -> Progress: ...
+
+
+@dataclass(frozen=True)
 class Crawler:
     """The scraper template of every squid (Lobstr calls it ``module`` on tasks)."""
 
@@ -141,7 +165,7 @@ class Task:
     params: dict[str, Any]
     created_at: datetime
     is_active: bool = True
-    last_run: Run | None = None
+    last_run: RunRecord | None = None
 
     def _progress(self, t: float) -> Progress | None:
         if self.last_run is None:
@@ -218,7 +242,7 @@ class Squid:
     is_active: bool = True
     params: dict[str, Any] = field(default_factory=dict)
     tasks: dict[str, Task] = field(default_factory=dict)
-    runs: list[Run] = field(default_factory=list)
+    runs: list[RunRecord] = field(default_factory=list)
 
     def active_tasks(self) -> list[Task]:
         return [task for task in self.tasks.values() if task.is_active]
