@@ -7,6 +7,8 @@ and extra links. It imports nothing, so discovery stays cheap.
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
 
 _VERIFY_FIELD = {
@@ -18,7 +20,7 @@ _VERIFY_FIELD = {
 }
 
 
-def get_provider_info() -> dict:
+def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-tasks",
         "name": "Scraping tasks (Apify, Lobstr.io)",

@@ -12,16 +12,14 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
-from airflow_provider_tasks.common.messages import ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pages import SpooledPage, require_json_media, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
-from airflow_provider_tasks.common.times import parse_time
+from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
 from airflow_provider_tasks.common.validation import (
     require_bool,
     require_json_list_of_objects,
@@ -29,7 +27,7 @@ from airflow_provider_tasks.common.validation import (
     require_number_at_least,
     require_power_of_two,
 )
-from airflow_provider_tasks.common.waiting import RunSnapshot
+from airflow_provider_tasks.common.waiting import Snapshot
 
 PLATFORM = "Apify"
 DEFAULT_BASE_URL = "https://api.apify.com"
@@ -81,7 +79,7 @@ class ApifyRun:
 
     @property
     def id(self) -> str:
-        return self.raw["id"]
+        return str(self.raw["id"])
 
     @property
     def status(self) -> RunStatus:
@@ -100,10 +98,6 @@ class ApifyRun:
         return self.raw.get("defaultKeyValueStoreId")
 
     @property
-    def started_at(self) -> datetime | None:
-        return parse_time(self.raw.get("startedAt"))
-
-    @property
     def user_agent(self) -> str | None:
         return (self.raw.get("meta") or {}).get("userAgent")
 
@@ -112,19 +106,23 @@ class ApifyRun:
         """Items the run reports so far, where its run object says: ``stats.itemCount`` or
         ``stats.resultCount`` if present, else ``usage.DATASET_WRITES`` (one per item pushed)."""
         stats = self.raw.get("stats") or {}
-        for value in (stats.get("itemCount"), stats.get("resultCount"), (self.raw.get("usage") or {}).get("DATASET_WRITES")):
+        for value in (
+            stats.get("itemCount"),
+            stats.get("resultCount"),
+            (self.raw.get("usage") or {}).get("DATASET_WRITES"),
+        ):
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
         return None
 
-    def snapshot(self) -> RunSnapshot:
+    def snapshot(self) -> Snapshot:
         status = self.status
         items = self.item_count
         progress = "; ".join(
             part for part in (self.status_message, None if items is None else f"{items} items") if part
         )
-        return RunSnapshot(
-            run_id=self.id,
+        return Snapshot(
+            id=self.id,
             status=self.raw["status"],
             terminal=status.is_terminal,
             succeeded=status.is_success,
@@ -133,6 +131,7 @@ class ApifyRun:
             winding_down=status in (RunStatus.ABORTING, RunStatus.TIMING_OUT),
             unknown=status is RunStatus.UNKNOWN,
             progress=progress or None,
+            aborted=status is RunStatus.ABORTED,
         )
 
 
@@ -194,11 +193,6 @@ class Target:
 
     def describe(self) -> str:
         return f"Actor task {self.id!r}" if self.kind == "task" else f"Actor {self.id!r}"
-
-    def console_url(self) -> str:
-        if self.kind == "task":
-            return f"{CONSOLE_URL}/actors/tasks/{quote(self.id, safe='~')}"
-        return f"{CONSOLE_URL}/actors/{quote(self.id, safe='~')}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,9 +316,7 @@ def get_run(run_id: str, *, wait_for_finish: int | None = None) -> ApiRequest:
 
 
 def abort_run(run_id: str, *, gracefully: bool = False) -> ApiRequest:
-    return ApiRequest(
-        "POST", f"/v2/actor-runs/{encode_id(run_id)}/abort", {"gracefully": gracefully or None}
-    )
+    return ApiRequest("POST", f"/v2/actor-runs/{encode_id(run_id)}/abort", {"gracefully": gracefully or None})
 
 
 def get_dataset(dataset_id: str) -> ApiRequest:
@@ -362,7 +354,8 @@ def data_of(response: ApiResponse) -> dict[str, Any]:
     body = response.json()
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise MalformedResponseError(f"expected a {{'data': {{...}}}} body, got {str(body)[:120]!r}")
-    return body["data"]
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 def parse_run(response: ApiResponse) -> ApifyRun:
@@ -407,7 +400,9 @@ def parse_jsonl_page(request: ApiRequest, response: ApiResponse, chunks: Iterabl
     """A JSON Lines page as the API serialised it, never parsed: spooled off the heap as it
     arrives, then checked (JSON content type, last line complete, line count equal to
     ``X-Apify-Pagination-Count``) before anything reaches the file; see :func:`spool_jsonl`."""
-    page = spool_jsonl(response.headers, chunks, expected_lines=_pagination(response, "count"), what=_page_name(request))
+    page = spool_jsonl(
+        response.headers, chunks, expected_lines=_pagination(response, "count"), what=_page_name(request)
+    )
     if not page.lines:
         page.close()
         return _next_items_page(request, response, [], 0)
@@ -465,12 +460,8 @@ def _with_params(request: ApiRequest, **changes: Any) -> ApiRequest:
 
 
 # ---------------------------------------------------------------------------------------------
-# Times and links
+# Links
 
 
 def run_console_url(run_id: str) -> str:
     return f"{CONSOLE_URL}/actors/runs/{quote(run_id, safe='')}"
-
-
-def dataset_console_url(dataset_id: str) -> str:
-    return f"{CONSOLE_URL}/storage/datasets/{quote(dataset_id, safe='')}"

@@ -11,15 +11,15 @@ from airflow_provider_tasks.apify.api import ApifyRun, RunOptions, Target
 from airflow_provider_tasks.common.errors import NotFoundError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.http import USER_AGENT
-from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.pages import jsonl_items
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.starting import new_start_marker, start_once
 from airflow_provider_tasks.common.times import parse_time
 
 
-class ApifyHook(PlatformHook):
+class ApifyHook(PlatformHook[ApifyRun]):
     """Calls the Apify API with the token of an ``apify`` connection.
 
     The token sits in the connection's password field and is sent only as an
@@ -27,7 +27,7 @@ class ApifyHook(PlatformHook):
     ``https://api.apify.com`` (how tests and examples point at the local emulator).
     Transient failures (429, 5xx, dropped connections) are retried per ``retry_policy``.
 
-    :param apify_conn_id: the Airflow connection to use.
+    :param apify_conn_id: the Airflow connection to use (kept as :attr:`conn_id`).
     :param retry_policy: a :class:`RetryPolicy` or its dict form.
     :param timeout: seconds per request (long-polls add the time the server holds them).
     """
@@ -47,7 +47,6 @@ class ApifyHook(PlatformHook):
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         super().__init__(apify_conn_id, retry_policy, timeout)
-        self.apify_conn_id = apify_conn_id
 
     def auth_check_request(self) -> ApiRequest:
         return api.whoami()
@@ -119,11 +118,19 @@ class ApifyHook(PlatformHook):
                 return run
         return None
 
-    def run_task(self, task_id: str, options: RunOptions | None = None, run_input: Mapping[str, Any] | None = None, **kwargs: Any) -> ApifyRun:
+    def run_task(
+        self, task_id: str, options: RunOptions | None = None, run_input: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> ApifyRun:
         """Start a run of an Actor task (``run_input`` overrides the task's saved input)."""
         return self.start_run(Target("task", task_id), options, run_input, **kwargs)
 
-    def run_actor(self, actor_id: str, options: RunOptions | None = None, run_input: Mapping[str, Any] | None = None, **kwargs: Any) -> ApifyRun:
+    def run_actor(
+        self,
+        actor_id: str,
+        options: RunOptions | None = None,
+        run_input: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> ApifyRun:
         """Start a run of an Actor (``run_input`` is its input)."""
         return self.start_run(Target("actor", actor_id), options, run_input, **kwargs)
 
@@ -195,7 +202,9 @@ class ApifyHook(PlatformHook):
         first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit, fmt="jsonl")
 
         def fetch(request: ApiRequest) -> Page[Any]:
-            return self.transport.send_streamed(request, lambda head, chunks: api.parse_jsonl_page(request, head, chunks))
+            return self.transport.send_streamed(
+                request, lambda head, chunks: api.parse_jsonl_page(request, head, chunks)
+            )
 
         for page in iterate_pages(fetch, first, what=f"Apify dataset {dataset_id}"):
             for spooled in page.items:

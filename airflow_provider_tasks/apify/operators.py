@@ -6,28 +6,30 @@ DAG file that uses these operators is parsed.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.apify import api
+from airflow_provider_tasks.apify.api import ApifyRun
 from airflow_provider_tasks.apify.links import ApifyRunLink
-from airflow_provider_tasks.common.downloads import ItemsToFileOperator
-from airflow_provider_tasks.common.runs import RemoteRunOperator
+from airflow_provider_tasks.apify.platform import ApifyConnected
+from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
+from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import require_finite_json, require_json_object, require_non_empty_str
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_tasks.apify.api import ApifyRun
     from airflow_provider_tasks.apify.hooks import ApifyHook
-    from airflow_provider_tasks.common.triggers import RemoteRunTrigger
 
 XCOM_DATASET_ID = "default_dataset_id"
 XCOM_KEY_VALUE_STORE_ID = "default_key_value_store_id"
 
 
-class _ApifyRunOperator(RemoteRunOperator):
-    """What running a task and running an Actor share: run options, hook, trigger and XCom."""
+class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]):
+    """What running a task and running an Actor share: run options and XCom (the hook and trigger
+    come from :class:`ApifyConnected`)."""
 
     platform = api.PLATFORM
     operator_extra_links = (ApifyRunLink(),)
@@ -53,7 +55,6 @@ class _ApifyRunOperator(RemoteRunOperator):
         max_total_charge_usd: float | None = None,
         restart_on_error: bool | None = None,
         webhooks: list[dict[str, Any]] | None = None,
-        apify_conn_id: str = "apify_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -69,10 +70,10 @@ class _ApifyRunOperator(RemoteRunOperator):
         self.max_total_charge_usd = max_total_charge_usd
         self.restart_on_error = restart_on_error
         self.webhooks = webhooks
-        self.apify_conn_id = apify_conn_id
 
+    @abstractmethod
     def target(self) -> api.Target:
-        raise NotImplementedError
+        """What the run starts from: the Actor task or the Actor."""
 
     def run_options(self) -> api.RunOptions:
         return api.RunOptions(
@@ -90,16 +91,6 @@ class _ApifyRunOperator(RemoteRunOperator):
         self.run_options().validate()
         if self.run_input is not None:
             require_json_object("run_input", self.run_input)
-
-    def make_hook(self) -> ApifyHook:
-        from airflow_provider_tasks.apify.hooks import ApifyHook
-
-        return ApifyHook(self.apify_conn_id)
-
-    def trigger_class(self) -> type[RemoteRunTrigger]:
-        from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
-
-        return ApifyRunTrigger
 
     def start_run(self, hook: ApifyHook, context: Context) -> ApifyRun:
         return hook.start_run(self.target(), self.run_options(), self.run_input)
@@ -170,7 +161,7 @@ PARSED_BATCH = 1_000
 JSON Lines stream, so memory holds this many items, not a page."""
 
 
-class ApifyDatasetItemsOperator(ItemsToFileOperator):
+class ApifyDatasetItemsOperator(ApifyConnected, ItemsToFileOperator["ApifyHook"]):
     """Streams an Apify dataset's items to a file: JSON Lines copied unparsed, json/csv parsed line
     by line from the same checked stream (memory bounded by one page's spool, never a parsed page).
 
@@ -193,7 +184,6 @@ class ApifyDatasetItemsOperator(ItemsToFileOperator):
         clean: bool = False,
         fields: list[str] | None = None,
         omit: list[str] | None = None,
-        apify_conn_id: str = "apify_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -201,7 +191,6 @@ class ApifyDatasetItemsOperator(ItemsToFileOperator):
         self.clean = clean
         self.fields = fields
         self.omit = omit
-        self.apify_conn_id = apify_conn_id
 
     def source(self, context: Context) -> dict[str, Any]:
         dataset_id = self.dataset_id or self.upstream_xcom(context, XCOM_DATASET_ID)
@@ -210,19 +199,14 @@ class ApifyDatasetItemsOperator(ItemsToFileOperator):
     def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         from airflow_provider_tasks.common.pages import batched
 
-        items = self._hook().iter_dataset_items(source["dataset_id"], **self._item_options())
+        items = self.hook.iter_dataset_items(source["dataset_id"], **self._item_options())
         return batched(items, PARSED_BATCH)
 
     def jsonl_chunks(self, context: Context, source: dict[str, Any]) -> Iterator[bytes]:
-        return self._hook().iter_dataset_jsonl(source["dataset_id"], **self._item_options())
+        return self.hook.iter_dataset_jsonl(source["dataset_id"], **self._item_options())
 
     def _item_options(self) -> dict[str, Any]:
         return {"page_size": self.page_size, "clean": self.clean, "fields": self.fields, "omit": self.omit}
-
-    def _hook(self) -> ApifyHook:
-        from airflow_provider_tasks.apify.hooks import ApifyHook
-
-        return ApifyHook(self.apify_conn_id)
 
 
 def _number(value: Any) -> Any:

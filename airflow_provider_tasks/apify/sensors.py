@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.apify import api
+from airflow_provider_tasks.apify.api import ApifyRun
 from airflow_provider_tasks.apify.links import ApifyRunLink
+from airflow_provider_tasks.apify.platform import ApifyConnected
 from airflow_provider_tasks.common.sensors import RemoteRunSensor
 
 if TYPE_CHECKING:
-    from airflow_provider_tasks.apify.hooks import ApifyHook
-    from airflow_provider_tasks.common.triggers import RemoteRunTrigger
+    from airflow_provider_tasks.apify.hooks import ApifyHook  # noqa: F401 (named in a string base-class argument, for mypy)
 
 
-class ApifyRunSensor(RemoteRunSensor):
+class ApifyRunSensor(ApifyConnected, RemoteRunSensor[ApifyRun, "ApifyHook"]):
     """Waits until an Apify run ends: succeeds on SUCCEEDED, fails the task on FAILED,
     TIMED-OUT or ABORTED with the run's status message and console link.
 
@@ -30,16 +31,5 @@ class ApifyRunSensor(RemoteRunSensor):
     platform = api.PLATFORM
     operator_extra_links = (ApifyRunLink(),)
 
-    def __init__(self, *, run_id: str, apify_conn_id: str = "apify_default", **kwargs: Any) -> None:
+    def __init__(self, *, run_id: str, **kwargs: Any) -> None:
         super().__init__(run_id=run_id, **kwargs)
-        self.apify_conn_id = apify_conn_id
-
-    def make_hook(self) -> ApifyHook:
-        from airflow_provider_tasks.apify.hooks import ApifyHook
-
-        return ApifyHook(self.apify_conn_id)
-
-    def trigger_class(self) -> type[RemoteRunTrigger]:
-        from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
-
-        return ApifyRunTrigger

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from airflow_provider_tasks.apify.api import ApifyRun
 from airflow_provider_tasks.apify.hooks import ApifyHook
 from airflow_provider_tasks.common.triggers import RemoteRunTrigger
 
 
-class ApifyRunTrigger(RemoteRunTrigger):
+class ApifyRunTrigger(RemoteRunTrigger[ApifyRun]):
     """Waits for an Apify run to reach a terminal status without holding a worker slot.
 
     Each request is ``GET /v2/actor-runs/{id}?waitForFinish=…`` (the server answers as soon as

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.common.errors import ResponseTooLargeError, TransportError
-from airflow_provider_tasks.common.messages import ApiRequest
+from airflow_provider_tasks.common.sansio import ApiRequest
 
 if TYPE_CHECKING:
     import aiohttp
@@ -50,7 +50,9 @@ def _announced(length: Any) -> int | None:
         return None
 
 
-def read_sync(raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str) -> bytes:
+def read_sync(
+    raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str
+) -> bytes:
     """The body of a ``stream=True`` response, within ``limit`` bytes and by ``deadline``
     (``time.monotonic()``); the response is closed on failure."""
     announced = _announced(raw.headers.get("content-length"))
@@ -72,7 +74,9 @@ def read_sync(raw: requests.Response, request: ApiRequest, limit: int, deadline:
             raw.close()
 
 
-def sync_chunks(raw: requests.Response, request: ApiRequest, deadline: float, total: float, size: int) -> Iterator[bytes]:
+def sync_chunks(
+    raw: requests.Response, request: ApiRequest, deadline: float, total: float, size: int
+) -> Iterator[bytes]:
     """The body of a ``stream=True`` response as it arrives (up to ``size`` bytes a chunk), failing
     once ``deadline`` has passed: no socket read may outlast it either, so a server dripping a
     byte at a time cannot hold the request past its whole timeout."""

@@ -85,7 +85,7 @@ def extra_of(conn: Any) -> dict[str, Any]:
     """The connection's extra as a dict (empty when unset or not a JSON object)."""
     try:
         extra = conn.extra_dejson
-    except Exception:  # noqa: BLE001 - a broken extra is reported by Airflow itself
+    except Exception:  # a broken extra is reported by Airflow itself
         return {}
     return extra if isinstance(extra, dict) else {}
 

@@ -6,6 +6,8 @@ operators and triggers can reason about failures without knowing which API produ
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.sdk.exceptions import AirflowException
 
 
@@ -50,14 +52,16 @@ class ApiError(ProviderError):
             text += f" ({hint})"
         super().__init__(text)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (
             _rebuild_api_error,
             (type(self), self.status, self.error_type, self.message, self.__dict__),
         )
 
 
-def _rebuild_api_error(cls, status, error_type, message, state):
+def _rebuild_api_error(
+    cls: type[ApiError], status: int, error_type: str | None, message: str | None, state: dict[str, Any]
+) -> ApiError:
     error = cls.__new__(cls)
     ApiError.__init__(
         error,
@@ -101,11 +105,11 @@ class TransportError(ProviderError):
         self.request_sent = request_sent
         super().__init__(message)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_transport_error, (type(self), str(self), self.request_sent))
 
 
-def _rebuild_transport_error(cls, message, request_sent):
+def _rebuild_transport_error(cls: type[TransportError], message: str, request_sent: bool) -> TransportError:
     return cls(message, request_sent=request_sent)
 
 

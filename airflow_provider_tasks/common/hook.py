@@ -1,27 +1,31 @@
 """What every platform hook shares: connection → endpoint, and the sync and async transports.
 
-A platform hook subclasses :class:`PlatformHook`, names its dialect and default base URL, and
-adds methods that pair an ``api`` request builder with a parser. It holds no HTTP code itself.
+A platform hook subclasses :class:`PlatformHook` (generic over its run type), names its dialect
+and default base URL, supplies the abstract run methods, and adds methods that pair an ``api``
+request builder with a parser. It holds no HTTP code itself.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from airflow.sdk import BaseHook
 
 from airflow_provider_tasks.common.connection import clean_token, extra_of, is_plain_http_to_remote, verify_of
 from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport, _as_is
-from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.waiting import (
     MIN_POLL_GAP,
     Deadline,
-    RunSnapshot,
+    F,
+    RunT,
     RunWatcher,
+    Snapshot,
     await_terminal,
     wait_for_terminal,
 )
@@ -29,21 +33,15 @@ from airflow_provider_tasks.common.waiting import (
 T = TypeVar("T")
 
 
-class RemoteRun(Protocol):
-    """A platform's run object: the API's own dict, and its reduction for waiting code."""
-
-    raw: dict[str, Any]
-
-    def snapshot(self) -> RunSnapshot: ...
-
-
-class PlatformHook(BaseHook):
+class PlatformHook(BaseHook, ABC, Generic[RunT]):
     """Base for platform hooks: the token comes from the connection's password field and the
-    optional host is a full base URL (scheme, host, port) overriding the platform's default."""
+    optional host is a full base URL (scheme, host, port) overriding the platform's default.
+
+    ``RunT`` is the platform's run type: what :meth:`poll_run` and the waits return.
+    """
 
     dialect: ClassVar[ApiDialect]
     default_base_url: ClassVar[str]
-    conn_id_param: ClassVar[str]
 
     def __init__(
         self,
@@ -115,8 +113,10 @@ class PlatformHook(BaseHook):
         return lambda request: self.send(request, lambda response: parse(request, response))
 
     def close(self) -> None:
+        """Close the sync HTTP session (the operator or sensor that owns the hook calls it when done)."""
         if self._transport is not None:
             self._transport.close()
+            self._transport = None
 
     async def aclose(self) -> None:
         """Release this hook's share of the triggerer's HTTP session (cleanup, never on_kill)."""
@@ -133,26 +133,29 @@ class PlatformHook(BaseHook):
     min_poll_interval: ClassVar[float] = MIN_POLL_GAP
     """The platform's floor for the gap between two status requests about one run."""
 
-    def poll_run(self, run_id: str, wait: float = 0) -> RemoteRun:
+    @abstractmethod
+    def poll_run(self, run_id: str, wait: float = 0) -> RunT:
         """The run's current state; with long-polling, wait up to ``wait`` seconds for its end."""
-        raise NotImplementedError
 
-    async def apoll_run(self, run_id: str, wait: float = 0) -> RemoteRun:
-        raise NotImplementedError
+    @abstractmethod
+    async def apoll_run(self, run_id: str, wait: float = 0) -> RunT:
+        """The coroutine twin of :meth:`poll_run`, for triggers."""
 
-    def abort_run(self, run_id: str) -> RemoteRun:
-        raise NotImplementedError
+    @abstractmethod
+    def abort_run(self, run_id: str) -> RunT | None:
+        """Abort the run; None when the platform says there is nothing (left) to abort."""
 
-    def wrap_run(self, raw: dict[str, Any]) -> RemoteRun:
+    @abstractmethod
+    async def aabort_run(self, run_id: str) -> RunT | None:
+        """The coroutine twin of :meth:`abort_run`, for a trigger's ``on_kill``."""
+
+    @abstractmethod
+    def wrap_run(self, raw: dict[str, Any]) -> RunT:
         """Turn a run dict (as carried by a trigger event) back into the platform's run object."""
-        raise NotImplementedError
-
-    async def aabort_run(self, run_id: str) -> RemoteRun:
-        raise NotImplementedError
 
     def wait_for_run(
         self, run_id: str, deadline: Deadline, *, poll_interval: float = 60, just_looked: bool = False
-    ) -> RemoteRun:
+    ) -> RunT:
         """Block until the run is terminal; :class:`RunTimeoutError` when the deadline passes first.
 
         Returns the run whatever its terminal status: callers decide what a failure means.
@@ -162,27 +165,27 @@ class PlatformHook(BaseHook):
             lambda wait: self.poll_run(run_id, wait), deadline, poll_interval, just_looked=just_looked
         )
 
-    async def await_run(self, run_id: str, deadline: Deadline, *, poll_interval: float = 60) -> RemoteRun:
+    async def await_run(self, run_id: str, deadline: Deadline, *, poll_interval: float = 60) -> RunT:
         """The coroutine twin of :meth:`wait_for_run`, for triggers."""
         return await self.await_until_terminal(lambda wait: self.apoll_run(run_id, wait), deadline, poll_interval)
 
     def wait_until_terminal(
         self,
-        poll: Callable[[float], RemoteRun],
+        poll: Callable[[float], F],
         deadline: Deadline,
         poll_interval: float,
         watcher: RunWatcher | None = None,
         *,
         just_looked: bool = False,
-    ) -> RemoteRun:
-        """Poll anything that reduces to a :class:`RunSnapshot` (a run, a task) until it ends.
+    ) -> F:
+        """Poll anything :class:`Followed` (a run, a task) until it ends; returns its last state.
 
         Requests are spaced by ``poll_interval``, never less than :attr:`min_poll_interval`; with
         long-polling each one is held for the whole :attr:`long_poll_window` whatever the interval.
         """
-        latest: list[RemoteRun] = []
+        latest: list[F] = []
 
-        def step(wait: float) -> RunSnapshot:
+        def step(wait: float) -> Snapshot:
             latest.clear()  # let the previous answer go while the next one is awaited
             latest.append(poll(wait))
             return latest[0].snapshot()
@@ -192,16 +195,16 @@ class PlatformHook(BaseHook):
 
     async def await_until_terminal(
         self,
-        poll: Callable[[float], Awaitable[RemoteRun]],
+        poll: Callable[[float], Awaitable[F]],
         deadline: Deadline,
         poll_interval: float,
         watcher: RunWatcher | None = None,
         *,
         just_looked: bool = False,
-    ) -> RemoteRun:
-        latest: list[RemoteRun] = []
+    ) -> F:
+        latest: list[F] = []
 
-        async def step(wait: float) -> RunSnapshot:
+        async def step(wait: float) -> Snapshot:
             latest.clear()  # let the previous answer go while the next one is awaited
             latest.append(await poll(wait))
             return latest[0].snapshot()
@@ -220,9 +223,9 @@ class PlatformHook(BaseHook):
 
     # -- Airflow UI ------------------------------------------------------------------------
 
+    @abstractmethod
     def auth_check_request(self) -> ApiRequest:
         """The cheapest authenticated call of the platform."""
-        raise NotImplementedError
 
     def test_connection(self) -> tuple[bool, str]:
         """Used by the "Test" button of the connection form."""

@@ -16,14 +16,14 @@ import hashlib
 import logging
 import ssl
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_tasks.common.bodies import deadline_passed, read_async, read_sync, sync_chunks
 from airflow_provider_tasks.common.errors import TransportError
-from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.tls import aiohttp_ssl, tls_error
 
 if TYPE_CHECKING:
@@ -168,7 +168,9 @@ class SyncTransport:
                 return self._stream_once(request, consume, chunk_size)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
-    def _stream_once(self, request: ApiRequest, consume: Callable[[ApiResponse, Iterator[bytes]], T], chunk_size: int) -> T:
+    def _stream_once(
+        self, request: ApiRequest, consume: Callable[[ApiResponse, Iterator[bytes]], T], chunk_size: int
+    ) -> T:
         raw, deadline, total = self._open(request, None)
         with raw:
             head = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, b"")
@@ -192,9 +194,7 @@ class AsyncTransport:
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
 
-    async def send(
-        self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, *, retry: bool = True
-    ) -> T:
+    async def send(self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, *, retry: bool = True) -> T:
         if not retry:
             return parse(await self._send_once(request))
         async for attempt in self.policy.asynchronous():
@@ -206,7 +206,9 @@ class AsyncTransport:
         import aiohttp
 
         if self._session is None:
-            self._session = await _SHARED_SESSIONS.acquire(self.endpoint.session_key(), aiohttp_ssl(self.endpoint.verify))
+            self._session = await _SHARED_SESSIONS.acquire(
+                self.endpoint.session_key(), aiohttp_ssl(self.endpoint.verify)
+            )
         try:
             async with self._session.request(
                 request.method,
@@ -224,7 +226,7 @@ class AsyncTransport:
             if isinstance(error, aiohttp.ConnectionTimeoutError):
                 raise _transport_error(request, error, True) from None
             raise deadline_passed(request, request.total_timeout(self.timeout)) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        except aiohttp.ClientError as error:  # (timeouts were handled just above)
             unsent = isinstance(error, aiohttp.ClientConnectorError)
             raise _transport_error(request, error, unsent) from None
         return self.endpoint.check(request, response)
@@ -257,7 +259,8 @@ class _SharedSessions:
             entry = [aiohttp.ClientSession(connector=connector, trust_env=True), 0]
             self._entries[full_key] = entry
         entry[1] += 1
-        return entry[0]
+        session: aiohttp.ClientSession = entry[0]
+        return session
 
     async def release(self, key: Any) -> None:
         full_key = self._key(key)

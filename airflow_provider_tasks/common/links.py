@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
     from airflow.sdk.types import TaskInstanceKey
 
+    from airflow_provider_tasks.common.waiting import Followed
+
 RUN_ID_XCOM_KEY = "run_id"
 
 FOLLOWED_RUN_URL = "followed_run_url"
@@ -40,7 +42,7 @@ class RunConsoleLink(BaseOperatorLink):
         return self.url_for(run_id, operator) if run_id else ""
 
 
-def run_url(operator: Any, run_id: str | None, run: Any = None) -> str | None:
+def run_url(operator: Any, run_id: str | None, run: Followed | None = None) -> str | None:
     """The page of the run an operator follows: the run object's own link when it is at hand,
     else what the operator's run link makes of the id."""
     if run is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from airflow_provider_tasks.common.errors import ProviderError
-from airflow_provider_tasks.common.messages import ApiRequest
+from airflow_provider_tasks.common.sansio import ApiRequest
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ tenacity controllers for the sync and async paths.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -59,11 +60,11 @@ class RetryPolicy:
             "reraise": True,
         }
 
-    def sync(self, retry_on=is_retryable) -> tenacity.Retrying:
+    def sync(self, retry_on: Callable[[BaseException], bool] = is_retryable) -> tenacity.Retrying:
         """A tenacity controller for blocking code."""
         return tenacity.Retrying(**self._kwargs(retry_on))
 
-    def asynchronous(self, retry_on=is_retryable) -> tenacity.AsyncRetrying:
+    def asynchronous(self, retry_on: Callable[[BaseException], bool] = is_retryable) -> tenacity.AsyncRetrying:
         """A tenacity controller for coroutines (sleeps with ``asyncio.sleep``)."""
         return tenacity.AsyncRetrying(**self._kwargs(retry_on))
 

@@ -1,95 +1,105 @@
-"""A sensor that waits for an existing remote run to end: poke/reschedule, or deferrable."""
+"""Sensors that wait for an existing remote object to end: poke/reschedule, or deferrable.
+
+:class:`FollowSensor` waits for anything :class:`~airflow_provider_tasks.common.waiting.Followed`
+(a Lobstr.io task, say); :class:`RemoteRunSensor` waits for a platform's run and links to it.
+"""
 
 from __future__ import annotations
 
 import time
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
-from airflow_provider_tasks.common.runs import default_deferrable, defer_timeout, run_from_event, trigger_kwargs
-from airflow_provider_tasks.common.validation import require_non_empty_str, require_poll_interval, require_positive_seconds
-from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline
+from airflow_provider_tasks.common.platform import HookT, UsesHook
+from airflow_provider_tasks.common.run_operator import default_deferrable
+from airflow_provider_tasks.common.validation import (
+    require_non_empty_str,
+    require_poll_interval,
+    require_positive_seconds,
+)
+from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, F, RunT
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+    from airflow.triggers.base import BaseTrigger
 
-    from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger
 
 
-class RemoteRunSensor(BaseSensorOperator):
-    """Succeeds when the run succeeds; fails the task with the run's status message otherwise.
+class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, F]):
+    """Succeeds when the followed object ends successfully; fails the task with its status message
+    otherwise.
 
-    The finished run object is the sensor's return value (XCom). ``timeout`` (the sensor's
-    own parameter, > 0) bounds the wait in every mode; in deferrable mode it becomes the
-    trigger's deadline. ``poke_interval`` must be at least the platform's ``min_poll_interval``;
-    however small it is, the run is never asked about more than once a second.
+    Its dict is the sensor's return value (XCom). ``timeout`` (the sensor's own parameter, > 0)
+    bounds the wait in every mode; in deferrable mode it becomes the trigger's deadline.
+    ``poke_interval`` must be at least the platform's ``min_poll_interval``; however small it is,
+    the object is never asked about more than once a second.
     """
 
     platform: ClassVar[str]
-    template_fields = ("run_id",)
+    followed_field: ClassVar[str]
+    """The parameter naming the followed object (``run_id``, ``task_hash``), for error messages."""
     min_poll_interval: ClassVar[float] = 0.0
     """Smallest ``poke_interval`` accepted (a platform whose API sets a minimum raises it)."""
     poll_interval_rule: ClassVar[str] = ""
 
-    def __init__(
-        self,
-        *,
-        run_id: str,
-        deferrable: bool | None = None,
-        cancel_on_kill: bool = False,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.run_id = run_id
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.cancel_on_kill = cancel_on_kill
-        self.followed_run_url: str | None = None  # read by the run link (common/links.py)
         require_poll_interval("poke_interval", self.poke_interval, self.min_poll_interval, self.poll_interval_rule)
         require_positive_seconds("timeout", self.timeout)
         self._last_look: float | None = None
 
-    def make_hook(self) -> PlatformHook:
-        raise NotImplementedError
+    # -- what a subclass supplies ----------------------------------------------------------
 
-    def trigger_class(self) -> type[RemoteRunTrigger]:
-        raise NotImplementedError
+    @property
+    @abstractmethod
+    def followed_id(self) -> str:
+        """The (rendered) id of the followed object."""
 
-    @cached_property
-    def hook(self) -> PlatformHook:
-        return self.make_hook()
+    @abstractmethod
+    def poll(self) -> F:
+        """One look at the followed object."""
+
+    @abstractmethod
+    def wrap(self, raw: dict[str, Any]) -> F:
+        """Rebuild the followed object from a trigger event's dict."""
+
+    @abstractmethod
+    def make_trigger(self, deadline: Deadline) -> BaseTrigger:
+        """The trigger that follows the object until ``deadline`` (deferrable mode)."""
+
+    def result(self, followed: F) -> Any:
+        """The sensor's return value for a terminal object; raises for an unsuccessful end."""
+        snapshot = followed.snapshot()
+        if not snapshot.succeeded:
+            raise snapshot.failure(self.platform)
+        return followed.raw
+
+    def note_followed(self, context: Context) -> None:
+        """Called before the wait starts (a run sensor publishes the run for its link)."""
+
+    # -- the wait --------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        require_non_empty_str("run_id", self.run_id)
-        if self.operator_extra_links:
-            context["ti"].xcom_push(key=RUN_ID_XCOM_KEY, value=self.run_id)  # read by the run link
-            self.followed_run_url = run_url(self, self.run_id)
-        if not self.deferrable:
-            return super().execute(context)
-        run = self.poll()
-        if run.snapshot().terminal:
-            return self._result(run)
-        deadline = Deadline.after(self.timeout)
-        self.defer(trigger=self.make_trigger(deadline), method_name="execute_complete", timeout=defer_timeout(deadline))
-
-    def poll(self) -> RemoteRun:
-        """One look at the watched object; sensors that watch something other than a run override it."""
-        return self.hook.poll_run(self.run_id)
-
-    def wrap(self, raw: dict[str, Any]) -> RemoteRun:
-        """Rebuild the watched object from a trigger event's dict."""
-        return self.hook.wrap_run(raw)
-
-    def make_trigger(self, deadline: Deadline) -> RemoteRunTrigger:
-        return self.trigger_class()(**self.trigger_kwargs(deadline))
-
-    def trigger_kwargs(self, deadline: Deadline) -> dict[str, Any]:
-        return trigger_kwargs(
-            self.hook, self.run_id, deadline, poll_interval=self.poke_interval, cancel_on_kill=self.cancel_on_kill
-        )
+        require_non_empty_str(self.followed_field, self.followed_id)
+        self.note_followed(context)
+        try:
+            if not self.deferrable:
+                return super().execute(context)
+            followed = self.poll()
+            if followed.snapshot().terminal:
+                return self.result(followed)
+            deadline = Deadline.after(self.timeout)
+            self.defer(
+                trigger=self.make_trigger(deadline), method_name="execute_complete", timeout=defer_timeout(deadline)
+            )
+        finally:
+            self.close_hook()
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         # Airflow pokes every poke_interval; keep at least a second between two looks anyway.
@@ -98,21 +108,66 @@ class RemoteRunSensor(BaseSensorOperator):
             if pause > 0:
                 time.sleep(pause)
         self._last_look = time.monotonic()
-        run = self.poll()
-        snapshot = run.snapshot()
+        followed = self.poll()
+        snapshot = followed.snapshot()
         if not snapshot.terminal:
-            self.log.info("%s run %s is %s", self.platform, self.run_id, snapshot.status)
+            self.log.info("%s run %s is %s", self.platform, snapshot.id, snapshot.status)
             return False
-        return PokeReturnValue(is_done=True, xcom_value=self._result(run))
+        return PokeReturnValue(is_done=True, xcom_value=self.result(followed))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        return self._result(run_from_event(event, self.platform, self.wrap))
+        try:
+            return self.result(followed_from_event(event, self.platform, self.wrap))
+        finally:
+            self.close_hook()
 
-    def _result(self, run: RemoteRun) -> Any:
-        """The sensor's return value for a terminal object; raises for an unsuccessful end."""
-        snapshot = run.snapshot()
+
+class RemoteRunSensor(FollowSensor[HookT, RunT], Generic[RunT, HookT]):
+    """Waits for an existing remote run: succeeds when the run succeeds, fails the task with the
+    run's status message otherwise; the finished run object is the return value.
+
+    :param run_id: the run to wait for (templated).
+    :param cancel_on_kill: in deferrable mode, abort the run if the task is killed (default
+        False: the sensor only watches a run it did not start).
+    """
+
+    template_fields = ("run_id",)
+    followed_field = "run_id"
+
+    def __init__(self, *, run_id: str, cancel_on_kill: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run_id = run_id
+        self.cancel_on_kill = cancel_on_kill
+        self.followed_run_url: str | None = None  # read by the run link (common/links.py)
+
+    @abstractmethod
+    def trigger_class(self) -> type[RemoteRunTrigger[RunT]]:
+        """The platform's run trigger (imported lazily)."""
+
+    @property
+    def followed_id(self) -> str:
+        return self.run_id
+
+    def note_followed(self, context: Context) -> None:
         if self.operator_extra_links:
-            self.followed_run_url = run_url(self, snapshot.run_id, run)
-        if not snapshot.succeeded:
-            raise snapshot.failure(self.platform)
-        return run.raw
+            context["ti"].xcom_push(key=RUN_ID_XCOM_KEY, value=self.run_id)  # read by the run link
+            self.followed_run_url = run_url(self, self.run_id)
+
+    def poll(self) -> RunT:
+        run: RunT = self.hook.poll_run(self.run_id)
+        return run
+
+    def wrap(self, raw: dict[str, Any]) -> RunT:
+        run: RunT = self.hook.wrap_run(raw)
+        return run
+
+    def make_trigger(self, deadline: Deadline) -> RemoteRunTrigger[RunT]:
+        kwargs = run_trigger_kwargs(
+            self.hook, self.run_id, deadline, poll_interval=self.poke_interval, cancel_on_kill=self.cancel_on_kill
+        )
+        return self.trigger_class()(**kwargs)
+
+    def result(self, followed: RunT) -> Any:
+        if self.operator_extra_links:
+            self.followed_run_url = run_url(self, followed.snapshot().id, followed)
+        return super().result(followed)

@@ -1,47 +1,54 @@
-"""The deferrable half of a run's journey: a trigger that follows one remote run to its end.
+"""The deferrable half of a wait: a trigger that follows one remote object to its end.
 
-Kwargs are plain data only (Airflow stores them through serde and rebuilds the trigger on any
-triggerer at any time): run id, connection id, an absolute deadline, poll settings.
+:class:`FollowTrigger` follows anything :class:`~airflow_provider_tasks.common.waiting.Followed`
+(a run, a Lobstr.io task); :class:`RemoteRunTrigger` follows a platform's run and may abort it
+when the task is killed. Kwargs are plain data only (Airflow stores them through serde and rebuilds
+the trigger on any triggerer at any time): the followed id, connection id, an absolute deadline,
+poll settings.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable
-from typing import Any, ClassVar
+from typing import Any, Generic, TypeVar
 
-import aiohttp  # noqa: F401  -- loaded with the trigger class, not on the event loop's first poll
+# loaded with the trigger class, not on the event loop's first poll
+import aiohttp  # noqa: F401
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError, is_retryable
-from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
-from airflow_provider_tasks.common.waiting import PROGRESS_LOG_SECONDS, Deadline, RunWatcher
+from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.waiting import PROGRESS_LOG_SECONDS, Deadline, F, RunT, RunWatcher
 
 TRANSIENT_BACKOFF_MAX = 60.0
 
+HookT = TypeVar("HookT", bound=PlatformHook[Any])
 
-class RemoteRunTrigger(BaseTrigger):
-    """Waits for a remote run to end and fires one event describing how it ended.
 
-    Event payload: ``status`` ("success", "failed", "timeout" or "error"), ``run_id``, ``run``
-    (the platform's run object, when known) and ``message``. Transient API failures are retried
-    here, until the deadline, instead of failing the task and throwing the wait away.
+class FollowTrigger(BaseTrigger, Generic[HookT, F]):
+    """Waits for one remote object to reach a terminal state and fires one event describing how
+    it ended.
 
-    :param run_id: the remote run to follow.
+    Event payload (a wire format: events outlive deploys): ``status`` ("success", "failed",
+    "timeout" or "error"), ``run_id`` (the followed object's id), ``run`` (its dict, when known)
+    and ``message``. Transient API failures are retried here, until the deadline, instead of
+    failing the task and throwing the wait away.
+
     :param conn_id: Airflow connection id for the platform.
     :param deadline: epoch seconds after which the wait ends with a "timeout" event; None waits
-        until the run ends (the operator always sets one).
+        until the object's end (tasks always set one).
     :param poll_interval: seconds between status requests where the API has no long-poll (never
         less than the platform's minimum); with a long-poll each request is held for the API's
         whole window anyway, and this only spaces requests that come back early.
-    :param cancel_on_kill: abort the remote run when a user kills the deferred task.
     :param retry_policy: dict form of :class:`RetryPolicy` for each request.
     :param fire_not_before: epoch seconds before which no event is fired (see
         ``waiting.FIRE_GUARD_SECONDS``).
     """
 
-    hook_class: ClassVar[type[PlatformHook]]
+    hook_class: type[HookT]
     progress_log_seconds: float = PROGRESS_LOG_SECONDS
     """Status and progress are logged when they change, at most this often."""
     clock: Callable[[], float] = staticmethod(time.monotonic)
@@ -49,47 +56,51 @@ class RemoteRunTrigger(BaseTrigger):
 
     def __init__(
         self,
-        run_id: str,
         conn_id: str,
         deadline: float | None = None,
         poll_interval: float = 60.0,
-        cancel_on_kill: bool = True,
         retry_policy: dict[str, Any] | None = None,
         fire_not_before: float | None = None,
     ) -> None:
         super().__init__()
-        self.run_id = run_id
         self.conn_id = conn_id
         self.deadline = deadline
         self.poll_interval = poll_interval
-        self.cancel_on_kill = cancel_on_kill
         self.retry_policy = retry_policy
         self.fire_not_before = fire_not_before
-        self._hook: PlatformHook | None = None
+        self._hook: HookT | None = None
+
+    @property
+    @abstractmethod
+    def followed_id(self) -> str:
+        """The id of the followed object (a run id, a task hash)."""
+
+    @abstractmethod
+    def own_kwargs(self) -> dict[str, Any]:
+        """This trigger's own serialized kwargs, on top of the shared ones."""
+
+    @abstractmethod
+    async def poll(self, wait: float) -> F:
+        """One look at the followed object (waiting server-side up to ``wait`` where the API can)."""
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
-                "run_id": self.run_id,
+                **self.own_kwargs(),
                 "conn_id": self.conn_id,
                 "deadline": self.deadline,
                 "poll_interval": self.poll_interval,
-                "cancel_on_kill": self.cancel_on_kill,
                 "retry_policy": self.retry_policy,
                 "fire_not_before": self.fire_not_before,
             },
         )
 
     @property
-    def hook(self) -> PlatformHook:
+    def hook(self) -> HookT:
         if self._hook is None:
             self._hook = self.hook_class(self.conn_id, retry_policy=self.retry_policy)
         return self._hook
-
-    async def poll(self, wait: float) -> RemoteRun:
-        """One look at the followed object; subclasses that follow something else override it."""
-        return await self.hook.apoll_run(self.run_id, wait)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
@@ -110,8 +121,8 @@ class RemoteRunTrigger(BaseTrigger):
         backoff = 1.0
         while True:
             try:
-                # whoever deferred to this trigger looked at the run a moment ago
-                run = await self.hook.await_until_terminal(
+                # whoever deferred to this trigger looked at the object a moment ago
+                followed = await self.hook.await_until_terminal(
                     self.poll, deadline, self.poll_interval, watcher, just_looked=True
                 )
             except RunTimeoutError as error:
@@ -119,15 +130,48 @@ class RemoteRunTrigger(BaseTrigger):
             except ProviderError as error:
                 if not is_retryable(error) or deadline.expired():
                     return self._event("error", None, str(error))
-                self.log.warning("Still waiting for run %s after a transient error: %s", self.run_id, error)
+                self.log.warning("Still waiting for run %s after a transient error: %s", self.followed_id, error)
                 await asyncio.sleep(deadline.bound(backoff))
                 backoff = min(backoff * 2, TRANSIENT_BACKOFF_MAX)
                 continue
-            snapshot = run.snapshot()
-            return self._event("success" if snapshot.succeeded else "failed", run.raw, snapshot.message)
+            snapshot = followed.snapshot()
+            return self._event("success" if snapshot.succeeded else "failed", followed.raw, snapshot.message)
 
-    def _event(self, status: str, run: dict[str, Any] | None, message: str | None) -> dict[str, Any]:
-        return {"status": status, "run_id": self.run_id, "run": run, "message": message}
+    def _event(self, status: str, raw: dict[str, Any] | None, message: str | None) -> dict[str, Any]:
+        return {"status": status, "run_id": self.followed_id, "run": raw, "message": message}
+
+    async def on_kill(self) -> None:
+        """A user marked or cleared the deferred task: by default, only release the HTTP session."""
+        await self.cleanup()
+
+    async def cleanup(self) -> None:
+        """Runs on every exit, restarts included: release the HTTP session, never abort anything."""
+        if self._hook is not None:
+            await self._hook.aclose()
+
+
+class RemoteRunTrigger(FollowTrigger[PlatformHook[RunT], RunT], Generic[RunT]):
+    """Waits for a remote run to end (see :class:`FollowTrigger` for the event and the shared
+    parameters); aborts it when a user kills the deferred task.
+
+    :param run_id: the remote run to follow.
+    :param cancel_on_kill: abort the remote run when a user kills the deferred task.
+    """
+
+    def __init__(self, run_id: str, conn_id: str, cancel_on_kill: bool = True, **kwargs: Any) -> None:
+        super().__init__(conn_id, **kwargs)
+        self.run_id = run_id
+        self.cancel_on_kill = cancel_on_kill
+
+    @property
+    def followed_id(self) -> str:
+        return self.run_id
+
+    def own_kwargs(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "cancel_on_kill": self.cancel_on_kill}
+
+    async def poll(self, wait: float) -> RunT:
+        return await self.hook.apoll_run(self.run_id, wait)
 
     async def on_kill(self) -> None:
         """A user marked or cleared the deferred task: abort the remote run (best effort)."""
@@ -140,8 +184,3 @@ class RemoteRunTrigger(BaseTrigger):
             self.log.warning("Could not abort run %s: %s", self.run_id, error)
         finally:
             await self.cleanup()
-
-    async def cleanup(self) -> None:
-        """Runs on every exit, restarts included: release the HTTP session, never abort the run."""
-        if self._hook is not None:
-            await self._hook.aclose()

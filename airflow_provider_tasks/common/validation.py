@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from airflow_provider_tasks.common.errors import ConfigurationError
 
@@ -51,7 +51,7 @@ def require_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     choices = list(choices)
     if value not in choices:
         raise ConfigurationError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
+    return cast(str, value)  # equal to one of the (str) choices
 
 
 def require_json_object(name: str, value: Any) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Waiting for a remote run: the terminal-status protocol and the deadline-bounded poll loop.
 
-A platform reduces its run object to a :class:`RunSnapshot`; everything that waits (operators in
-a worker, sensors, triggers) works on snapshots, so no status list is repeated per class.
+A platform reduces what it follows (a run, or a Lobstr.io task) to a :class:`Snapshot`; everything
+that waits (operators in a worker, sensors, triggers) works on snapshots, so no status list is
+repeated per class.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from airflow_provider_tasks.common.errors import RunFailedError, RunTimeoutError
-
 
 FIRE_GUARD_SECONDS = 5.0
 """Minimum age of a deferral before its trigger fires: Airflow's scheduler can mis-handle a trigger
@@ -30,10 +30,11 @@ PROGRESS_LOG_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
-class RunSnapshot:
-    """What waiting code needs to know about a run at one moment."""
+class Snapshot:
+    """What waiting code needs to know, at one moment, about an object followed to a terminal state:
+    a platform's run, or a Lobstr.io task. ``id`` is that object's own id (a run id, a task hash)."""
 
-    run_id: str
+    id: str
     status: str
     terminal: bool
     succeeded: bool
@@ -45,6 +46,8 @@ class RunSnapshot:
     """A status this provider does not know: treated as still going (the deadline ends the wait)."""
     progress: str | None = None
     """What the run reports so far (status message, items or results), for progress log lines."""
+    aborted: bool = False
+    """Terminal because somebody aborted it (a user, or the trigger's ``on_kill`` when a task was cleared)."""
 
     @property
     def resumable(self) -> bool:
@@ -57,9 +60,28 @@ class RunSnapshot:
     def failure(self, platform: str) -> RunFailedError:
         """The error that fails a task for this (terminal, unsuccessful) run."""
         return RunFailedError(
-            f"{platform} run {self.run_id} ended with status {self.status}: "
+            f"{platform} run {self.id} ended with status {self.status}: "
             f"{self.message or 'no status message'}. See {self.console_url}"
         )
+
+
+class Followed(Protocol):
+    """An object followed until it reaches a terminal state: a platform's run, or a Lobstr.io task.
+
+    ``raw`` is the API's own dict (what a trigger event carries and a task returns); ``snapshot``
+    reduces it to what waiting code needs.
+    """
+
+    @property
+    def raw(self) -> dict[str, Any]: ...
+
+    def snapshot(self) -> Snapshot: ...
+
+
+F = TypeVar("F", bound=Followed)
+"""Whatever one wait follows (a run, a task)."""
+RunT = TypeVar("RunT", bound=Followed)
+"""A platform's run type (``ApifyRun``, ``LobstrRun``)."""
 
 
 class Deadline:
@@ -83,14 +105,14 @@ class Deadline:
         remaining = self.remaining()
         return seconds if remaining is None else min(seconds, remaining)
 
-    def timeout_error(self, platform: str, snapshot: RunSnapshot) -> RunTimeoutError:
+    def timeout_error(self, platform: str, snapshot: Snapshot) -> RunTimeoutError:
         return RunTimeoutError(
-            f"Timed out waiting for {platform} run {snapshot.run_id} (last status {snapshot.status}); "
+            f"Timed out waiting for {platform} run {snapshot.id} (last status {snapshot.status}); "
             f"the run was left as it is. See {snapshot.console_url}"
         )
 
 
-PollOnce = Callable[[float], RunSnapshot]
+PollOnce = Callable[[float], Snapshot]
 """Fetch the run's state, waiting server-side up to the given seconds when the API can."""
 
 
@@ -149,13 +171,13 @@ class RunWatcher:
         self._shown: tuple[str, str | None] | None = None
         self._shown_at: float | None = None
 
-    def see(self, snapshot: RunSnapshot) -> None:
+    def see(self, snapshot: Snapshot) -> None:
         if snapshot.unknown and snapshot.status not in self._unknown:
             self._unknown.add(snapshot.status)
             self.log.warning(
                 "%s run %s reports status %r, which this provider does not know; treating it as "
                 "still running (the wait's timeout ends it if the run never finishes)",
-                self.platform, snapshot.run_id, snapshot.status,
+                self.platform, snapshot.id, snapshot.status,
             )
         state = (snapshot.status, snapshot.progress)
         if state == self._shown:
@@ -165,7 +187,7 @@ class RunWatcher:
             return
         self._shown, self._shown_at = state, now
         detail = f" ({snapshot.progress})" if snapshot.progress else ""
-        self.log.info("%s run %s is %s%s", self.platform, snapshot.run_id, snapshot.status, detail)
+        self.log.info("%s run %s is %s%s", self.platform, snapshot.id, snapshot.status, detail)
 
 
 def _pause(step: PollStep, last_start: float | None) -> float:
@@ -183,13 +205,13 @@ def wait_for_terminal(
     window: float = 0.0,
     watcher: RunWatcher | None = None,
     just_looked: bool = False,
-) -> RunSnapshot:
+) -> Snapshot:
     """Block until the run is terminal or the deadline passes (then raise RunTimeoutError).
 
     ``just_looked``: the caller asked about the run a moment ago, so the first request keeps its
     distance from that one too.
     """
-    snapshot: RunSnapshot | None = None
+    snapshot: Snapshot | None = None
     last_start = time.monotonic() if just_looked else None
     for step in poll_schedule(interval=interval, long_poll=long_poll, window=window):
         pause = _pause(step, last_start)
@@ -210,7 +232,7 @@ def wait_for_terminal(
 
 
 async def await_terminal(
-    poll: Callable[[float], Awaitable[RunSnapshot]],
+    poll: Callable[[float], Awaitable[Snapshot]],
     deadline: Deadline,
     *,
     platform: str,
@@ -219,9 +241,9 @@ async def await_terminal(
     window: float = 0.0,
     watcher: RunWatcher | None = None,
     just_looked: bool = False,
-) -> RunSnapshot:
+) -> Snapshot:
     """The coroutine twin of :func:`wait_for_terminal`, for triggers (never blocks the loop)."""
-    snapshot: RunSnapshot | None = None
+    snapshot: Snapshot | None = None
     last_start = time.monotonic() if just_looked else None
     for step in poll_schedule(interval=interval, long_poll=long_poll, window=window):
         pause = _pause(step, last_start)

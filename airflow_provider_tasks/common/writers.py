@@ -15,6 +15,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import IO, Any
 
 from airflow_provider_tasks.common.validation import require_choice
@@ -98,6 +99,7 @@ def _write_json(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
 def flatten(item: Any, prefix: str = "") -> dict[str, Any]:
     """Nested objects and lists become ``a/b`` and ``a/0`` columns, as Apify's own CSV export does."""
     flat: dict[str, Any] = {}
+    entries: Iterable[tuple[str, Any]]
     if isinstance(item, dict):
         entries = item.items()
     elif isinstance(item, list):
@@ -199,7 +201,9 @@ class _Staging:
             self._stream = self._tmp.open("wb")
         return self._stream
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         """Move the file into place on success; on any failure (the download's, or closing or
         moving the file itself) remove the partial file, so no ``.partial-*`` is left behind."""
         assert self._stream is not None

@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_tasks.common.errors import AmbiguousStartError, ApiError, MalformedResponseError, error_class_for
-from airflow_provider_tasks.common.messages import ApiRequest, ApiResponse
 from airflow_provider_tasks.common.pagination import Page
-from airflow_provider_tasks.common.waiting import RunSnapshot
+from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
+from airflow_provider_tasks.common.waiting import Snapshot
 
 PLATFORM = "Lobstr.io"
 MIN_POLL_INTERVAL = 5.0
@@ -90,7 +90,7 @@ class LobstrRun:
 
     @property
     def id(self) -> str:
-        return self.raw["id"]
+        return str(self.raw["id"])
 
     @property
     def squid(self) -> str | None:
@@ -109,10 +109,10 @@ class LobstrRun:
         """``done_reason_desc`` when there is one, else ``done_reason``."""
         return self.raw.get("done_reason_desc") or self.raw.get("done_reason")
 
-    def snapshot(self) -> RunSnapshot:
+    def snapshot(self) -> Snapshot:
         status = self.status
-        return RunSnapshot(
-            run_id=self.id,
+        return Snapshot(
+            id=self.id,
             status=self.raw.get("status") or "unknown",
             terminal=status.is_terminal,
             succeeded=status.is_success,
@@ -121,6 +121,7 @@ class LobstrRun:
             winding_down=self.raw.get("done_reason") == "aborted",
             unknown=status is RunStatus.UNKNOWN,
             progress=None if self.total_results is None else f"{self.total_results} results",
+            aborted=status is RunStatus.ABORTED,
         )
 
 
@@ -167,7 +168,7 @@ class LobstrTask:
 
     @property
     def hash(self) -> str:
-        return self.raw.get("hash_value") or self.raw["id"]
+        return str(self.raw.get("hash_value") or self.raw["id"])
 
     @property
     def status_object(self) -> dict[str, Any]:
@@ -177,18 +178,19 @@ class LobstrTask:
     def status(self) -> TaskStatus:
         return TaskStatus(self.status_object.get("status") or "unknown")
 
-    def snapshot(self) -> RunSnapshot:
+    def snapshot(self) -> Snapshot:
         status = self.status
         detail = self.status_object
         message = detail.get("errors") or detail.get("done_reason")
-        return RunSnapshot(
-            run_id=self.hash,
+        return Snapshot(
+            id=self.hash,
             status=status.value if status is not TaskStatus.UNKNOWN else str(detail.get("status")),
             terminal=status.is_terminal,
             succeeded=status.is_success,
             message=str(message) if message is not None else None,
             console_url=None,
             unknown=status is TaskStatus.UNKNOWN,
+            aborted=status is TaskStatus.ABORTED,
             progress=None if detail.get("total_results") is None else f"{detail['total_results']} results",
         )
 
@@ -307,7 +309,12 @@ def run_stats(run_hash: str) -> ApiRequest:
 
 
 def results(
-    *, run: str | None = None, squid: str | None = None, task: str | None = None, page: int = 1, limit: int = MAX_PAGE_SIZE
+    *,
+    run: str | None = None,
+    squid: str | None = None,
+    task: str | None = None,
+    page: int = 1,
+    limit: int = MAX_PAGE_SIZE,
 ) -> ApiRequest:
     """``GET /v1/results`` for exactly one of ``run`` or ``squid`` (the API rejects both or neither)."""
     if (run is None) == (squid is None):

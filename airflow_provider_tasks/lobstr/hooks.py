@@ -9,9 +9,9 @@ from typing import Any
 
 from airflow_provider_tasks.common.errors import ApiError, NotFoundError, RunAlreadyActiveError
 from airflow_provider_tasks.common.hook import PlatformHook
-from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.starting import start_once
 from airflow_provider_tasks.common.times import parse_time
 from airflow_provider_tasks.lobstr import api
@@ -21,7 +21,7 @@ RESULTS_MIN_INTERVAL = 0.5
 """Lobstr.io allows 2 requests per second on /v1/results; pacing the pages avoids 429s."""
 
 
-class LobstrHook(PlatformHook):
+class LobstrHook(PlatformHook[LobstrRun]):
     """Calls the Lobstr.io API with the key of a ``lobstr`` connection.
 
     The API key sits in the connection's password field and is sent only as an
@@ -29,7 +29,7 @@ class LobstrHook(PlatformHook):
     ``https://api.lobstr.io`` (how tests and examples point at the local emulator).
     Transient failures (429 with ``Retry-After``, 5xx, dropped connections) are retried.
 
-    :param lobstr_conn_id: the Airflow connection to use.
+    :param lobstr_conn_id: the Airflow connection to use (kept as :attr:`conn_id`).
     :param retry_policy: a :class:`RetryPolicy` or its dict form.
     :param timeout: seconds per request (long-polls add the time the server holds them).
     """
@@ -50,7 +50,6 @@ class LobstrHook(PlatformHook):
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         super().__init__(lobstr_conn_id, retry_policy, timeout)
-        self.lobstr_conn_id = lobstr_conn_id
 
     def auth_check_request(self) -> ApiRequest:
         return api.whoami()
@@ -185,5 +184,5 @@ class LobstrHook(PlatformHook):
             last[0] = time.monotonic()
             return fetch(request)
 
-        return iterate_pages(paced, first, what=f"Lobstr.io results of {'run ' + run_id if run_id else 'squid ' + str(squid_id)}")
-
+        source = f"run {run_id}" if run_id else f"squid {squid_id}"
+        return iterate_pages(paced, first, what=f"Lobstr.io results of {source}")

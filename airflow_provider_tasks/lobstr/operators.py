@@ -8,24 +8,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_tasks.common.downloads import ItemsToFileOperator
+from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.errors import ConfigurationError
-from airflow_provider_tasks.common.runs import RemoteRunOperator
+from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import require_non_empty_str
 from airflow_provider_tasks.lobstr import api
+from airflow_provider_tasks.lobstr.api import LobstrRun
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
+from airflow_provider_tasks.lobstr.platform import LobstrConnected
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_tasks.common.triggers import RemoteRunTrigger
-    from airflow_provider_tasks.lobstr.api import LobstrRun
     from airflow_provider_tasks.lobstr.hooks import LobstrHook
 
 XCOM_TOTAL_RESULTS = "total_results"
 
 
-class LobstrRunSquidOperator(RemoteRunOperator):
+class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "LobstrHook"]):
     """Starts a run of a Lobstr.io squid (over its active tasks) and, by default, waits for it.
 
     ``done`` succeeds; ``error`` and ``aborted`` fail the task with the run's ``done_reason``
@@ -54,27 +54,15 @@ class LobstrRunSquidOperator(RemoteRunOperator):
         *,
         squid_id: str,
         reuse_active_run: bool = False,
-        lobstr_conn_id: str = "lobstr_default",
         poll_interval: float = 30,
         **kwargs: Any,
     ) -> None:
         super().__init__(poll_interval=poll_interval, **kwargs)
         self.squid_id = squid_id
         self.reuse_active_run = reuse_active_run
-        self.lobstr_conn_id = lobstr_conn_id
 
     def validate(self) -> None:
         require_non_empty_str("squid_id", self.squid_id)
-
-    def make_hook(self) -> LobstrHook:
-        from airflow_provider_tasks.lobstr.hooks import LobstrHook
-
-        return LobstrHook(self.lobstr_conn_id)
-
-    def trigger_class(self) -> type[RemoteRunTrigger]:
-        from airflow_provider_tasks.lobstr.triggers import LobstrRunTrigger
-
-        return LobstrRunTrigger
 
     def start_run(self, hook: LobstrHook, context: Context) -> LobstrRun:
         return hook.start_run(self.squid_id, reuse_active_run=self.reuse_active_run)
@@ -83,7 +71,7 @@ class LobstrRunSquidOperator(RemoteRunOperator):
         return {self.run_id_xcom_key: run.id, XCOM_TOTAL_RESULTS: run.total_results}
 
 
-class LobstrResultsOperator(ItemsToFileOperator):
+class LobstrResultsOperator(LobstrConnected, ItemsToFileOperator["LobstrHook"]):
     """Streams the results of a run (or of every run of a squid) to a file, page by page.
 
     :param run_id: the run hash; when neither ``run_id`` nor ``squid_id`` is given, the
@@ -106,18 +94,18 @@ class LobstrResultsOperator(ItemsToFileOperator):
         run_id: str | None = None,
         squid_id: str | None = None,
         task_hash: str | None = None,
-        lobstr_conn_id: str = "lobstr_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if self.page_size > api.MAX_PAGE_SIZE:
-            raise ConfigurationError(f"page_size must be at most {api.MAX_PAGE_SIZE} for Lobstr.io, got {self.page_size}")
+            raise ConfigurationError(
+                f"page_size must be at most {api.MAX_PAGE_SIZE} for Lobstr.io, got {self.page_size}"
+            )
         if run_id and squid_id:
             raise ConfigurationError("give run_id or squid_id, not both")
         self.run_id = run_id
         self.squid_id = squid_id
         self.task_hash = task_hash
-        self.lobstr_conn_id = lobstr_conn_id
 
     def source(self, context: Context) -> dict[str, Any]:
         if self.squid_id:
@@ -126,10 +114,10 @@ class LobstrResultsOperator(ItemsToFileOperator):
         return {"run_id": require_non_empty_str("run_id", run_id)}
 
     def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        from airflow_provider_tasks.lobstr.hooks import LobstrHook
-
-        hook = LobstrHook(self.lobstr_conn_id)
-        pages = hook.iter_result_pages(
-            run_id=source.get("run_id"), squid_id=source.get("squid_id"), task_hash=self.task_hash, page_size=self.page_size
+        pages = self.hook.iter_result_pages(
+            run_id=source.get("run_id"),
+            squid_id=source.get("squid_id"),
+            task_hash=self.task_hash,
+            page_size=self.page_size,
         )
         return (page.items for page in pages)

@@ -2,43 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.exceptions import AirflowSkipException
 
-from airflow_provider_tasks.common.sensors import RemoteRunSensor
+from airflow_provider_tasks.common.deferral import follow_kwargs
+from airflow_provider_tasks.common.sensors import FollowSensor, RemoteRunSensor
 from airflow_provider_tasks.common.validation import require_choice
 from airflow_provider_tasks.lobstr import api
+from airflow_provider_tasks.lobstr.api import LobstrRun, LobstrTask
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
+from airflow_provider_tasks.lobstr.platform import LobstrConnected
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
-    from airflow_provider_tasks.common.hook import RemoteRun
-    from airflow_provider_tasks.common.triggers import RemoteRunTrigger
     from airflow_provider_tasks.common.waiting import Deadline
-    from airflow_provider_tasks.lobstr.hooks import LobstrHook
+    from airflow_provider_tasks.lobstr.hooks import LobstrHook  # noqa: F401 (named in a string base-class argument, for mypy)
+    from airflow_provider_tasks.lobstr.triggers import LobstrTaskTrigger
 
 ON_ABORTED = ("fail", "succeed", "skip")
+POLL_INTERVAL_RULE = "Lobstr.io asks clients not to poll more often than every 5 s"
 
 
-class _LobstrSensor(RemoteRunSensor):
-    platform = api.PLATFORM
-    min_poll_interval = api.MIN_POLL_INTERVAL
-    poll_interval_rule = "Lobstr.io asks clients not to poll more often than every 5 s"
-
-    def __init__(self, *, lobstr_conn_id: str = "lobstr_default", **kwargs: Any) -> None:
-        kwargs.setdefault("poke_interval", 30)
-        super().__init__(**kwargs)
-        self.lobstr_conn_id = lobstr_conn_id
-
-    def make_hook(self) -> LobstrHook:
-        from airflow_provider_tasks.lobstr.hooks import LobstrHook
-
-        return LobstrHook(self.lobstr_conn_id)
+def _poke_every_30s_by_default(kwargs: dict[str, Any]) -> dict[str, Any]:
+    kwargs.setdefault("poke_interval", 30)
+    return kwargs
 
 
-class LobstrRunSensor(_LobstrSensor):
+class LobstrRunSensor(LobstrConnected, RemoteRunSensor[LobstrRun, "LobstrHook"]):
     """Waits until a squid run ends: ``done`` succeeds; ``error`` and ``aborted`` fail the task
     with the run's ``done_reason`` and a dashboard link. ``paused`` keeps waiting.
 
@@ -48,15 +38,16 @@ class LobstrRunSensor(_LobstrSensor):
     Poke, reschedule or ``deferrable=True``; the run object is the return value.
     """
 
+    platform = api.PLATFORM
+    min_poll_interval = api.MIN_POLL_INTERVAL
+    poll_interval_rule = POLL_INTERVAL_RULE
     operator_extra_links = (LobstrRunLink(),)
 
-    def trigger_class(self) -> type[RemoteRunTrigger]:
-        from airflow_provider_tasks.lobstr.triggers import LobstrRunTrigger
-
-        return LobstrRunTrigger
+    def __init__(self, *, run_id: str, **kwargs: Any) -> None:
+        super().__init__(run_id=run_id, **_poke_every_30s_by_default(kwargs))
 
 
-class LobstrTaskSensor(_LobstrSensor):
+class LobstrTaskSensor(LobstrConnected, FollowSensor["LobstrHook", LobstrTask]):
     """Waits until a task's status is terminal (completed, aborted or failed, per the API).
 
     ``completed`` succeeds and ``failed`` fails the task with its errors. ``aborted`` tasks may
@@ -66,47 +57,51 @@ class LobstrTaskSensor(_LobstrSensor):
 
     :param task_hash: the task's 32-character hash (templated).
     :param on_aborted: ``"fail"``, ``"succeed"`` or ``"skip"``.
+    :param lobstr_conn_id: the ``lobstr`` connection.
 
-    The return value (XCom) is the task's status object.
+    The return value (XCom) is the task's status object. Killing the sensor aborts nothing: a
+    task is not a run.
     """
 
+    platform = api.PLATFORM
+    min_poll_interval = api.MIN_POLL_INTERVAL
+    poll_interval_rule = POLL_INTERVAL_RULE
     template_fields = ("task_hash",)
+    followed_field: ClassVar[str] = "task_hash"
 
     def __init__(self, *, task_hash: str, on_aborted: str = "fail", **kwargs: Any) -> None:
-        super().__init__(run_id=task_hash, **kwargs)
+        super().__init__(**_poke_every_30s_by_default(kwargs))
         self.task_hash = task_hash
         self.on_aborted = require_choice("on_aborted", on_aborted, ON_ABORTED)
 
-    def execute(self, context: Context) -> Any:
-        self.run_id = self.task_hash
-        return super().execute(context)
+    @property
+    def followed_id(self) -> str:
+        return self.task_hash
 
-    def poll(self) -> RemoteRun:
+    def poll(self) -> LobstrTask:
         return self.hook.get_task(self.task_hash)
 
-    def trigger_class(self) -> type[RemoteRunTrigger]:
+    def wrap(self, raw: dict[str, Any]) -> LobstrTask:
+        return LobstrTask(raw)
+
+    def make_trigger(self, deadline: Deadline) -> LobstrTaskTrigger:
         from airflow_provider_tasks.lobstr.triggers import LobstrTaskTrigger
 
-        return LobstrTaskTrigger
+        return LobstrTaskTrigger(
+            task_hash=self.task_hash, **follow_kwargs(self.hook, deadline, poll_interval=self.poke_interval)
+        )
 
-    def trigger_kwargs(self, deadline: Deadline) -> dict[str, Any]:
-        kwargs = super().trigger_kwargs(deadline)
-        kwargs["task_hash"] = kwargs.pop("run_id")
-        return kwargs
-
-    def wrap(self, raw: dict[str, Any]) -> RemoteRun:
-        return api.LobstrTask(raw)
-
-    def _result(self, task: RemoteRun) -> Any:
-        snapshot = task.snapshot()
-        status = task.raw.get("status") or {}
-        if snapshot.terminal and not snapshot.succeeded and snapshot.status == api.TaskStatus.ABORTED.value:
+    def result(self, followed: LobstrTask) -> Any:
+        snapshot = followed.snapshot()
+        status = followed.status_object
+        if snapshot.terminal and snapshot.aborted:
             if self.on_aborted == "succeed":
-                self.log.warning("Task %s was aborted; taking its %s partial results", self.task_hash, status.get("total_results"))
+                self.log.warning(
+                    "Task %s was aborted; taking its %s partial results", self.task_hash, status.get("total_results")
+                )
                 return status
             if self.on_aborted == "skip":
                 raise AirflowSkipException(f"Lobstr.io task {self.task_hash} was aborted")
         if not snapshot.succeeded:
             raise snapshot.failure(self.platform)
         return status
-

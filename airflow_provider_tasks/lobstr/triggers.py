@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_tasks.common.triggers import RemoteRunTrigger
-from airflow_provider_tasks.lobstr.api import LobstrTask
+from airflow_provider_tasks.common.triggers import FollowTrigger, RemoteRunTrigger
+from airflow_provider_tasks.lobstr.api import LobstrRun, LobstrTask
 from airflow_provider_tasks.lobstr.hooks import LobstrHook
 
 
-class LobstrRunTrigger(RemoteRunTrigger):
+class LobstrRunTrigger(RemoteRunTrigger[LobstrRun]):
     """Waits for a squid run to reach done, aborted or error, polling ``GET /v1/runs/{hash}``
     every ``poll_interval`` seconds (Lobstr.io has no long-poll; its docs ask for 5 s or more).
     See :class:`RemoteRunTrigger` for the parameters and event payload."""
@@ -17,26 +17,28 @@ class LobstrRunTrigger(RemoteRunTrigger):
     hook_class = LobstrHook
 
 
-class LobstrTaskTrigger(RemoteRunTrigger):
+class LobstrTaskTrigger(FollowTrigger[LobstrHook, LobstrTask]):
     """Waits for a task's status to reach completed, aborted or failed (``GET /v1/tasks/{hash}``).
 
-    :param task_hash: the task to follow; the other parameters are those of
-        :class:`RemoteRunTrigger`. The event's ``run`` holds the task object.
+    A task is not a run: killing the deferred sensor aborts nothing. The event is that of
+    :class:`FollowTrigger`; its ``run`` holds the task object and ``run_id`` the task hash.
+
+    :param task_hash: the task to follow; the other parameters are those of :class:`FollowTrigger`.
+    :param cancel_on_kill: ignored (kept so triggers serialized by older versions still load).
     """
 
     hook_class = LobstrHook
 
-    def __init__(self, task_hash: str, conn_id: str, **kwargs: Any) -> None:
-        super().__init__(run_id=task_hash, conn_id=conn_id, **kwargs)
+    def __init__(self, task_hash: str, conn_id: str, cancel_on_kill: bool = False, **kwargs: Any) -> None:
+        super().__init__(conn_id, **kwargs)
+        self.task_hash = task_hash
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        classpath, kwargs = super().serialize()
-        kwargs["task_hash"] = kwargs.pop("run_id")
-        return classpath, kwargs
+    @property
+    def followed_id(self) -> str:
+        return self.task_hash
+
+    def own_kwargs(self) -> dict[str, Any]:
+        return {"task_hash": self.task_hash}
 
     async def poll(self, wait: float) -> LobstrTask:
-        return await self.hook.aget_task(self.run_id)
-
-    async def on_kill(self) -> None:
-        """A task is not a run: there is nothing to abort when the sensor is killed."""
-        await self.cleanup()
+        return await self.hook.aget_task(self.task_hash)

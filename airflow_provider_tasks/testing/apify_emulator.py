@@ -26,12 +26,11 @@ from aiohttp import web
 from airflow_provider_tasks.testing.apify_models import Behaviour
 from airflow_provider_tasks.testing.apify_routes import ApifyRoutes
 from airflow_provider_tasks.testing.apify_state import USERNAME, ApifyState
-from airflow_provider_tasks.testing.server import EmulatorServer
 
 __all__ = ["ApifyEmulator", "main"]
 
 
-class ApifyEmulator(ApifyRoutes, EmulatorServer):
+class ApifyEmulator(ApifyRoutes):
     """The Apify API v2 on 127.0.0.1; see the module docstring. Its Python API is thread-safe."""
 
     platform_name = "Apify API"
@@ -110,7 +109,9 @@ class ApifyEmulator(ApifyRoutes, EmulatorServer):
         ``unknown_status`` (e.g. ``"RESURRECTING"``) makes runs pass through a status the API does
         not have today for ``unknown_secs`` after READY (``math.inf``: they stay in it).
         """
-        behaviour = Behaviour(duration_secs, outcome, item_count, ready_secs, status_message, unknown_status, unknown_secs)
+        behaviour = Behaviour(
+            duration_secs, outcome, item_count, ready_secs, status_message, unknown_status, unknown_secs
+        )
         with self.lock:
             owner = None
             if actor is not None:
@@ -145,10 +146,17 @@ class ApifyEmulator(ApifyRoutes, EmulatorServer):
         unknown_secs: float = 0.0,
     ) -> dict[str, Any]:
         """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON."""
-        behaviour = Behaviour(duration_secs, outcome, item_count, ready_secs, status_message, unknown_status, unknown_secs)
+        behaviour = Behaviour(
+            duration_secs, outcome, item_count, ready_secs, status_message, unknown_status, unknown_secs
+        )
         with self.lock:
             actor = self.state.add_actor(
-                name, behaviour=behaviour, input=input, timeout_secs=timeout_secs, memory_mbytes=memory_mbytes, build=build
+                name,
+                behaviour=behaviour,
+                input=input,
+                timeout_secs=timeout_secs,
+                memory_mbytes=memory_mbytes,
+                build=build,
             )
             return actor.to_json()
 

@@ -127,7 +127,10 @@ def render_chunks(
 
 
 def _csv_chunks(
-    indices: Sequence[int], fields: Sequence[str] | None, omit: Sequence[str] | None, empty: Callable[[int], bool] | None
+    indices: Sequence[int],
+    fields: Sequence[str] | None,
+    omit: Sequence[str] | None,
+    empty: Callable[[int], bool] | None,
 ) -> Iterator[bytes]:
     if not indices:
         return

@@ -5,8 +5,8 @@ returns for them (the seeds in
 ``/work/shared/seeds/apify-*.md`` and the official ``apify-client`` models are the contract).
 
 A run's status is never stored; it is *computed* from the emulator's monotonic clock and the
-run's :class:`Behaviour` (a shared :class:`~.lifecycle.Timeline`), so nothing has to tick in the background and a long-poll can compute the
-exact moment the run becomes terminal and sleep until then::
+run's :class:`Behaviour` (a shared :class:`~.lifecycle.Timeline`), so nothing has to tick in the
+background and a long-poll can compute the exact moment the run becomes terminal and sleep until then::
 
     READY (ready_secs) -> RUNNING (duration_secs) -> outcome
     with ``unknown_status``: READY -> <unknown_status> (unknown_secs; inf: for good) -> RUNNING ...,
@@ -174,7 +174,9 @@ class Run:
     build_number: str
     webhooks: list[Any] = field(default_factory=list)
     origin: str = "API"
-    container: str = field(default_factory=lambda: "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(12)))
+    container: str = field(
+        default_factory=lambda: "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(12))
+    )
     timeline: Timeline = field(init=False, repr=False)
 
     # -- lifecycle -------------------------------------------------------------------------

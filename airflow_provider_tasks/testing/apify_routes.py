@@ -1,4 +1,5 @@
-"""HTTP handlers of the Apify emulator (a mixin of :class:`~.apify_emulator.ApifyEmulator`).
+"""HTTP handlers of the Apify emulator (the layer between :class:`~.server.EmulatorServer` and
+:class:`~.apify_emulator.ApifyEmulator`).
 
 Paths, parameters, status codes and bodies follow the API seeds: success bodies are wrapped in
 ``{"data": ...}``, lists in the pagination envelope, errors are ``{"error": {"type", "message"}}``;
@@ -12,17 +13,16 @@ advance or a reset: one future and one timer per held request, no polling.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from abc import abstractmethod
+from typing import Any
 
 from aiohttp import web
 
 from airflow_provider_tasks.testing import apify_params as params
 from airflow_provider_tasks.testing.apify_items import FORMATS, render_chunks
 from airflow_provider_tasks.testing.apify_models import TERMINAL, Dataset, Run, iso
-from airflow_provider_tasks.testing.server import EmulatorError, stream_chunks
-
-if TYPE_CHECKING:
-    from airflow_provider_tasks.testing.apify_emulator import ApifyEmulator
+from airflow_provider_tasks.testing.apify_state import ApifyState
+from airflow_provider_tasks.testing.server import EmulatorError, EmulatorServer, stream_chunks
 
 _STREAM_OVER_ITEMS = 5000  # larger item responses are streamed chunk by chunk
 
@@ -31,10 +31,16 @@ def _not_found(what: str) -> EmulatorError:
     return EmulatorError(404, "record-not-found", f"{what} was not found")
 
 
-class ApifyRoutes:
-    """Route table and handlers; ``self`` is the :class:`ApifyEmulator`."""
+class ApifyRoutes(EmulatorServer):
+    """Route table and handlers over the emulator core; the emulator supplies what is declared here."""
 
-    def api_routes(self: ApifyEmulator) -> list[web.AbstractRouteDef]:
+    state: ApifyState
+
+    @abstractmethod
+    def limits_json(self) -> dict[str, Any]:
+        """``GET /v2/users/me/limits`` data (call under the lock)."""
+
+    def api_routes(self) -> list[web.AbstractRouteDef]:
         routes = [
             web.get("/v2/users/me", self._get_me),
             web.get("/v2/users/me/limits", self._get_limits),
@@ -67,32 +73,32 @@ class ApifyRoutes:
         return routes
 
     # -- helpers -----------------------------------------------------------------------------
-    def _query(self: ApifyEmulator, call: Any, *args: Any) -> Any:
+    def _query(self, call: Any, *args: Any) -> Any:
         """Run a parameter parser, turning its ValueError into a 400 invalid-input."""
         try:
             return call(*args)
         except ValueError as exc:
             raise self.invalid_input(str(exc)) from None
 
-    def _task(self: ApifyEmulator, request: web.Request) -> Any:
+    def _task(self, request: web.Request) -> Any:
         task = self.state.find_task(request.match_info["taskId"])
         if task is None:
             raise _not_found("Actor task")
         return task
 
-    def _actor(self: ApifyEmulator, request: web.Request) -> Any:
+    def _actor(self, request: web.Request) -> Any:
         actor = self.state.find_actor(request.match_info["actorId"])
         if actor is None:
             raise _not_found("Actor")
         return actor
 
-    def _run(self: ApifyEmulator, request: web.Request) -> Run:
+    def _run(self, request: web.Request) -> Run:
         run = self.state.runs.get(request.match_info["runId"])
         if run is None:
             raise _not_found("Actor run")
         return run
 
-    async def wait_run(self: ApifyEmulator, run: Run, wait: float) -> dict[str, Any]:
+    async def wait_run(self, run: Run, wait: float) -> dict[str, Any]:
         """The run's JSON once it is terminal or ``wait`` seconds have passed, whichever first."""
         deadline = self.clock.monotonic() + wait
         while True:
@@ -104,51 +110,51 @@ class ApifyRoutes:
             await self.wait_for_change(run.id, min(terminal_at, deadline) - t)
 
     # -- user --------------------------------------------------------------------------------
-    async def _get_me(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_me(self, request: web.Request) -> web.Response:
         with self.lock:
             return self.json_response({"data": self.state.user_json()})
 
-    async def _get_limits(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_limits(self, request: web.Request) -> web.Response:
         with self.lock:
             return self.json_response({"data": self.limits_json()})
 
     # -- Actors and tasks --------------------------------------------------------------------
-    async def _list_actors(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _list_actors(self, request: web.Request) -> web.Response:
         with self.lock:
             actors = sorted(self.state.actors.values(), key=lambda a: a.created_at)
             body = self._query(params.page, actors, request.query, lambda a: _actor_list_item(a))
         return self.json_response(body)
 
-    async def _get_actor(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_actor(self, request: web.Request) -> web.Response:
         with self.lock:
             return self.json_response({"data": self._actor(request).to_json()})
 
-    async def _list_tasks(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _list_tasks(self, request: web.Request) -> web.Response:
         with self.lock:
             tasks = sorted(self.state.tasks.values(), key=lambda task: task.created_at)
             body = self._query(params.page, tasks, request.query, lambda task: task.list_item())
         return self.json_response(body)
 
-    async def _get_task(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_task(self, request: web.Request) -> web.Response:
         with self.lock:
             return self.json_response({"data": self._task(request).to_json()})
 
-    async def _get_task_input(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_task_input(self, request: web.Request) -> web.Response:
         with self.lock:
             return self.json_response(dict(self._task(request).input))
 
     # -- starting runs -----------------------------------------------------------------------
-    async def _run_task(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _run_task(self, request: web.Request) -> web.Response:
         with self.lock:
             task = self._task(request)
         return await self._start(request, task.actor, task)
 
-    async def _run_actor(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _run_actor(self, request: web.Request) -> web.Response:
         with self.lock:
             actor = self._actor(request)
         return await self._start(request, actor, None)
 
-    async def _start(self: ApifyEmulator, request: web.Request, actor: Any, task: Any) -> web.Response:
+    async def _start(self, request: web.Request, actor: Any, task: Any) -> web.Response:
         query = request.query
         options = self._query(params.run_options, query)
         wait = self._query(params.wait_secs, query)
@@ -177,7 +183,7 @@ class ApifyRoutes:
         location = f"{request.url.origin()}/v2/actor-runs/{run.id}"
         return self.json_response({"data": data}, status=201, headers={"Location": location})
 
-    def _body(self: ApifyEmulator, raw: bytes, content_type: str) -> Any:
+    def _body(self, raw: bytes, content_type: str) -> Any:
         if not raw.strip():
             return None
         try:
@@ -188,7 +194,7 @@ class ApifyRoutes:
             return raw.decode("utf-8", "replace")  # a non-JSON Actor input is stored as it came
 
     # -- reading runs ------------------------------------------------------------------------
-    def _filtered_runs(self: ApifyEmulator, request: web.Request, runs: list[Run]) -> list[Run]:
+    def _filtered_runs(self, request: web.Request, runs: list[Run]) -> list[Run]:
         query = request.query
         wanted = self._query(params.statuses, query)
         after = self._query(params.timestamp, query, "startedAfter")
@@ -204,29 +210,29 @@ class ApifyRoutes:
             and (not origin or run.origin == origin)
         ]
 
-    def _run_list(self: ApifyEmulator, request: web.Request, runs: list[Run]) -> web.Response:
+    def _run_list(self, request: web.Request, runs: list[Run]) -> web.Response:
         with self.lock:
             t = self.clock.monotonic()
             selected = self._filtered_runs(request, runs)
             body = self._query(params.page, selected, request.query, lambda run: run.list_item(t))
         return self.json_response(body)
 
-    async def _list_task_runs(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _list_task_runs(self, request: web.Request) -> web.Response:
         with self.lock:
             runs = self.state.runs_of(task=self._task(request))
         return self._run_list(request, runs)
 
-    async def _list_actor_runs(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _list_actor_runs(self, request: web.Request) -> web.Response:
         with self.lock:
             runs = self.state.runs_of(actor=self._actor(request))
         return self._run_list(request, runs)
 
-    async def _list_all_runs(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _list_all_runs(self, request: web.Request) -> web.Response:
         with self.lock:
             runs = self.state.runs_of()
         return self._run_list(request, runs)
 
-    async def _last(self: ApifyEmulator, request: web.Request, runs: list[Run]) -> web.Response:
+    async def _last(self, request: web.Request, runs: list[Run]) -> web.Response:
         wait = self._query(params.wait_secs, request.query)
         with self.lock:
             selected = self._filtered_runs(request, runs)
@@ -234,23 +240,23 @@ class ApifyRoutes:
             raise _not_found("Actor run")
         return self.json_response({"data": await self.wait_run(selected[-1], wait)})
 
-    async def _last_task_run(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _last_task_run(self, request: web.Request) -> web.Response:
         with self.lock:
             runs = self.state.runs_of(task=self._task(request))
         return await self._last(request, runs)
 
-    async def _last_actor_run(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _last_actor_run(self, request: web.Request) -> web.Response:
         with self.lock:
             runs = self.state.runs_of(actor=self._actor(request))
         return await self._last(request, runs)
 
-    async def _get_run(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_run(self, request: web.Request) -> web.Response:
         wait = self._query(params.wait_secs, request.query)
         with self.lock:
             run = self._run(request)
         return self.json_response({"data": await self.wait_run(run, wait)})
 
-    async def _abort_run(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _abort_run(self, request: web.Request) -> web.Response:
         gracefully = self._query(params.boolean, request.query, "gracefully")
         with self.lock:
             run = self._run(request)
@@ -262,7 +268,7 @@ class ApifyRoutes:
         return self.json_response({"data": data})
 
     # -- datasets ----------------------------------------------------------------------------
-    def _dataset(self: ApifyEmulator, request: web.Request) -> Dataset:
+    def _dataset(self, request: web.Request) -> Dataset:
         if "runId" in request.match_info:
             found = self.state.datasets.get(self._run(request).dataset_id)
         else:
@@ -271,13 +277,13 @@ class ApifyRoutes:
             raise _not_found("Dataset")
         return found
 
-    async def _get_dataset(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_dataset(self, request: web.Request) -> web.Response:
         with self.lock:
             return self.json_response({"data": self._dataset(request).to_json(self.clock.monotonic())})
 
     _get_run_dataset = _get_dataset
 
-    async def _get_dataset_items(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_dataset_items(self, request: web.Request) -> web.Response:
         query = request.query
         fmt = query.get("format", "json").lower()
         if fmt not in FORMATS:
@@ -315,7 +321,7 @@ class ApifyRoutes:
     _get_run_dataset_items = _get_dataset_items
 
     # -- key-value stores --------------------------------------------------------------------
-    def _store_run(self: ApifyEmulator, request: web.Request) -> Run:
+    def _store_run(self, request: web.Request) -> Run:
         if "runId" in request.match_info:
             return self._run(request)
         run = self.state.stores.get(request.match_info["storeId"])
@@ -323,7 +329,7 @@ class ApifyRoutes:
             raise _not_found("Key-value store")
         return run
 
-    async def _get_store(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_store(self, request: web.Request) -> web.Response:
         with self.lock:
             run = self._store_run(request)
             data = {
@@ -344,7 +350,7 @@ class ApifyRoutes:
 
     _get_run_store = _get_store
 
-    async def _get_record(self: ApifyEmulator, request: web.Request) -> web.Response:
+    async def _get_record(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
         with self.lock:
             run = self._store_run(request)

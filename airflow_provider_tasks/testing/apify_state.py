@@ -110,13 +110,21 @@ class ApifyState:
         self.tasks[task.id] = task
         return task
 
-    def add_dataset(self, item_count: int, name: str | None = None, *, empty_every: int = 0, page_cap: int = 0) -> Dataset:
+    def add_dataset(
+        self, item_count: int, name: str | None = None, *, empty_every: int = 0, page_cap: int = 0
+    ) -> Dataset:
         if item_count < 0 or empty_every < 0 or page_cap < 0:
             raise ValueError("item_count, empty_every and page_cap must be >= 0")
         if name is not None and self.find_dataset(f"{self.username}~{name}") is not None:
             raise ValueError(f"a dataset named {name!r} already exists")
         dataset = Dataset(
-            random_id(), name, self.user_id, self._now(), fixed_item_count=item_count, empty_every=empty_every, page_cap=page_cap
+            random_id(),
+            name,
+            self.user_id,
+            self._now(),
+            fixed_item_count=item_count,
+            empty_every=empty_every,
+            page_cap=page_cap,
         )
         self.datasets[dataset.id] = dataset
         return dataset

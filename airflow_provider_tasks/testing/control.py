@@ -19,19 +19,56 @@ Answers use the ``{"data": ...}`` envelope; a bad body is a 400 with the platfor
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from airflow_provider_tasks.testing.server import EmulatorServer
+from airflow_provider_tasks.testing.clock import Clock
+from airflow_provider_tasks.testing.faults import Faults
 
 
 class ControlRoutes:
-    """Mixin of :class:`~.server.EmulatorServer` serving the control endpoints."""
+    """Base of :class:`~.server.EmulatorServer` serving the control endpoints.
 
-    def control_routes(self: EmulatorServer) -> list[web.AbstractRouteDef]:
+    What the endpoints need from the server is declared here and supplied by the server, so this
+    module does not import it (the server imports this one).
+    """
+
+    platform_name: str
+    clock: Clock
+    faults: Faults
+
+    @property
+    @abstractmethod
+    def tokens(self) -> tuple[str, ...]: ...
+
+    @abstractmethod
+    def stats(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def reset(self) -> None: ...
+
+    @abstractmethod
+    def add_token(self, token: str) -> None: ...
+
+    @abstractmethod
+    def revoke_token(self, token: str) -> None: ...
+
+    @abstractmethod
+    def advance(self, seconds: float) -> None: ...
+
+    @abstractmethod
+    def json_response(self, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response: ...
+
+    @abstractmethod
+    def invalid_input(self, message: str) -> Exception: ...
+
+    @abstractmethod
+    async def read_json(self, request: web.Request, *, default: Any = None) -> Any: ...
+
+    def control_routes(self) -> list[web.AbstractRouteDef]:
         return [
             web.get("/_emulator/health", self._ctl_health),
             web.get("/_emulator/stats", self._ctl_stats),
@@ -44,20 +81,20 @@ class ControlRoutes:
             web.post("/_emulator/clock/advance", self._ctl_advance),
         ]
 
-    async def _ctl_health(self: EmulatorServer, request: web.Request) -> web.Response:
+    async def _ctl_health(self, request: web.Request) -> web.Response:
         return self.json_response({"data": {"status": "ok", "platform": self.platform_name}})
 
-    async def _ctl_stats(self: EmulatorServer, request: web.Request) -> web.Response:
+    async def _ctl_stats(self, request: web.Request) -> web.Response:
         return self.json_response({"data": self.stats()})
 
-    async def _ctl_reset(self: EmulatorServer, request: web.Request) -> web.Response:
+    async def _ctl_reset(self, request: web.Request) -> web.Response:
         self.reset()
         return self.json_response({"data": {"reset": True}})
 
-    async def _ctl_faults_list(self: EmulatorServer, request: web.Request) -> web.Response:
+    async def _ctl_faults_list(self, request: web.Request) -> web.Response:
         return self.json_response({"data": self.faults.rules()})
 
-    async def _ctl_faults_add(self: EmulatorServer, request: web.Request) -> web.Response:
+    async def _ctl_faults_add(self, request: web.Request) -> web.Response:
         body = await self.read_json(request)
         specs = body if isinstance(body, list) else [body]
         try:
@@ -67,18 +104,18 @@ class ControlRoutes:
         data: Any = [r.to_dict() for r in rules]
         return self.json_response({"data": data if isinstance(body, list) else data[0]}, status=201)
 
-    async def _ctl_faults_clear(self: EmulatorServer, request: web.Request) -> web.Response:
+    async def _ctl_faults_clear(self, request: web.Request) -> web.Response:
         return self.json_response({"data": {"cleared": self.faults.clear()}})
 
-    async def _ctl_token_add(self: EmulatorServer, request: web.Request) -> web.Response:
+    async def _ctl_token_add(self, request: web.Request) -> web.Response:
         self.add_token(self._token_from_body(await self.read_json(request)))
         return self.json_response({"data": {"tokens": len(self.tokens)}})
 
-    async def _ctl_token_revoke(self: EmulatorServer, request: web.Request) -> web.Response:
+    async def _ctl_token_revoke(self, request: web.Request) -> web.Response:
         self.revoke_token(self._token_from_body(await self.read_json(request)))
         return self.json_response({"data": {"tokens": len(self.tokens)}})
 
-    async def _ctl_advance(self: EmulatorServer, request: web.Request) -> web.Response:
+    async def _ctl_advance(self, request: web.Request) -> web.Response:
         body = await self.read_json(request, default={})
         try:
             self.advance(float(body["seconds"]))
@@ -87,7 +124,7 @@ class ControlRoutes:
         return self.json_response({"data": {"now": self.clock.now().isoformat()}})
 
     def create_route(
-        self: EmulatorServer, path: str, factory: Callable[..., Any], first: str, *, floats: tuple[str, ...] = ()
+        self, path: str, factory: Callable[..., Any], first: str, *, floats: tuple[str, ...] = ()
     ) -> web.RouteDef:
         """``POST path``: ``factory`` called with the JSON body's keys (:meth:`call_with_body`),
         answered 201 ``{"data": <what it returned>}`` -- e.g. ``POST /_emulator/tasks``."""
@@ -99,7 +136,7 @@ class ControlRoutes:
         return web.post(path, create)
 
     def call_with_body(
-        self: EmulatorServer, factory: Callable[..., Any], body: Any, first: str, *, floats: tuple[str, ...] = ()
+        self, factory: Callable[..., Any], body: Any, first: str, *, floats: tuple[str, ...] = ()
     ) -> Any:
         """``factory(body[first], **rest)`` for a control endpoint that creates something.
 
@@ -118,7 +155,7 @@ class ControlRoutes:
         except (KeyError, TypeError, ValueError) as exc:
             raise self.invalid_input(f"cannot create: {exc!r}") from None
 
-    def _token_from_body(self: EmulatorServer, body: Any) -> str:
+    def _token_from_body(self, body: Any) -> str:
         if not isinstance(body, dict) or not isinstance(body.get("token"), str) or not body["token"]:
             raise self.invalid_input("expected {'token': '<token>'}")
         return body["token"]

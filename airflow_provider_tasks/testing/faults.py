@@ -82,7 +82,19 @@ class FaultRule:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultRule:
         """Build a rule from its JSON form, rejecting unknown keys (typos must not arm a no-op)."""
-        allowed = {"kind", "method", "path", "count", "status", "retry_after", "seconds", "error_type", "message", "size", "chunked"}
+        allowed = {
+            "kind",
+            "method",
+            "path",
+            "count",
+            "status",
+            "retry_after",
+            "seconds",
+            "error_type",
+            "message",
+            "size",
+            "chunked",
+        }
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault rule keys: {sorted(unknown)}")

@@ -12,7 +12,8 @@ or as a process (prints ``Lobstr.io API emulator: base_url=http://127.0.0.1:8080
     python -m airflow_provider_tasks.testing.lobstr_emulator --port 8766 [--host H] [--token T ...]
 
 Seed squids (hashes in :data:`~.lobstr_state.SEED_HASHES`, the same in every process):
-``demo-squid`` (3 tasks: 1 s pending, 3 s running, 1 s uploading, done, 20 results a task), ``failing-squid`` (2 tasks, 2 s, error),
+``demo-squid`` (3 tasks: 1 s pending, 3 s running, 1 s uploading, done, 20 results a task),
+``failing-squid`` (2 tasks, 2 s, error),
 ``slow-squid`` (3 tasks, 120 s, done), ``pending-squid`` (1 task, stays pending). Objects live in
 :mod:`.lobstr_models`, :mod:`.lobstr_runs` (lifecycle and its documented choices) and
 :mod:`.lobstr_results`; the registry in :mod:`.lobstr_state`; handlers in :mod:`.lobstr_routes`;
@@ -48,7 +49,6 @@ from aiohttp import web
 from airflow_provider_tasks.testing.lobstr_models import Behaviour
 from airflow_provider_tasks.testing.lobstr_routes import LobstrRoutes
 from airflow_provider_tasks.testing.lobstr_state import LobstrState, task_url
-from airflow_provider_tasks.testing.server import EmulatorServer
 
 __all__ = ["LobstrEmulator", "main"]
 
@@ -56,11 +56,19 @@ __all__ = ["LobstrEmulator", "main"]
 _SECONDS = ("duration_secs", "pending_secs", "export_secs", "pause_secs")
 #: Django REST framework exception codes: their errors are ``{"detail": message}``.
 DETAIL_TYPES = frozenset(
-    {"not_authenticated", "authentication_failed", "permission_denied", "not_found", "method_not_allowed", "throttled", "parse_error"}
+    {
+        "not_authenticated",
+        "authentication_failed",
+        "permission_denied",
+        "not_found",
+        "method_not_allowed",
+        "throttled",
+        "parse_error",
+    }
 )
 
 
-class LobstrEmulator(LobstrRoutes, EmulatorServer):
+class LobstrEmulator(LobstrRoutes):
     """The Lobstr.io API on 127.0.0.1; see the module docstring. Its Python API is thread-safe."""
 
     platform_name = "Lobstr.io API"
@@ -170,11 +178,25 @@ class LobstrEmulator(LobstrRoutes, EmulatorServer):
         extra = {"error_message": error_message} if error_message is not None else {}
         extra["pause_status"] = pause_status
         behaviour = Behaviour(
-            duration_secs, outcome, results_per_task, pending_secs, export_secs, pause_secs, done_reason, done_reason_desc, **extra
+            duration_secs,
+            outcome,
+            results_per_task,
+            pending_secs,
+            export_secs,
+            pause_secs,
+            done_reason,
+            done_reason_desc,
+            **extra,
         )
         with self.lock:
             squid = self.state.add_squid(
-                name, behaviour, task_count=task_count, tasks=tasks, concurrency=concurrency, is_ready=is_ready, params=params
+                name,
+                behaviour,
+                task_count=task_count,
+                tasks=tasks,
+                concurrency=concurrency,
+                is_ready=is_ready,
+                params=params,
             )
             return squid.to_json(self.clock.monotonic())
 

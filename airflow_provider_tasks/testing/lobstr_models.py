@@ -25,12 +25,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from airflow_provider_tasks.testing.ids import HEX, random_id, stable_id
-
-if TYPE_CHECKING:
-    from airflow_provider_tasks.testing.lobstr_runs import Progress, Run
 
 #: How a run may end on its own (``aborted`` comes from an abort only).
 OUTCOMES = ("done", "error")
@@ -41,7 +38,13 @@ DEFAULT_REASONS = {
 }
 RESULTS_PER_PAGE = 200
 #: Runtask status (notes §2.9) -> task ``status.status`` (seed vocabulary).
-TASK_STATUS = {"pending": "pending", "running": "running", "completed": "completed", "aborted": "aborted", "error": "failed"}
+TASK_STATUS = {
+    "pending": "pending",
+    "running": "running",
+    "completed": "completed",
+    "aborted": "aborted",
+    "error": "failed",
+}
 #: Runtask status -> task/runtask ``done_reason``.
 TASK_DONE_REASON = {"completed": "completed", "aborted": "run_aborted", "error": "error"}
 
@@ -94,8 +97,17 @@ class Behaviour:
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, not {self.outcome!r}")
-        if not self.pause_status or self.pause_status in ("pending", "running", "uploading", "done", "aborted", "error"):
-            raise ValueError(f"pause_status must be 'paused' or a status the API does not list, not {self.pause_status!r}")
+        if not self.pause_status or self.pause_status in (
+            "pending",
+            "running",
+            "uploading",
+            "done",
+            "aborted",
+            "error",
+        ):
+            raise ValueError(
+                f"pause_status must be 'paused' or a status the API does not list, not {self.pause_status!r}"
+            )
         numbers = (self.duration_secs, self.pending_secs, self.export_secs, self.pause_secs, self.results_per_task)
         if not all(value >= 0 for value in numbers):
             raise ValueError("durations and results_per_task must be >= 0")
@@ -107,6 +119,33 @@ class Behaviour:
         """``(done_reason, done_reason_desc)`` of a run that reached the outcome by itself."""
         default, desc = DEFAULT_REASONS[self.outcome]
         return self.done_reason or default, self.done_reason_desc or desc
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One task's execution inside a run at some moment (runtask status vocabulary)."""
+
+    status: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    collected: int
+    last_result_at: datetime | None
+
+
+class RunRecord(Protocol):
+    """What a task and a squid read of their runs. :class:`~.lobstr_runs.Run` provides it; it is
+    declared here so that this module does not import that one (which builds on this one)."""
+
+    hash: str
+    created_at: datetime
+
+    def status_at(self, t: float) -> str: ...
+
+    def is_done(self, t: float) -> bool: ...
+
+    def done_reason(self, t: float) -> str | None: ...
+
+    def progress_of(self, task: Task, t: float) -> Progress: ...
 
 
 @dataclass(frozen=True)
@@ -126,7 +165,7 @@ class Task:
     params: dict[str, Any]
     created_at: datetime
     is_active: bool = True
-    last_run: Run | None = None
+    last_run: RunRecord | None = None
 
     def _progress(self, t: float) -> Progress | None:
         if self.last_run is None:
@@ -147,7 +186,12 @@ class Task:
 
     def list_item(self) -> dict[str, Any]:
         """An item of ``GET /v1/tasks?squid=`` (no status)."""
-        return {"id": self.hash, "created_at": naive_iso(self.created_at), "is_active": self.is_active, "params": dict(self.params)}
+        return {
+            "id": self.hash,
+            "created_at": naive_iso(self.created_at),
+            "is_active": self.is_active,
+            "params": dict(self.params),
+        }
 
     def added_item(self) -> dict[str, Any]:
         """An item of the ``tasks`` list that ``POST /v1/tasks`` returns."""
@@ -198,7 +242,7 @@ class Squid:
     is_active: bool = True
     params: dict[str, Any] = field(default_factory=dict)
     tasks: dict[str, Task] = field(default_factory=dict)
-    runs: list[Run] = field(default_factory=list)
+    runs: list[RunRecord] = field(default_factory=list)
 
     def active_tasks(self) -> list[Task]:
         return [task for task in self.tasks.values() if task.is_active]

@@ -1,4 +1,5 @@
-"""HTTP handlers of the Lobstr.io emulator (a mixin of :class:`~.lobstr_emulator.LobstrEmulator`).
+"""HTTP handlers of the Lobstr.io emulator (the layer between :class:`~.server.EmulatorServer` and
+:class:`~.lobstr_emulator.LobstrEmulator`).
 
 Paths are under ``/v1`` and answer bare JSON objects (no ``data`` wrapper) or the pagination
 envelope of :mod:`.lobstr_params`; every success is a 200, as the documentation labels them.
@@ -12,7 +13,7 @@ URL has expired (:data:`EXPORT_URL_SECS` on the emulator's clock).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -20,19 +21,19 @@ from airflow_provider_tasks.testing.lobstr_models import Squid, Task, new_hash
 from airflow_provider_tasks.testing.lobstr_params import MAX_LIMIT, invalid, not_found, paginate, required
 from airflow_provider_tasks.testing.lobstr_results import export_chunks, rows, segments
 from airflow_provider_tasks.testing.lobstr_runs import Run
-from airflow_provider_tasks.testing.server import stream_chunks
-
-if TYPE_CHECKING:
-    from airflow_provider_tasks.testing.lobstr_emulator import LobstrEmulator
+from airflow_provider_tasks.testing.lobstr_state import LobstrState
+from airflow_provider_tasks.testing.server import EmulatorServer, stream_chunks
 
 EXPORT_URL_SECS = 600
 _S3_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
 
 
-class LobstrRoutes:
-    """Route table and handlers; ``self`` is the :class:`LobstrEmulator`."""
+class LobstrRoutes(EmulatorServer):
+    """Route table and handlers over the emulator core; the emulator supplies ``state``."""
 
-    def api_routes(self: LobstrEmulator) -> list[web.AbstractRouteDef]:
+    state: LobstrState
+
+    def api_routes(self) -> list[web.AbstractRouteDef]:
         return [
             web.get("/v1/me", self._get_me),
             web.get("/v1/user/balance", self._get_balance),
@@ -54,25 +55,25 @@ class LobstrRoutes:
         ]
 
     # -- lookups (under the lock) ----------------------------------------------------------
-    def _squid(self: LobstrEmulator, squid_hash: str, param: str) -> Squid:
+    def _squid(self, squid_hash: str, param: str) -> Squid:
         squid = self.state.squids.get(squid_hash)
         if squid is None:
             raise not_found("Squid not found", param)
         return squid
 
-    def _task(self: LobstrEmulator, request: web.Request) -> Task:
+    def _task(self, request: web.Request) -> Task:
         task = self.state.tasks.get(request.match_info["task_hash"])
         if task is None:
             raise not_found("Task not found", "task_hash")
         return task
 
-    def _run(self: LobstrEmulator, run_hash: str, param: str = "run_hash", message: str = "Run not found") -> Run:
+    def _run(self, run_hash: str, param: str = "run_hash", message: str = "Run not found") -> Run:
         run = self.state.runs.get(run_hash)
         if run is None:
             raise not_found(message, param)
         return run
 
-    def export_url(self: LobstrEmulator, request: web.Request, run: Run, t: float) -> str | None:
+    def export_url(self, request: web.Request, run: Run, t: float) -> str | None:
         """The signed URL of the run's CSV export, or None while the export is not ready."""
         if run.status_at(t) not in ("done", "aborted"):
             return None
@@ -86,18 +87,18 @@ class LobstrRoutes:
         return str(request.url.origin().with_path(f"/_emulator/exports/{run.hash}.csv").with_query(query))
 
     # -- account ---------------------------------------------------------------------------
-    async def _get_me(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _get_me(self, request: web.Request) -> web.Response:
         return self.json_response(self.state.user_json())
 
-    async def _get_balance(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _get_balance(self, request: web.Request) -> web.Response:
         with self.lock:
             return self.json_response(self.state.balance_json(self.clock.monotonic()))
 
     # -- squids ----------------------------------------------------------------------------
-    def squid_json(self: LobstrEmulator, request: web.Request, squid: Squid, t: float) -> dict[str, Any]:
+    def squid_json(self, request: web.Request, squid: Squid, t: float) -> dict[str, Any]:
         return squid.to_json(t, self.export_url(request, squid.runs[-1], t) if squid.runs else None)
 
-    async def _list_squids(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _list_squids(self, request: web.Request) -> web.Response:
         name = request.query.get("name", "").lower()
         with self.lock:
             t = self.clock.monotonic()
@@ -105,13 +106,13 @@ class LobstrRoutes:
             body = paginate(request, len(squids), lambda a, b: [self.squid_json(request, s, t) for s in squids[a:b]])
         return self.json_response(body)
 
-    async def _get_squid(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _get_squid(self, request: web.Request) -> web.Response:
         with self.lock:
             squid = self._squid(request.match_info["squid_hash"], "squid_hash")
             return self.json_response(self.squid_json(request, squid, self.clock.monotonic()))
 
     # -- tasks -----------------------------------------------------------------------------
-    async def _list_tasks(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _list_tasks(self, request: web.Request) -> web.Response:
         kind = request.query.get("type", "")
         if kind not in ("", "url", "params"):
             raise invalid("'type' must be 'url' or 'params'", "type")
@@ -122,11 +123,11 @@ class LobstrRoutes:
             body = paginate(request, len(tasks), lambda a, b: [task.list_item() for task in tasks[a:b]])
         return self.json_response(body)
 
-    async def _get_task(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _get_task(self, request: web.Request) -> web.Response:
         with self.lock:
             return self.json_response(self._task(request).to_json(self.clock.monotonic()))
 
-    async def _add_tasks(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _add_tasks(self, request: web.Request) -> web.Response:
         body = await self.read_json(request)
         if not isinstance(body, dict):
             raise invalid("Expected a JSON object with 'squid' and 'tasks'")
@@ -144,14 +145,14 @@ class LobstrRoutes:
             created, duplicates = self.state.add_tasks(squid, inputs)
         return self.json_response({"duplicated_count": duplicates, "tasks": [task.added_item() for task in created]})
 
-    async def _delete_task(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _delete_task(self, request: web.Request) -> web.Response:
         with self.lock:
             task = self._task(request)
             self.state.delete_task(task)
         return self.json_response({"id": task.hash, "object": "task", "deleted": True})
 
     # -- runs ------------------------------------------------------------------------------
-    async def _start_run(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _start_run(self, request: web.Request) -> web.Response:
         body = await self.read_json(request)
         if not isinstance(body, dict) or not isinstance(body.get("squid"), str) or not body["squid"]:
             raise invalid("This field is required.", "squid")
@@ -164,19 +165,19 @@ class LobstrRoutes:
                 raise invalid(str(exc), "squid") from None
             return self.json_response(run.to_json(t))
 
-    async def _list_runs(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _list_runs(self, request: web.Request) -> web.Response:
         with self.lock:
             runs = self._squid(required(request.query, "squid"), "squid").runs[::-1]
             t = self.clock.monotonic()
             body = paginate(request, len(runs), lambda a, b: [run.to_json(t) for run in runs[a:b]])
         return self.json_response(body)
 
-    async def _get_run(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _get_run(self, request: web.Request) -> web.Response:
         with self.lock:
             run = self._run(request.match_info["run_hash"])
             return self.json_response(run.to_json(self.clock.monotonic(), duration_text_form=True))
 
-    async def _abort_run(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _abort_run(self, request: web.Request) -> web.Response:
         message = "Run not found or already completed"
         with self.lock:
             run = self._run(request.match_info["run_hash"], message=message)
@@ -185,19 +186,20 @@ class LobstrRoutes:
                 raise not_found(message, "run_hash")
             return self.json_response(run.to_json(t))
 
-    async def _run_stats(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _run_stats(self, request: web.Request) -> web.Response:
         with self.lock:
             return self.json_response(self._run(request.match_info["run_hash"]).stats_json(self.clock.monotonic()))
 
-    async def _run_download(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _run_download(self, request: web.Request) -> web.Response:
         message = "Run not found or export not ready"
         with self.lock:
-            url = self.export_url(request, self._run(request.match_info["run_hash"], message=message), self.clock.monotonic())
+            run = self._run(request.match_info["run_hash"], message=message)
+            url = self.export_url(request, run, self.clock.monotonic())
         if url is None:
             raise not_found(message, "run_hash")
         return self.json_response({"s3": url})
 
-    async def _list_runtasks(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _list_runtasks(self, request: web.Request) -> web.Response:
         with self.lock:
             run = self._run(required(request.query, "run"), "run")
             t = self.clock.monotonic()
@@ -205,7 +207,7 @@ class LobstrRoutes:
         return self.json_response(body)
 
     # -- results ---------------------------------------------------------------------------
-    async def _list_results(self: LobstrEmulator, request: web.Request) -> web.Response:
+    async def _list_results(self, request: web.Request) -> web.Response:
         query = request.query
         squid_hash, run_hash, task_hash = query.get("squid"), query.get("run"), query.get("task") or None
         if bool(squid_hash) == bool(run_hash):
@@ -216,13 +218,17 @@ class LobstrRoutes:
                 raise not_found("Task not found", "task")
             found = segments(runs, self.clock.monotonic(), task_hash)
             total, cap, served = sum(s.count for s in found), self.state.results_page_cap, self.state.export_limit
-            body = paginate(request, total, lambda a, b: list(rows(found, a, b)), max_limit=cap or MAX_LIMIT, served=served)
+            body = paginate(
+                request, total, lambda a, b: list(rows(found, a, b)), max_limit=cap or MAX_LIMIT, served=served
+            )
         if served is not None and total > served:
-            body["warning"] = f"Export limit reached - only {served} results returned. Upgrade your plan to export all results."
+            body["warning"] = (
+                f"Export limit reached - only {served} results returned. Upgrade your plan to export all results."
+            )
         return self.json_response(body)
 
     # -- the signed export file ------------------------------------------------------------
-    async def _export_file(self: LobstrEmulator, request: web.Request) -> web.StreamResponse:
+    async def _export_file(self, request: web.Request) -> web.StreamResponse:
         with self.lock:
             run = self.state.runs.get(request.match_info["file"].removesuffix(".csv"))
             t = self.clock.monotonic()
@@ -239,4 +245,6 @@ class LobstrRoutes:
 
 
 def _s3_error(status: int, code: str, message: str) -> web.Response:
-    return web.Response(status=status, text=_S3_ERROR.format(code=code, message=message), content_type="application/xml")
+    return web.Response(
+        status=status, text=_S3_ERROR.format(code=code, message=message), content_type="application/xml"
+    )

@@ -38,6 +38,7 @@ from airflow_provider_tasks.testing.lifecycle import Timeline
 from airflow_provider_tasks.testing.lobstr_models import (
     TASK_DONE_REASON,
     Behaviour,
+    Progress,
     Squid,
     Task,
     duration_text,
@@ -54,17 +55,6 @@ ABORT_EXPORT_SECS = 1.0
 PAUSE_REASON = ("no_account_available", "No account available; the run resumes when one is")
 ABORT_REASON = ("aborted", "Run aborted by user")
 CREDITS_PER_RESULT = 1.0
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One task's execution inside a run at some moment (runtask status vocabulary)."""
-
-    status: str
-    started_at: datetime | None
-    ended_at: datetime | None
-    collected: int
-    last_result_at: datetime | None
 
 
 @dataclass(eq=False)

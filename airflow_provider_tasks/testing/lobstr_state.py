@@ -122,7 +122,9 @@ class LobstrState:
                 if key not in CRAWLER.task_keys or not isinstance(value, str) or not value.strip():
                     raise ValueError(f"Invalid param: {key}")
 
-    def add_tasks(self, squid: Squid, inputs: list[dict[str, Any]], *, is_active: bool = True) -> tuple[list[Task], int]:
+    def add_tasks(
+        self, squid: Squid, inputs: list[dict[str, Any]], *, is_active: bool = True
+    ) -> tuple[list[Task], int]:
         """Add tasks (params already checked); returns ``(created, duplicated_count)``."""
         created: list[Task] = []
         duplicates = 0

@@ -398,7 +398,7 @@ class EmulatorServer(ControlRoutes):
             self._loop = loop
             try:
                 loop.run_until_complete(self._start_site(host, port))
-            except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
+            except BaseException as exc:  # handed to the starting thread
                 failure.append(exc)
                 ready.set()
                 loop.close()
@@ -473,11 +473,17 @@ class EmulatorServer(ControlRoutes):
         ``<platform_name> emulator: base_url=<url> tokens=<t1,t2>`` (`` ca_file=<path>`` added with
         ``--tls``)."""
         parser = argparse.ArgumentParser(description=f"Local emulator of the {cls.platform_name}")
-        parser.add_argument("--port", type=int, default=cls.default_port, help=f"TCP port (default {cls.default_port}; 0: any free port)")
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=cls.default_port,
+            help=f"TCP port (default {cls.default_port}; 0: any free port)",
+        )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--token", action="append", dest="tokens", help="accepted API token (repeatable)")
         parser.add_argument(
-            "--tls", action="store_true",
+            "--tls",
+            action="store_true",
             help="serve HTTPS with a certificate made at start; the banner names the CA file to trust (ca_file=)",
         )
         args = parser.parse_args(argv)
@@ -526,11 +532,15 @@ async def _spoiled(response: web.StreamResponse, kind: str) -> web.Response:
     body = response.body if isinstance(response, web.Response) else None
     if body is not None and not isinstance(body, (bytes, bytearray)):  # a streamed body: collect it
         collected = bytearray()
-        async for chunk in body._iter:  # noqa: SLF001  (aiohttp's AsyncIterablePayload)
+        async for chunk in body._iter:  # aiohttp's AsyncIterablePayload
             collected += chunk
         body = bytes(collected)
     body = bytes(body or b"")
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type", "transfer-encoding")}
+    headers = {
+        k: v
+        for k, v in response.headers.items()
+        if k.lower() not in ("content-length", "content-type", "transfer-encoding")
+    }
     if kind == "html":
         return web.Response(status=200, body=PROXY_HTML, headers=headers, content_type="text/html")
     stripped = body.rstrip(b"\n")

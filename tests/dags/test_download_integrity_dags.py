@@ -15,7 +15,7 @@ from airflow_provider_tasks.common.retry import RetryPolicy
 class FastItems(ApifyDatasetItemsOperator):
     \"\"\"The dataset operator with quick retries, so a page that is bad every time fails fast.\"\"\"
 
-    def _hook(self):
+    def make_hook(self):
         return ApifyHook(self.apify_conn_id, retry_policy=RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.02))
 """
 

@@ -16,7 +16,7 @@ import pytest
 
 from airflow_provider_tasks.apify.hooks import ApifyHook
 from airflow_provider_tasks.common.errors import ResponseTooLargeError, TransportError, is_retryable
-from airflow_provider_tasks.common.messages import DEFAULT_MAX_BODY
+from airflow_provider_tasks.common.sansio import DEFAULT_MAX_BODY
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.lobstr.hooks import LobstrHook
 

@@ -148,7 +148,7 @@ def test_lobstr_export_limit_fails_instead_of_writing_part_of_the_results(lobstr
 def test_parsed_items_hold_a_line_not_a_page_so_a_page_over_the_body_cap_still_downloads(hook, apify_emulator, monkeypatch):
     """A page bigger than the cap on one API answer: the parsed (json/csv) reader streams it as
     checked JSON Lines and parses line by line, where reading the page whole is refused."""
-    from airflow_provider_tasks.common import messages
+    from airflow_provider_tasks.common import sansio as messages
     from airflow_provider_tasks.common.errors import ResponseTooLargeError
 
     dataset = apify_emulator.add_dataset(300)["id"]

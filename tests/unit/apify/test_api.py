@@ -17,7 +17,7 @@ from airflow_provider_tasks.common.errors import (
     RateLimitedError,
     ServerError,
 )
-from airflow_provider_tasks.common.messages import ApiResponse
+from airflow_provider_tasks.common.sansio import ApiResponse
 
 
 def response(status: int, body, headers=None) -> ApiResponse:

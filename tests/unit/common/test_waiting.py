@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 
-from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, RunSnapshot, RunWatcher, poll_schedule
+from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, RunWatcher, Snapshot, poll_schedule
 
 
 def test_long_poll_holds_the_whole_window_whatever_the_interval():
@@ -26,7 +26,7 @@ def test_waits_are_capped_by_the_deadline():
 
 
 def snap(status="RUNNING", progress=None, unknown=False):
-    return RunSnapshot("r1", status, False, False, None, None, unknown=unknown, progress=progress)
+    return Snapshot("r1", status, False, False, None, None, unknown=unknown, progress=progress)
 
 
 class Log:

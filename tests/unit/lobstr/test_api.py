@@ -15,7 +15,7 @@ from airflow_provider_tasks.common.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from airflow_provider_tasks.common.messages import ApiResponse
+from airflow_provider_tasks.common.sansio import ApiResponse
 from airflow_provider_tasks.lobstr import api
 
 HASH = "c5e29d2aba8b77cdc56391e7405302de"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.validation import require_choice, require_number_at_least
 from airflow_provider_tasks.common.writers import FORMATS
 
@@ -14,8 +16,11 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class ItemsToFileOperator(BaseOperator):
+class ItemsToFileOperator(UsesHook[HookT], BaseOperator, Generic[HookT]):
     """Writes every item of a platform's paged results to ``output_path``, one page in memory.
+
+    The platform's hook (``self.hook``, one per task, closed when it is done) comes from the
+    platform's ``…Connected`` mixin.
 
     :param output_path: local path, or an Airflow ``ObjectStoragePath`` / URL such as
         ``s3://bucket/key.jsonl`` (through Airflow's object storage). Templated.
@@ -36,29 +41,32 @@ class ItemsToFileOperator(BaseOperator):
         size = self.max_page_size if page_size is None else page_size
         self.page_size = int(require_number_at_least("page_size", size, 1, integer=True))
 
+    @abstractmethod
     def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         """The item pages to write, from the source that :meth:`source` resolved."""
-        raise NotImplementedError
 
     def jsonl_chunks(self, context: Context, source: dict[str, Any]) -> Iterator[bytes] | None:
         """Pages already serialised as JSON Lines by the platform, if it can send them (written
         without parsing when ``format="jsonl"``); None when it cannot."""
         return None
 
+    @abstractmethod
     def source(self, context: Context) -> dict[str, Any]:
         """Which dataset, run or squid to read (also returned in the result); validates it."""
-        raise NotImplementedError
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_tasks.common.writers import check_output_path, write_jsonl_chunks, write_pages
 
         check_output_path(self.output_path)  # before any request: a directory fails at once
         source = self.source(context)
-        chunks = self.jsonl_chunks(context, source) if self.format == "jsonl" else None
-        if chunks is not None:
-            result = write_jsonl_chunks(chunks, self.output_path)
-        else:
-            result = write_pages(self.pages(context, source), self.output_path, self.format)
+        try:
+            chunks = self.jsonl_chunks(context, source) if self.format == "jsonl" else None
+            if chunks is not None:
+                result = write_jsonl_chunks(chunks, self.output_path)
+            else:
+                result = write_pages(self.pages(context, source), self.output_path, self.format)
+        finally:
+            self.close_hook()
         self.log.info("Wrote %d items from %s to %s", result.item_count, source, result.path)
         return {**result.to_dict(), **source}
 

@@ -1,37 +1,40 @@
 """The operator skeleton every platform's "run something remotely" operator shares.
 
-    validate → start (or reconnect after a worker crash) → already terminal? finish here
-             → deferrable? defer to the platform's trigger → execute_complete → finish
-             → otherwise wait in the worker with the same polling → finish
+One try of the task reads top to bottom:
 
-A platform subclass supplies the hook, how to start its run, its trigger class and the XCom
-values of a finished run; waiting, deadlines, failure messages, on_kill and crash-safe
+    validate → resolve the run (reconnect to the previous try's, or start one) → publish its ids
+             → wait for it: already terminal? / in the worker / deferred to the trigger
+               (execute_complete picks the journey up again from the event)
+             → a picked-up run that ended ABORTED (its try was cleared)? start one new run, wait again
+             → finish: XCom, success or the run's failure
+
+One deadline per try: set once the run is known, carried through a deferral, kept for a
+replacement run. A platform supplies its hook and trigger (its ``…Connected`` mixin), how to start
+its run and the XCom values of a run; waiting, deadlines, failure messages, on_kill and crash-safe
 reconnection are written once, here.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from abc import abstractmethod
 from datetime import timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow.sdk import BaseOperator, conf
 
-from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError
+from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
+from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
+from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.validation import require_poll_interval, require_positive_seconds
-from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
+from airflow_provider_tasks.common.waiting import Deadline, RunT
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger
 
 DEFAULT_TIMEOUT = timedelta(days=7)
-DEFER_TIMEOUT_MARGIN = timedelta(minutes=5)
 START_CHECK_SECONDS = 5
 
 
@@ -47,8 +50,10 @@ def as_seconds(name: str, value: timedelta | float | int | None) -> float | None
     return require_positive_seconds(name, value)
 
 
-class RemoteRunOperator(BaseOperator):
+class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     """Starts a run on a remote platform and, unless told not to, waits for it to end.
+
+    Generic over the platform's run type and hook type (``RemoteRunOperator[ApifyRun, ApifyHook]``).
 
     :param wait_for_termination: wait for the run to end (default); False returns right after
         the start with the run as it was then.
@@ -96,75 +101,97 @@ class RemoteRunOperator(BaseOperator):
 
     # -- what a platform supplies ----------------------------------------------------------
 
-    def make_hook(self) -> PlatformHook:
-        raise NotImplementedError
-
     def validate(self) -> None:
         """Check the (rendered) parameters before any API call; raise ConfigurationError."""
 
-    def start_run(self, hook: PlatformHook, context: Context) -> RemoteRun:
-        raise NotImplementedError
+    @abstractmethod
+    def start_run(self, hook: HookT, context: Context) -> RunT:
+        """Start the platform's run (exactly once, whatever the retries)."""
 
-    def trigger_class(self) -> type[RemoteRunTrigger]:
+    @abstractmethod
+    def trigger_class(self) -> type[RemoteRunTrigger[RunT]]:
         """The platform's trigger (imported lazily: DAG parsing should not pay for it)."""
-        raise NotImplementedError
 
-    def xcom_values(self, run: RemoteRun) -> dict[str, Any]:
+    def xcom_values(self, run: RunT) -> dict[str, Any]:
         """Values pushed under their own XCom keys once the run is known."""
-        return {self.run_id_xcom_key: run.snapshot().run_id}
+        return {self.run_id_xcom_key: run.snapshot().id}
 
     # -- the journey -----------------------------------------------------------------------
 
-    @cached_property
-    def hook(self) -> PlatformHook:
-        return self.make_hook()
-
     def execute(self, context: Context) -> Any:
         self.validate()
-        run = self._reconnect(context)
-        if run is not None:
-            return self._follow(context, run, reconnected=True)
-        return self._follow(context, self._start(context), reconnected=False)
+        try:
+            run, reconnected = self._resolve(context)
+            if not self.wait_for_termination:
+                return run.raw
+            return self._conclude(context, run, Deadline.after(self.timeout), reconnected=reconnected)
+        finally:
+            self.close_hook()
 
-    def execute_complete(self, context: Context, event: dict[str, Any], reconnected: bool = False) -> Any:
-        """Resume after the trigger fired; everything needed travels in the event."""
+    def execute_complete(
+        self, context: Context, event: dict[str, Any], reconnected: bool = False, deadline: float | None = None
+    ) -> Any:
+        """Resume after the trigger fired: everything needed travels in the event and these kwargs
+        (``reconnected``: the run was picked up from a previous try; ``deadline``: this try's)."""
         self._note_run(event.get("run_id"))
-        run = run_from_event(event, self.platform, self.hook.wrap_run)
-        self._note_run(run.snapshot().run_id, run)
-        return self._finish(context, run, reconnected)
+        try:
+            run: RunT = followed_from_event(event, self.platform, self.hook.wrap_run)
+            self._note_run(run.snapshot().id, run)
+            try_deadline = Deadline(deadline) if deadline is not None else Deadline.after(self.timeout)
+            return self._conclude(context, run, try_deadline, reconnected=reconnected)
+        finally:
+            self.close_hook()
 
-    def _follow(self, context: Context, run: RemoteRun, *, reconnected: bool) -> Any:
-        """Wait for ``run`` here, or defer to the trigger, and finish with its outcome."""
-        self._note_run(run.snapshot().run_id, run)
-        self._publish(context, run)
-        if not self.wait_for_termination:
-            return run.raw
-        deadline = Deadline.after(self.timeout)
+    def _resolve(self, context: Context) -> tuple[RunT, bool]:
+        """The run this try follows, and whether it was picked up from a previous try."""
+        run = self._reconnect(context)
+        reconnected = run is not None
+        if run is None:
+            run = self._start(context)
+        self._adopt(context, run)
+        return run, reconnected
+
+    def _conclude(self, context: Context, run: RunT, deadline: Deadline, *, reconnected: bool) -> Any:
+        """Wait for ``run`` and finish the task with its outcome.
+
+        Clearing a deferred task aborts its run from the triggerer (the trigger's ``on_kill``), and
+        that can land just after a new try picked the run up: a picked-up run that ends ABORTED is
+        replaced by one new run, waited for under the same deadline. Any other end (FAILED
+        included) is the outcome: the user is never billed a second run for a genuine failure.
+        """
+        run = self._wait(context, run, deadline, reconnected=reconnected)
+        if reconnected and run.snapshot().aborted:
+            snapshot = run.snapshot()
+            self.log.warning(
+                "Run %s picked up from a previous try was %s; starting a new run", snapshot.id, snapshot.status
+            )
+            run = self._start(context)
+            self._adopt(context, run)
+            run = self._wait(context, run, deadline, reconnected=False)
+        return self._finish(context, run)
+
+    def _wait(self, context: Context, run: RunT, deadline: Deadline, *, reconnected: bool) -> RunT:
+        """The run once terminal: as it is, after a short server-side check, in this worker, or by
+        deferring to the trigger (which raises here and resumes in :meth:`execute_complete`)."""
+        run_id = run.snapshot().id
         if not run.snapshot().terminal:
-            run = self.hook.poll_run(self._run_id, deadline.bound(START_CHECK_SECONDS))
+            run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
         if run.snapshot().terminal:
-            return self._finish(context, run, reconnected)
+            return run
         if self.deferrable:
-            self._defer(deadline, reconnected)
-        run = self.hook.wait_for_run(self._run_id, deadline, poll_interval=self.poll_interval, just_looked=True)
-        return self._finish(context, run, reconnected)
+            self._defer(run_id, deadline, reconnected)
+        ended: RunT = self.hook.wait_for_run(run_id, deadline, poll_interval=self.poll_interval, just_looked=True)
+        return ended
 
-    def _note_run(self, run_id: str | None, run: RemoteRun | None = None) -> None:
-        """Remember the followed run (for ``on_kill``, the trigger and the run link)."""
-        self._run_id = run_id
-        self.followed_run_url = run_url(self, run_id, run)
-
-    def _start(self, context: Context) -> RemoteRun:
+    def _start(self, context: Context) -> RunT:
         run = self.start_run(self.hook, context)
         store = _state_store(context)
         if store is not None:
-            store.set(self.state_store_key, run.snapshot().run_id)
-        self.log.info(
-            "Started %s run %s: %s", self.platform, run.snapshot().run_id, run.snapshot().console_url
-        )
+            store.set(self.state_store_key, run.snapshot().id)
+        self.log.info("Started %s run %s: %s", self.platform, run.snapshot().id, run.snapshot().console_url)
         return run
 
-    def _reconnect(self, context: Context) -> RemoteRun | None:
+    def _reconnect(self, context: Context) -> RunT | None:
         """After a worker crash, pick up the run the previous try started if it is still going.
 
         Uses Airflow 3.3's per-task ``task_state_store``; on older Airflow this is a no-op.
@@ -179,7 +206,7 @@ class RemoteRunOperator(BaseOperator):
         if not run_id:
             return None
         try:
-            run = self.hook.poll_run(run_id)
+            run: RunT = self.hook.poll_run(run_id)
         except ProviderError as error:
             self.log.warning("Could not check run %s from the previous try: %s", run_id, error)
             return None
@@ -190,36 +217,39 @@ class RemoteRunOperator(BaseOperator):
         self.log.info("Reconnected to run %s started by a previous try (%s)", run_id, snapshot.status)
         return run
 
-    def _publish(self, context: Context, run: RemoteRun) -> None:
+    def _adopt(self, context: Context, run: RunT) -> None:
+        """Make ``run`` the followed one: remembered for on_kill and the link, ids published."""
+        self._note_run(run.snapshot().id, run)
+        self._publish(context, run)
+
+    def _note_run(self, run_id: str | None, run: RunT | None = None) -> None:
+        """Remember the followed run (for ``on_kill``, the trigger and the run link)."""
+        self._run_id = run_id
+        self.followed_run_url = run_url(self, run_id, run)
+
+    def _publish(self, context: Context, run: RunT) -> None:
         ti = context["ti"]
         for key, value in self.xcom_values(run).items():
             if value is not None:
                 ti.xcom_push(key=key, value=value)
 
-    def _defer(self, deadline: Deadline, reconnected: bool) -> None:
-        kwargs = trigger_kwargs(
-            self.hook, self._run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self.cancel_on_kill
+    def _defer(self, run_id: str, deadline: Deadline, reconnected: bool) -> None:
+        kwargs = run_trigger_kwargs(
+            self.hook, run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self.cancel_on_kill
         )
         self.defer(
             trigger=self.trigger_class()(**kwargs),
             method_name="execute_complete",
-            kwargs={"reconnected": True} if reconnected else None,
+            kwargs={"reconnected": True, "deadline": deadline.at} if reconnected else None,
             timeout=defer_timeout(deadline),
         )
 
-    def _finish(self, context: Context, run: RemoteRun, reconnected: bool = False) -> Any:
+    def _finish(self, context: Context, run: RunT) -> Any:
         snapshot = run.snapshot()
-        if reconnected and not snapshot.succeeded:
-            # Clearing a deferred task aborts its run from the triggerer (trigger on_kill), which
-            # can happen just after the new try picked the run up: start the run the user asked for.
-            self.log.warning(
-                "Run %s picked up from a previous try ended %s; starting a new run", snapshot.run_id, snapshot.status
-            )
-            return self._follow(context, self._start(context), reconnected=False)
         self._publish(context, run)
         if not snapshot.succeeded:
             raise snapshot.failure(self.platform)
-        self.log.info("%s run %s succeeded", self.platform, snapshot.run_id)
+        self.log.info("%s run %s succeeded", self.platform, snapshot.id)
         return run.raw
 
     def on_kill(self) -> None:
@@ -231,39 +261,6 @@ class RemoteRunOperator(BaseOperator):
             self.log.info("Aborted %s run %s", self.platform, self._run_id)
         except Exception as error:
             self.log.warning("Could not abort %s run %s: %s", self.platform, self._run_id, error)
-
-
-def trigger_kwargs(
-    hook: PlatformHook, run_id: str | None, deadline: Deadline, *, poll_interval: float, cancel_on_kill: bool
-) -> dict[str, Any]:
-    """The plain-data kwargs of a :class:`RemoteRunTrigger` that follows ``run_id`` until ``deadline``."""
-    return {
-        "run_id": run_id,
-        "conn_id": hook.conn_id,
-        "deadline": deadline.at,
-        "poll_interval": poll_interval,
-        "cancel_on_kill": cancel_on_kill,
-        "retry_policy": hook.retry_policy.to_dict(),
-        "fire_not_before": time.time() + FIRE_GUARD_SECONDS,
-    }
-
-
-def defer_timeout(deadline: Deadline) -> timedelta | None:
-    """Airflow's own limit on the deferral: a little past our deadline, which the trigger enforces
-    with a clear message first."""
-    remaining = deadline.remaining()
-    return None if remaining is None else timedelta(seconds=remaining) + DEFER_TIMEOUT_MARGIN
-
-
-def run_from_event(event: dict[str, Any], platform: str, wrap: Callable[[dict[str, Any]], RemoteRun]) -> RemoteRun:
-    """The finished run a :class:`RemoteRunTrigger` event carries, or the error it reports."""
-    run_id = event.get("run_id")
-    status = event.get("status")
-    if status == "timeout":
-        raise RunTimeoutError(event.get("message") or f"Timed out waiting for {platform} run {run_id}")
-    if status not in ("success", "failed") or not event.get("run"):
-        raise ProviderError(f"Waiting for {platform} run {run_id} failed: {event.get('message')}")
-    return wrap(event["run"])
 
 
 def _state_store(context: Context) -> Any:

@@ -1,0 +1,38 @@
+"""What every Apify operator and sensor shares: the ``apify`` connection, its hook, its trigger."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+if TYPE_CHECKING:
+    from airflow_provider_tasks.apify.hooks import ApifyHook
+    from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
+
+DEFAULT_CONN_ID = "apify_default"
+
+
+class ApifyConnected(BaseOperator):
+    """Mixed into Apify operators and sensors (listed before the common base, so the
+    connection parameter is a real ``__init__`` parameter that ``default_args`` can set).
+
+    :param apify_conn_id: the ``apify`` connection (default ``apify_default``).
+
+    Builds :class:`ApifyHook` and names :class:`ApifyRunTrigger`, both imported only when a task
+    runs: DAG parsing does not load HTTP clients.
+    """
+
+    def __init__(self, *, apify_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.apify_conn_id = apify_conn_id
+
+    def make_hook(self) -> ApifyHook:
+        from airflow_provider_tasks.apify.hooks import ApifyHook
+
+        return ApifyHook(self.apify_conn_id)
+
+    def trigger_class(self) -> type[ApifyRunTrigger]:
+        from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
+
+        return ApifyRunTrigger

@@ -1,0 +1,131 @@
+"""The run operator's journey with a fake platform: resolve (reconnect or start), wait, finish."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from airflow_provider_tasks.common.errors import RunFailedError
+from airflow_provider_tasks.common.run_operator import RemoteRunOperator
+from airflow_provider_tasks.common.waiting import Deadline, Snapshot
+
+TERMINAL = {"SUCCEEDED", "FAILED", "ABORTED"}
+
+
+@dataclass(frozen=True)
+class FakeRun:
+    raw: dict[str, Any]
+
+    def snapshot(self) -> Snapshot:
+        status = self.raw["status"]
+        return Snapshot(
+            self.raw["id"], status, status in TERMINAL, status == "SUCCEEDED", None, None, aborted=status == "ABORTED"
+        )
+
+
+def run(run_id: str, status: str) -> FakeRun:
+    return FakeRun({"id": run_id, "status": status})
+
+
+class FakeHook:
+    """Each run id answers its scripted statuses in turn (the last one stays)."""
+
+    def __init__(self, script: dict[str, list[str]]) -> None:
+        self.script = script
+        self.started: list[str] = []
+        self.deadlines: list[float | None] = []
+        self.closed = 0
+
+    def _next(self, run_id: str) -> FakeRun:
+        statuses = self.script[run_id]
+        return run(run_id, statuses.pop(0) if len(statuses) > 1 else statuses[0])
+
+    def poll_run(self, run_id: str, wait: float = 0) -> FakeRun:
+        return self._next(run_id)
+
+    def wait_for_run(self, run_id: str, deadline: Deadline, **kwargs: Any) -> FakeRun:
+        self.deadlines.append(deadline.at)
+        while not (current := self._next(run_id)).snapshot().terminal:
+            pass
+        return current
+
+    def wrap_run(self, raw: dict[str, Any]) -> FakeRun:
+        return FakeRun(raw)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class FakeOperator(RemoteRunOperator[FakeRun, Any]):
+    platform = "Fake"
+    state_store_key = "fake_run_id"
+
+    def __init__(self, *, fake_hook: FakeHook, new_runs: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fake_hook = fake_hook
+        self.new_runs = new_runs
+
+    def make_hook(self) -> Any:
+        return self.fake_hook
+
+    def trigger_class(self) -> Any:
+        raise AssertionError("not deferrable in these tests")
+
+    def start_run(self, hook: Any, context: Any) -> FakeRun:
+        run_id = self.new_runs.pop(0)
+        hook.started.append(run_id)
+        return hook._next(run_id)
+
+
+class Store(dict):
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+def context(previous_run: str | None = None) -> dict[str, Any]:
+    return {"ti": mock.Mock(), "task_state_store": Store({"fake_run_id": previous_run} if previous_run else {})}
+
+
+def operator(hook: FakeHook, new_runs: list[str]) -> FakeOperator:
+    return FakeOperator(task_id="run", fake_hook=hook, new_runs=new_runs, deferrable=False, timeout=60)
+
+
+def test_a_new_run_is_started_waited_for_and_finished_and_the_hook_closed():
+    hook = FakeHook({"new": ["RUNNING", "RUNNING", "SUCCEEDED"]})
+    assert operator(hook, ["new"]).execute(context())["id"] == "new"
+    assert hook.started == ["new"] and hook.closed == 1
+
+
+def test_a_reconnected_run_that_fails_fails_the_task_without_a_second_run():
+    hook = FakeHook({"old": ["RUNNING", "RUNNING", "RUNNING", "FAILED"]})
+    with pytest.raises(RunFailedError, match="run old ended with status FAILED"):
+        operator(hook, ["new"]).execute(context(previous_run="old"))
+    assert hook.started == [] and hook.closed == 1
+
+
+def test_a_reconnected_run_aborted_meanwhile_is_replaced_once_under_the_same_deadline():
+    hook = FakeHook({"old": ["RUNNING", "RUNNING", "ABORTED"], "new": ["RUNNING", "RUNNING", "SUCCEEDED"]})
+    ctx = context(previous_run="old")
+    assert operator(hook, ["new"]).execute(ctx)["id"] == "new"
+    assert hook.started == ["new"] and ctx["task_state_store"]["fake_run_id"] == "new"
+    assert len(hook.deadlines) == 2 and hook.deadlines[0] == hook.deadlines[1]
+
+
+def test_a_fresh_run_that_is_aborted_fails_the_task():
+    hook = FakeHook({"new": ["RUNNING", "RUNNING", "ABORTED"]})
+    with pytest.raises(RunFailedError, match="ABORTED"):
+        operator(hook, ["new"]).execute(context())
+    assert hook.started == ["new"]
+
+
+def test_resuming_a_deferred_reconnected_run_that_was_aborted_keeps_the_try_deadline():
+    hook = FakeHook({"new": ["RUNNING", "RUNNING", "SUCCEEDED"]})
+    deadline = time.time() + 30
+    event = {"status": "failed", "run_id": "old", "run": {"id": "old", "status": "ABORTED"}, "message": None}
+    result = operator(hook, ["new"]).execute_complete(context("old"), event, reconnected=True, deadline=deadline)
+    assert result["id"] == "new" and hook.started == ["new"] and hook.deadlines == [deadline]
+    assert hook.closed == 1
