@@ -3,9 +3,10 @@
 The emulator runs in its own process and serves generated datasets (``POST /_emulator/datasets``).
 Each measurement runs in a fresh subprocess, so its peak RSS (``ru_maxrss``) is its own:
 
-* ``provider``: ``ApifyHook.iter_dataset_pages`` + ``common.writers.write_pages(..., "jsonl")``,
-  the parsing path that ``ApifyDatasetItemsOperator`` takes for ``json`` and ``csv``, at each
-  ``--page-sizes`` value (``default`` = the operator's default page size);
+* ``provider``: ``ApifyHook.iter_dataset_items`` (the checked JSON Lines pages parsed line by
+  line) in batches + ``common.writers.write_pages(..., "jsonl")``, the parsing path that
+  ``ApifyDatasetItemsOperator`` takes for ``json`` and ``csv``, at each ``--page-sizes`` value
+  (``default`` = the operator's default page size);
 * ``provider-jsonl``: ``ApifyHook.iter_dataset_jsonl`` + ``write_jsonl_chunks``, what the operator
   does for ``format="jsonl"``: the API's own JSON Lines pages written as bytes, never parsed;
 * ``apify-client``: ``ApifyClient(...).dataset(id).iterate_items()`` (its default chunk of 1,000
@@ -74,6 +75,8 @@ def worker_main(args: argparse.Namespace) -> int:
         import requests  # noqa: F401  (the sync transport imports it lazily: keep imports out of the timing)
 
         from airflow_provider_tasks.apify.hooks import ApifyHook
+        from airflow_provider_tasks.apify.operators import PARSED_BATCH
+        from airflow_provider_tasks.common.pages import batched
         from airflow_provider_tasks.common.writers import write_pages
 
         page_size = operator_default_page_size() if args.page_size == "default" else int(args.page_size)
@@ -83,9 +86,9 @@ def worker_main(args: argparse.Namespace) -> int:
 
         def stream() -> int:
             hook = ApifyHook("apify_default")
-            pages = hook.iter_dataset_pages(args.dataset_id, page_size=page_size)
+            items = hook.iter_dataset_items(args.dataset_id, page_size=page_size)
             try:
-                return write_pages(first_marked(page.items for page in pages), args.output, "jsonl").item_count
+                return write_pages(first_marked(batched(items, PARSED_BATCH)), args.output, "jsonl").item_count
             finally:
                 hook.close()
 
