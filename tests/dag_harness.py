@@ -20,7 +20,7 @@ import pytest
 
 DAG_HEADER = """
 import pendulum
-from airflow.sdk import DAG, task
+from airflow.providers.common.compat.sdk import DAG, task
 from airflow_provider_tasks.apify.operators import (
     ApifyDatasetItemsOperator, ApifyRunActorOperator, ApifyRunTaskOperator,
 )
@@ -70,9 +70,9 @@ def run_dag(airflow_db, apify_conn_env, lobstr_conn_env, capfd):
         path = dags_folder / f"{dag_id}.py"
         path.write_text(source)
         try:
-            from airflow.dag_processing.dagbag import DagBag
+            from airflow_provider_tasks.common.compat import dag_bag
 
-            dag = DagBag(dag_folder=str(path)).get_dag(dag_id)
+            dag = dag_bag(dag_folder=str(path)).get_dag(dag_id)
             assert dag is not None, f"DAG did not load:\n{source}"
             dag_run = dag.test()
             captured = capfd.readouterr()
@@ -103,9 +103,12 @@ def _task_states(dag_run) -> dict[str, str]:
 
 
 def _xcoms(dag_id: str, run_id: str) -> dict[tuple[str, str], Any]:
-    from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
+
+    from airflow_provider_tasks.common.compat import xcom_table
+
+    XComModel = xcom_table()
 
     with create_session() as session:
         rows = session.execute(

@@ -8,7 +8,7 @@ from typing import Any
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.api import ApifyRun, RunOptions, Target
 from airflow_provider_tasks.common.errors import NotFoundError
-from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.hook import PlatformHook, ui_field_behaviour
 from airflow_provider_tasks.common.http import USER_AGENT
 from airflow_provider_tasks.common.messages import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
@@ -46,6 +46,11 @@ class ApifyHook(PlatformHook):
     ) -> None:
         super().__init__(apify_conn_id, retry_policy, timeout)
         self.apify_conn_id = apify_conn_id
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form for Airflow before 3.2 (later lines read the provider-info dict)."""
+        return ui_field_behaviour(cls.conn_type)
 
     def auth_check_request(self) -> ApiRequest:
         return api.whoami()

@@ -16,7 +16,7 @@ from airflow_provider_tasks.common.runs import RemoteRunOperator
 from airflow_provider_tasks.common.validation import require_json_object, require_non_empty_str
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_tasks.common.compat import Context
 
     from airflow_provider_tasks.apify.api import ApifyRun
     from airflow_provider_tasks.apify.hooks import ApifyHook

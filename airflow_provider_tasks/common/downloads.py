@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
+from airflow_provider_tasks.common.compat import BaseOperator
 
 from airflow_provider_tasks.common.validation import require_choice, require_non_empty_str, require_number_at_least
 from airflow_provider_tasks.common.writers import FORMATS
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_tasks.common.compat import Context
 
 
 class ItemsToFileOperator(BaseOperator):

@@ -6,7 +6,7 @@ operators and triggers can reason about failures without knowing which API produ
 
 from __future__ import annotations
 
-from airflow.sdk.exceptions import AirflowException
+from airflow_provider_tasks.common.compat import AirflowException
 
 
 class ProviderError(AirflowException):

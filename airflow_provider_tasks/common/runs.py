@@ -17,15 +17,14 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, conf
-
+from airflow_provider_tasks.common.compat import BaseOperator, conf
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.validation import require_number_at_least
 from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_tasks.common.compat import Context
 
     from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger

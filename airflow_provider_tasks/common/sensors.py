@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow_provider_tasks.common.compat import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.runs import default_deferrable, defer_timeout, run_from_event, trigger_kwargs
@@ -13,7 +13,7 @@ from airflow_provider_tasks.common.validation import require_non_empty_str
 from airflow_provider_tasks.common.waiting import Deadline
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_tasks.common.compat import Context
 
     from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import aiohttp  # noqa: F401  -- loaded with the trigger class, not on the event loop's first poll
-from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_tasks.common.compat import BaseTrigger, TriggerEvent
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook, RemoteRun
 from airflow_provider_tasks.common.waiting import Deadline

@@ -16,7 +16,7 @@ from airflow_provider_tasks.lobstr import api
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_tasks.common.compat import Context
 
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger
     from airflow_provider_tasks.lobstr.api import LobstrRun

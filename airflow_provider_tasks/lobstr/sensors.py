@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowSkipException
-
+from airflow_provider_tasks.common.compat import AirflowSkipException
 from airflow_provider_tasks.common.sensors import RemoteRunSensor
 from airflow_provider_tasks.common.validation import require_choice
 from airflow_provider_tasks.lobstr import api
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_tasks.common.compat import Context
 
     from airflow_provider_tasks.common.hook import RemoteRun
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger
