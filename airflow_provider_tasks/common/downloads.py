@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.common.compat import BaseOperator
@@ -68,6 +68,7 @@ class ItemsToFileOperator(BaseOperator):
         if not upstream:
             return None
         values = context["ti"].xcom_pull(task_ids=upstream, key=key)
-        if isinstance(values, (list, tuple)):
+        # a list on Airflow 3, a lazy sequence on 2.11: anything iterable but a single value
+        if isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
             return next((value for value in values if value), None)
         return values
