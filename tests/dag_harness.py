@@ -7,13 +7,15 @@ test writes its DAG there. The metadata database is migrated once per test sessi
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import textwrap
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -30,15 +32,47 @@ from airflow_provider_tasks.lobstr.sensors import LobstrRunSensor, LobstrTaskSen
 """
 
 
+DEFERRAL_MARKERS = ("Pausing task as DEFERRED", "[DAG TEST] running trigger in line")
+"""What ``dag.test()`` logs when a task defers: Airflow 3, and Airflow 2.11 (which logs no pause)."""
+
+
 @dataclass
 class DagResult:
     state: str
     task_states: dict[str, str]
     xcoms: dict[tuple[str, str], Any]
     output: str
+    dag: Any = field(default=None, repr=False)
+    run_id: str = ""
 
     def xcom(self, task_id: str, key: str = "return_value") -> Any:
         return self.xcoms.get((task_id, key))
+
+    @property
+    def output_for_secrets(self) -> str:
+        """The output to search for leaked secrets: all of it but Airflow 3.0's in-process test
+        supervisor's own debug line asking to mask a secret (``MaskSecret(value=...)``), which
+        carries the secret by design and never reaches a task log."""
+        return "\n".join(line for line in self.output.splitlines() if "MaskSecret(value=" not in line)
+
+    @property
+    def deferred(self) -> bool:
+        return any(marker in self.output for marker in DEFERRAL_MARKERS)
+
+    def link(self, task_id: str, link_class: type) -> str | None:
+        """The task's extra link as the UI shows it. Airflow 3 renders it in the worker and keeps
+        it in XCom ``_link_<class>``; Airflow 2.11 renders it in the webserver, from the
+        serialized operator (template fields, no live state) and the task's XCom."""
+        from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS
+
+        if AIRFLOW_V_3_0_PLUS:
+            return self.xcom(task_id, f"_link_{link_class.__name__}")
+        from airflow.models.taskinstancekey import TaskInstanceKey
+
+        task = self.dag.get_task(task_id)
+        serialized = SimpleNamespace(**{name: getattr(task, name, None) for name in task.template_fields})
+        key = TaskInstanceKey(self.dag.dag_id, task_id, self.run_id, try_number=1, map_index=-1)
+        return link_class().get_link(serialized, ti_key=key)
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +108,7 @@ def run_dag(airflow_db, apify_conn_env, lobstr_conn_env, capfd):
 
             dag = dag_bag(dag_folder=str(path)).get_dag(dag_id)
             assert dag is not None, f"DAG did not load:\n{source}"
+            _reopen_closed_log_streams()
             dag_run = dag.test()
             captured = capfd.readouterr()
             return DagResult(
@@ -81,11 +116,29 @@ def run_dag(airflow_db, apify_conn_env, lobstr_conn_env, capfd):
                 task_states=_task_states(dag_run),
                 xcoms=_xcoms(dag_id, dag_run.run_id),
                 output=captured.out + captured.err,
+                dag=dag,
+                run_id=dag_run.run_id,
             )
         finally:
             path.unlink(missing_ok=True)
 
     return run
+
+
+def _reopen_closed_log_streams() -> None:
+    """Point logging handlers left on an earlier test's closed capture stream at the current one.
+
+    Some Airflow lines (3.0) set up their task log handlers once per process, on the
+    ``sys.stderr`` of the test that ran first; pytest closes that stream afterwards, and every
+    later task's log lines would be lost ("I/O operation on closed file")."""
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        for handler in logger.handlers:
+            stream = getattr(handler, "stream", None)
+            if isinstance(handler, logging.StreamHandler) and getattr(stream, "closed", False):
+                handler.setStream(sys.stderr)
 
 
 def _task_states(dag_run) -> dict[str, str]:

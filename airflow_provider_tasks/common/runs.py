@@ -17,7 +17,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_tasks.common.compat import BaseOperator, conf
+from airflow_provider_tasks.common.compat import TASK_STATE_STORE, TRIGGER_ON_KILL, BaseOperator, conf
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.validation import require_number_at_least
@@ -165,6 +165,8 @@ class RemoteRunOperator(BaseOperator):
         """
         store = _state_store(context)
         if store is None:
+            if not TASK_STATE_STORE:
+                self.log.debug("No task_state_store before Airflow 3.3: a retry cannot pick up an earlier try's run")
             return None
         run_id = store.get(self.state_store_key)
         if not run_id:
@@ -188,6 +190,12 @@ class RemoteRunOperator(BaseOperator):
                 ti.xcom_push(key=key, value=value)
 
     def _defer(self, deadline: Deadline, reconnected: bool) -> None:
+        if self.cancel_on_kill and not TRIGGER_ON_KILL:
+            self.log.warning(
+                "This Airflow does not call trigger on_kill (Airflow 3.3+ does): marking this task "
+                "failed or clearing it while it is deferred leaves %s run %s running; abort it on %s",
+                self.platform, self._run_id, self.followed_run_url or self.platform,
+            )
         kwargs = trigger_kwargs(
             self.hook, self._run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self.cancel_on_kill
         )
