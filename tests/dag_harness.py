@@ -138,7 +138,7 @@ def _reopen_closed_log_streams() -> None:
         for handler in logger.handlers:
             stream = getattr(handler, "stream", None)
             if isinstance(handler, logging.StreamHandler) and getattr(stream, "closed", False):
-                handler.setStream(sys.stderr)
+                handler.stream = sys.stderr  # not setStream(): it flushes the closed stream first
 
 
 def _task_states(dag_run) -> dict[str, str]:
