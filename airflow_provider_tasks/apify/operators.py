@@ -98,7 +98,11 @@ class _ApifyRunOperator(RemoteRunOperator):
         return ApifyRunTrigger
 
     def start_run(self, hook: ApifyHook, context: Context) -> ApifyRun:
-        return hook.start_run(self.target(), self.run_options(), self.run_input)
+        identity = self.task_instance_identity(context)
+        return hook.start_run(self.target(), self.run_options(), self.run_input, identity=identity)
+
+    def find_earlier_run(self, hook: ApifyHook, context: Context, identity: str) -> ApifyRun | None:
+        return hook.find_unfinished_run(self.target(), identity)
 
     def xcom_values(self, run: ApifyRun) -> dict[str, Any]:
         return {

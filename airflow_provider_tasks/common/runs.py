@@ -104,6 +104,11 @@ class RemoteRunOperator(BaseOperator):
         """Values pushed under their own XCom keys once the run is known."""
         return {self.run_id_xcom_key: run.snapshot().run_id}
 
+    def find_earlier_run(self, hook: PlatformHook, context: Context, identity: str) -> RemoteRun | None:
+        """The unfinished run an earlier try of this task instance started (its start carried
+        ``identity``), or None. Platforms that can recognise their runs override it."""
+        return None
+
     # -- the journey -----------------------------------------------------------------------
 
     @cached_property
@@ -147,7 +152,7 @@ class RemoteRunOperator(BaseOperator):
 
     def _start(self, context: Context) -> RemoteRun:
         run = self.start_run(self.hook, context)
-        store = _state_store(context)
+        store = self.task_state_store(context)
         if store is not None:
             store.set(self.state_store_key, run.snapshot().run_id)
         self.log.info(
@@ -156,21 +161,20 @@ class RemoteRunOperator(BaseOperator):
         return run
 
     def _reconnect(self, context: Context) -> RemoteRun | None:
-        """After a worker crash, pick up the run the previous try started if it is still going.
+        """Pick up the run an earlier try started if it is still going (after a worker crash, a
+        retry, or a clear that did not abort it), instead of starting a second one.
 
-        Uses Airflow 3.3's per-task ``task_state_store``; on older Airflow this is a no-op.
+        First Airflow 3.3's per-task ``task_state_store``; where it is missing or empty, the
+        platform's own record of which task instance started a run (:meth:`find_earlier_run`),
+        asked only from the second try on.
         A run that already ended, or is being aborted, is not reused: a user who clears a task
         wants a new run (the store outlives success by default), and a failed one is retried
         with a fresh run.
         """
-        store = _state_store(context)
-        if store is None:
-            if not TASK_STATE_STORE:
-                self.log.debug("No task_state_store before Airflow 3.3: a retry cannot pick up an earlier try's run")
-            return None
-        run_id = store.get(self.state_store_key)
+        store = self.task_state_store(context)
+        run_id = store.get(self.state_store_key) if store is not None else None
         if not run_id:
-            return None
+            return self._find_earlier_run(context)
         try:
             run = self.hook.poll_run(run_id)
         except ProviderError as error:
@@ -183,6 +187,41 @@ class RemoteRunOperator(BaseOperator):
         self.log.info("Reconnected to run %s started by a previous try (%s)", run_id, snapshot.status)
         return run
 
+    def _find_earlier_run(self, context: Context) -> RemoteRun | None:
+        ti = context["ti"]
+        if (getattr(ti, "try_number", None) or 1) <= 1:
+            return None  # a first try has no earlier run to find
+        identity = self.task_instance_identity(context)
+        if identity is None:
+            return None
+        try:
+            run = self.find_earlier_run(self.hook, context, identity)
+        except ProviderError as error:
+            self.log.warning("Could not look for a run started by an earlier try: %s", error)
+            return None
+        if run is not None:
+            snapshot = run.snapshot()
+            self.log.info(
+                "Reconnected to run %s started by an earlier try of this task instance (%s)",
+                snapshot.run_id, snapshot.status,
+            )
+        return run
+
+    def task_instance_identity(self, context: Context) -> str | None:
+        """The marker every try of this task instance puts on the runs it starts."""
+        from airflow_provider_tasks.common.starting import task_instance_marker
+
+        return task_instance_marker(context.get("ti"))
+
+    def task_state_store(self, context: Context) -> Any:
+        """Airflow 3.3's per-task store that survives a crash, or None where there is none."""
+        if not TASK_STATE_STORE:
+            return None
+        try:
+            return context.get("task_state_store")
+        except Exception:
+            return None
+
     def _publish(self, context: Context, run: RemoteRun) -> None:
         ti = context["ti"]
         for key, value in self.xcom_values(run).items():
@@ -193,7 +232,8 @@ class RemoteRunOperator(BaseOperator):
         if self.cancel_on_kill and not TRIGGER_ON_KILL:
             self.log.warning(
                 "This Airflow does not call trigger on_kill (Airflow 3.3+ does): marking this task "
-                "failed or clearing it while it is deferred leaves %s run %s running; abort it on %s",
+                "failed while it is deferred leaves %s run %s running (abort it at %s); clearing it "
+                "makes the next try pick the run up where the platform allows",
                 self.platform, self._run_id, self.followed_run_url or self.platform,
             )
         kwargs = trigger_kwargs(
@@ -263,13 +303,6 @@ def run_from_event(event: dict[str, Any], platform: str, wrap: Callable[[dict[st
     if status not in ("success", "failed") or not event.get("run"):
         raise ProviderError(f"Waiting for {platform} run {run_id} failed: {event.get('message')}")
     return wrap(event["run"])
-
-
-def _state_store(context: Context) -> Any:
-    try:
-        return context.get("task_state_store")
-    except Exception:
-        return None
 
 
 __all__ = ["RemoteRunOperator", "as_seconds", "default_deferrable"]
