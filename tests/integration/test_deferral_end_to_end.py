@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from airflow_provider_tasks.common.compat import TRIGGER_ON_KILL
+from airflow_provider_tasks.common.compat import AIRFLOW_V_3_3_PLUS, TRIGGER_ON_KILL
 from tests.integration.harness import AirflowApi, AirflowCluster, EmulatorControl, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -191,7 +191,10 @@ def test_triggerer_restart_finishes_each_run_exactly_once(
         assert len(_triggers_started(airflow_cluster, "it_parallel", run_id, task_id)) == 2, "one per triggerer"
         logs = _trigger_logs(airflow_cluster, "it_parallel", run_id, task_id)
         old_logs = [logs[key] for key in started_before[task_id]]
-        if stop == "sigterm":  # the old triggerer cancelled the trigger and ran its cleanup()
+        # the old triggerer cancelled the trigger and ran its cleanup(); 3.3 logs it, 3.0's triggerer
+        # logs nothing when it cancels on SIGTERM (3.1 and 3.2 not measured): there the run's
+        # status above is the evidence
+        if stop == "sigterm" and AIRFLOW_V_3_3_PLUS:
             assert all("trigger completed" in log for log in old_logs), old_logs
         else:  # a crash: nothing of the trigger ran after the kill
             assert not any("trigger completed" in log for log in old_logs), old_logs
