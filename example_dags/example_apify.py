@@ -12,7 +12,7 @@ import json
 import os
 
 import pendulum
-from airflow.sdk import DAG, task
+from airflow.providers.common.compat.sdk import DAG, task  # airflow.sdk on Airflow 3; this works on 2.11 too
 
 from airflow_provider_tasks.apify.operators import ApifyDatasetItemsOperator, ApifyRunTaskOperator
 

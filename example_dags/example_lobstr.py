@@ -14,7 +14,7 @@ import json
 import os
 
 import pendulum
-from airflow.sdk import DAG, XComArg, task
+from airflow.providers.common.compat.sdk import DAG, XComArg, task  # airflow.sdk on Airflow 3; this works on 2.11 too
 
 from airflow_provider_tasks.lobstr.operators import LobstrResultsOperator, LobstrRunSquidOperator
 

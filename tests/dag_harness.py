@@ -7,20 +7,22 @@ test writes its DAG there. The metadata database is migrated once per test sessi
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import textwrap
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 DAG_HEADER = """
 import pendulum
-from airflow.sdk import DAG, task
+from airflow.providers.common.compat.sdk import DAG, task
 from airflow_provider_tasks.apify.operators import (
     ApifyDatasetItemsOperator, ApifyRunActorOperator, ApifyRunTaskOperator,
 )
@@ -30,15 +32,57 @@ from airflow_provider_tasks.lobstr.sensors import LobstrRunSensor, LobstrTaskSen
 """
 
 
+DEFERRAL_MARKERS = ("Pausing task as DEFERRED", "[DAG TEST] running trigger in line")
+"""What ``dag.test()`` logs when a task defers: Airflow 3, and Airflow 2.11 (which logs no pause)."""
+
+
 @dataclass
 class DagResult:
     state: str
     task_states: dict[str, str]
     xcoms: dict[tuple[str, str], Any]
     output: str
+    dag: Any = field(default=None, repr=False)
+    run_id: str = ""
 
     def xcom(self, task_id: str, key: str = "return_value") -> Any:
         return self.xcoms.get((task_id, key))
+
+    @property
+    def output_for_secrets(self) -> str:
+        """The output to search for leaked secrets: all of it but Airflow 3.0's in-process test
+        supervisor's own debug line asking to mask a secret (``MaskSecret(value=...)``), which
+        carries the secret by design and never reaches a task log."""
+        return "\n".join(line for line in self.output.splitlines() if "MaskSecret(value=" not in line)
+
+    def assert_error_shown(self, text: str) -> None:
+        """Assert that a failed task's error ``text`` reached the output. Where the output holds no
+        task error at all, xfail instead: Airflow 3.0's ``dag.test()`` prints nothing for a task
+        that fails after it was resumed or while it polls, so there is nothing to check there."""
+        from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_1_PLUS
+
+        if text not in self.output and AIRFLOW_V_3_0_PLUS and not AIRFLOW_V_3_1_PLUS:
+            pytest.xfail(f"Airflow 3.0's dag.test() prints no error for this task (expected {text!r})")
+        assert text in self.output, self.output[-3000:]
+
+    @property
+    def deferred(self) -> bool:
+        return any(marker in self.output for marker in DEFERRAL_MARKERS)
+
+    def link(self, task_id: str, link_class: type) -> str | None:
+        """The task's extra link as the UI shows it. Airflow 3 renders it in the worker and keeps
+        it in XCom ``_link_<class>``; Airflow 2.11 renders it in the webserver, from the
+        serialized operator (template fields, no live state) and the task's XCom."""
+        from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS
+
+        if AIRFLOW_V_3_0_PLUS:
+            return self.xcom(task_id, f"_link_{link_class.__name__}")
+        from airflow.models.taskinstancekey import TaskInstanceKey
+
+        task = self.dag.get_task(task_id)
+        serialized = SimpleNamespace(**{name: getattr(task, name, None) for name in task.template_fields})
+        key = TaskInstanceKey(self.dag.dag_id, task_id, self.run_id, try_number=1, map_index=-1)
+        return link_class().get_link(serialized, ti_key=key)
 
 
 @pytest.fixture(scope="session")
@@ -70,10 +114,11 @@ def run_dag(airflow_db, apify_conn_env, lobstr_conn_env, capfd):
         path = dags_folder / f"{dag_id}.py"
         path.write_text(source)
         try:
-            from airflow.dag_processing.dagbag import DagBag
+            from airflow_provider_tasks.common.compat import dag_bag
 
-            dag = DagBag(dag_folder=str(path)).get_dag(dag_id)
+            dag = dag_bag(dag_folder=str(path)).get_dag(dag_id)
             assert dag is not None, f"DAG did not load:\n{source}"
+            _reopen_closed_log_streams()
             dag_run = dag.test()
             captured = capfd.readouterr()
             return DagResult(
@@ -81,11 +126,29 @@ def run_dag(airflow_db, apify_conn_env, lobstr_conn_env, capfd):
                 task_states=_task_states(dag_run),
                 xcoms=_xcoms(dag_id, dag_run.run_id),
                 output=captured.out + captured.err,
+                dag=dag,
+                run_id=dag_run.run_id,
             )
         finally:
             path.unlink(missing_ok=True)
 
     return run
+
+
+def _reopen_closed_log_streams() -> None:
+    """Point logging handlers left on an earlier test's closed capture stream at the current one.
+
+    Some Airflow lines (3.0) set up their task log handlers once per process, on the
+    ``sys.stderr`` of the test that ran first; pytest closes that stream afterwards, and every
+    later task's log lines would be lost ("I/O operation on closed file")."""
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        for handler in logger.handlers:
+            stream = getattr(handler, "stream", None)
+            if isinstance(handler, logging.StreamHandler) and getattr(stream, "closed", False):
+                handler.stream = sys.stderr  # not setStream(): it flushes the closed stream first
 
 
 def _task_states(dag_run) -> dict[str, str]:
@@ -103,9 +166,12 @@ def _task_states(dag_run) -> dict[str, str]:
 
 
 def _xcoms(dag_id: str, run_id: str) -> dict[tuple[str, str], Any]:
-    from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
+
+    from airflow_provider_tasks.common.compat import xcom_table
+
+    XComModel = xcom_table()
 
     with create_session() as session:
         rows = session.execute(

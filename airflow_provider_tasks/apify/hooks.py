@@ -9,7 +9,7 @@ from typing import Any
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.api import ApifyRun, RunOptions, Target
 from airflow_provider_tasks.common.errors import NotFoundError
-from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.hook import PlatformHook, ui_field_behaviour
 from airflow_provider_tasks.common.http import USER_AGENT
 from airflow_provider_tasks.common.pages import jsonl_items
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
@@ -48,6 +48,11 @@ class ApifyHook(PlatformHook[ApifyRun]):
     ) -> None:
         super().__init__(apify_conn_id, retry_policy, timeout)
 
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form for Airflow before 3.2 (later lines read the provider-info dict)."""
+        return ui_field_behaviour(cls.conn_type)
+
     def auth_check_request(self) -> ApiRequest:
         return api.whoami()
 
@@ -85,6 +90,7 @@ class ApifyHook(PlatformHook[ApifyRun]):
         run_input: Mapping[str, Any] | None = None,
         *,
         wait_for_finish: int | None = None,
+        identity: str | None = None,
     ) -> ApifyRun:
         """Start one run of a task or Actor; a retried start never creates a second run.
 
@@ -93,11 +99,15 @@ class ApifyHook(PlatformHook[ApifyRun]):
         the runs started since the first attempt and adopts the one bearing the marker. This also
         keeps two DAG runs that start the same task at the same moment from adopting each
         other's runs.
+
+        ``identity`` (a task-instance marker, see :func:`task_instance_marker`) rides along in the
+        same header, so that :meth:`find_unfinished_run` can find the run from a later try.
         """
         options = options or RunOptions()
         marker = new_start_marker()
         request = api.start_run(target, options, run_input, wait_for_finish=wait_for_finish)
-        headers = {"User-Agent": f"{USER_AGENT} (start {marker})"}
+        tag = f"start {marker}" if identity is None else f"start {marker}; {identity}"
+        headers = {"User-Agent": f"{USER_AGENT} ({tag})"}
 
         def send_start() -> ApifyRun:
             return self.send(request, api.parse_run, headers=headers, retry=False)
@@ -115,6 +125,19 @@ class ApifyHook(PlatformHook[ApifyRun]):
                 break
             run = self.get_run(item["id"])
             if marker in (run.user_agent or ""):
+                return run
+        return None
+
+    def find_unfinished_run(self, target: Target, identity: str, *, limit: int = 20) -> ApifyRun | None:
+        """The newest READY or RUNNING run of ``target`` whose start carried ``identity``, or None.
+
+        One list request (newest ``limit`` unfinished runs), then one request per candidate to
+        read its ``meta.userAgent``.
+        """
+        request = api.list_runs(target, status=["READY", "RUNNING"], desc=True, limit=limit)
+        for item in self.pager(api.parse_list_page)(request).items:
+            run = self.get_run(item["id"])
+            if identity in (run.user_agent or "") and run.snapshot().resumable:
                 return run
         return None
 

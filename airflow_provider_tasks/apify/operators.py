@@ -19,9 +19,8 @@ from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import require_finite_json, require_json_object, require_non_empty_str
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
     from airflow_provider_tasks.apify.hooks import ApifyHook
+    from airflow_provider_tasks.common.compat import Context
 
 XCOM_DATASET_ID = "default_dataset_id"
 XCOM_KEY_VALUE_STORE_ID = "default_key_value_store_id"
@@ -93,7 +92,11 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
             require_json_object("run_input", self.run_input)
 
     def start_run(self, hook: ApifyHook, context: Context) -> ApifyRun:
-        return hook.start_run(self.target(), self.run_options(), self.run_input)
+        identity = self.task_instance_identity(context)
+        return hook.start_run(self.target(), self.run_options(), self.run_input, identity=identity)
+
+    def find_earlier_run(self, hook: ApifyHook, context: Context, identity: str) -> ApifyRun | None:
+        return hook.find_unfinished_run(self.target(), identity)
 
     def xcom_values(self, run: ApifyRun) -> dict[str, Any]:
         return {

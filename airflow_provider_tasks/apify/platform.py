@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
+from airflow_provider_tasks.common.compat import BaseOperator
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.apify.hooks import ApifyHook

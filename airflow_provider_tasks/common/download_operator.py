@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic
 
-from airflow.sdk import BaseOperator
-
+from airflow_provider_tasks.common.compat import BaseOperator
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.validation import require_choice, require_number_at_least
 from airflow_provider_tasks.common.writers import FORMATS
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_tasks.common.compat import Context
 
 
 class ItemsToFileOperator(UsesHook[HookT], BaseOperator, Generic[HookT]):
@@ -76,6 +75,7 @@ class ItemsToFileOperator(UsesHook[HookT], BaseOperator, Generic[HookT]):
         if not upstream:
             return None
         values = context["ti"].xcom_pull(task_ids=upstream, key=key)
-        if isinstance(values, (list, tuple)):
+        # a list on Airflow 3, a lazy sequence on 2.11: anything iterable but a single value
+        if isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
             return next((value for value in values if value), None)
         return values

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow_provider_tasks.common.compat import AirflowException
 
 
 class ProviderError(AirflowException):

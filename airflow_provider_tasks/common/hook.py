@@ -11,8 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
-from airflow.sdk import BaseHook
-
+from airflow_provider_tasks.common.compat import BaseHook, get_async_connection
 from airflow_provider_tasks.common.connection import clean_token, extra_of, is_plain_http_to_remote, verify_of
 from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport, _as_is
@@ -95,7 +94,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
 
     async def async_transport(self) -> AsyncTransport:
         if self._async_transport is None:
-            conn = await self.aget_connection(self.conn_id)
+            conn = await get_async_connection(self.conn_id, hook=self)
             self._async_transport = AsyncTransport(self._endpoint_from(conn), self.retry_policy, self.timeout)
         return self._async_transport
 
@@ -234,6 +233,23 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         except ProviderError as error:
             return False, str(error)
         return True, f"Connected to {self.dialect.platform} at {self.transport.endpoint.base_url}"
+
+
+def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
+    """The connection form of ``conn_type`` in the hook-method shape, built from the provider-info
+    dict (one source). Airflow before 3.2 reads only ``get_ui_field_behaviour()`` defined on the
+    hook class itself, so each platform hook defines that method and returns this."""
+    from airflow_provider_tasks import get_provider_info
+
+    for entry in get_provider_info()["connection-types"]:
+        if entry["connection-type"] == conn_type:
+            form = entry.get("ui-field-behaviour", {})
+            return {
+                "hidden_fields": list(form.get("hidden-fields", [])),
+                "relabeling": dict(form.get("relabeling", {})),
+                "placeholders": dict(form.get("placeholders", {})),
+            }
+    return {}
 
 
 def base_url_of(conn: Any, default: str) -> str:

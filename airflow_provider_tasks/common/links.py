@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperatorLink
+from airflow_provider_tasks.common.compat import BaseOperatorLink
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator
-    from airflow.sdk.types import TaskInstanceKey
-
+    from airflow_provider_tasks.common.compat import BaseOperator, TaskInstanceKey
     from airflow_provider_tasks.common.waiting import Followed
 
 RUN_ID_XCOM_KEY = "run_id"
@@ -36,9 +34,9 @@ class RunConsoleLink(BaseOperatorLink):
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         if hasattr(operator, FOLLOWED_RUN_URL):
             return getattr(operator, FOLLOWED_RUN_URL) or ""
-        from airflow.sdk.execution_time.xcom import XCom
+        from airflow_provider_tasks.common.compat import xcom_class
 
-        run_id = XCom.get_value(ti_key=ti_key, key=RUN_ID_XCOM_KEY)
+        run_id = xcom_class().get_value(ti_key=ti_key, key=RUN_ID_XCOM_KEY)
         return self.url_for(run_id, operator) if run_id else ""
 
 

@@ -2,7 +2,8 @@
 
 One try of the task reads top to bottom:
 
-    validate → resolve the run (reconnect to the previous try's, or start one) → publish its ids
+    validate → resolve the run (reconnect to an earlier try's: by task_state_store, else by the
+               task instance's start marker from the second try on; or start one) → publish its ids
              → wait for it: already terminal? / in the worker / deferred to the trigger
                (execute_complete picks the journey up again from the event)
              → a picked-up run that ended ABORTED (its try was cleared)? start one new run, wait again
@@ -20,8 +21,7 @@ from abc import abstractmethod
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-from airflow.sdk import BaseOperator, conf
-
+from airflow_provider_tasks.common.compat import TASK_STATE_STORE, TRIGGER_ON_KILL, BaseOperator, conf
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
 from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
@@ -30,8 +30,7 @@ from airflow_provider_tasks.common.validation import require_poll_interval, requ
 from airflow_provider_tasks.common.waiting import Deadline, RunT
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
+    from airflow_provider_tasks.common.compat import Context
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger
 
 DEFAULT_TIMEOUT = timedelta(days=7)
@@ -39,7 +38,7 @@ START_CHECK_SECONDS = 5
 
 
 def default_deferrable() -> bool:
-    return conf.getboolean("operators", "default_deferrable", fallback=False)
+    return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
 
 
 def as_seconds(name: str, value: timedelta | float | int | None) -> float | None:
@@ -116,6 +115,11 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         """Values pushed under their own XCom keys once the run is known."""
         return {self.run_id_xcom_key: run.snapshot().id}
 
+    def find_earlier_run(self, hook: HookT, context: Context, identity: str) -> RunT | None:
+        """The unfinished run an earlier try of this task instance started (its start carried
+        ``identity``), or None. Platforms that can recognise their runs override it."""
+        return None
+
     # -- the journey -----------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
@@ -185,26 +189,27 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
 
     def _start(self, context: Context) -> RunT:
         run = self.start_run(self.hook, context)
-        store = _state_store(context)
+        store = self.task_state_store(context)
         if store is not None:
             store.set(self.state_store_key, run.snapshot().id)
         self.log.info("Started %s run %s: %s", self.platform, run.snapshot().id, run.snapshot().console_url)
         return run
 
     def _reconnect(self, context: Context) -> RunT | None:
-        """After a worker crash, pick up the run the previous try started if it is still going.
+        """Pick up the run an earlier try started if it is still going (after a worker crash, a
+        retry, or a clear that did not abort it), instead of starting a second one.
 
-        Uses Airflow 3.3's per-task ``task_state_store``; on older Airflow this is a no-op.
+        First Airflow 3.3's per-task ``task_state_store``; where it is missing or empty, the
+        platform's own record of which task instance started a run (:meth:`find_earlier_run`),
+        asked only from the second try on.
         A run that already ended, or is being aborted, is not reused: a user who clears a task
         wants a new run (the store outlives success by default), and a failed one is retried
         with a fresh run.
         """
-        store = _state_store(context)
-        if store is None:
-            return None
-        run_id = store.get(self.state_store_key)
+        store = self.task_state_store(context)
+        run_id = store.get(self.state_store_key) if store is not None else None
         if not run_id:
-            return None
+            return self._find_earlier_run(context)
         try:
             run: RunT = self.hook.poll_run(run_id)
         except ProviderError as error:
@@ -216,6 +221,42 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
             return None
         self.log.info("Reconnected to run %s started by a previous try (%s)", run_id, snapshot.status)
         return run
+
+    def _find_earlier_run(self, context: Context) -> RunT | None:
+        ti = context["ti"]
+        if (getattr(ti, "try_number", None) or 1) <= 1:
+            return None  # a first try has no earlier run to find
+        identity = self.task_instance_identity(context)
+        if identity is None:
+            return None
+        try:
+            run = self.find_earlier_run(self.hook, context, identity)
+        except ProviderError as error:
+            self.log.warning("Could not look for a run started by an earlier try: %s", error)
+            return None
+        if run is not None:
+            snapshot = run.snapshot()
+            self.log.info(
+                "Reconnected to run %s started by an earlier try of this task instance (%s)",
+                snapshot.id,
+                snapshot.status,
+            )
+        return run
+
+    def task_instance_identity(self, context: Context) -> str | None:
+        """The marker every try of this task instance puts on the runs it starts."""
+        from airflow_provider_tasks.common.starting import task_instance_marker
+
+        return task_instance_marker(context.get("ti"))
+
+    def task_state_store(self, context: Context) -> Any:
+        """Airflow 3.3's per-task store that survives a crash, or None where there is none."""
+        if not TASK_STATE_STORE:
+            return None
+        try:
+            return context.get("task_state_store")
+        except Exception:
+            return None
 
     def _adopt(self, context: Context, run: RunT) -> None:
         """Make ``run`` the followed one: remembered for on_kill and the link, ids published."""
@@ -234,6 +275,15 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
                 ti.xcom_push(key=key, value=value)
 
     def _defer(self, run_id: str, deadline: Deadline, reconnected: bool) -> None:
+        if self.cancel_on_kill and not TRIGGER_ON_KILL:
+            self.log.warning(
+                "This Airflow does not call trigger on_kill (Airflow 3.3+ does): marking this task "
+                "failed while it is deferred leaves %s run %s running (abort it at %s); clearing it "
+                "makes the next try pick the run up where the platform allows",
+                self.platform,
+                run_id,
+                self.followed_run_url or self.platform,
+            )
         kwargs = run_trigger_kwargs(
             self.hook, run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self.cancel_on_kill
         )
@@ -261,13 +311,6 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
             self.log.info("Aborted %s run %s", self.platform, self._run_id)
         except Exception as error:
             self.log.warning("Could not abort %s run %s: %s", self.platform, self._run_id, error)
-
-
-def _state_store(context: Context) -> Any:
-    try:
-        return context.get("task_state_store")
-    except Exception:
-        return None
 
 
 __all__ = ["RemoteRunOperator", "as_seconds", "default_deferrable"]

@@ -10,8 +10,7 @@ import time
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
-
+from airflow_provider_tasks.common.compat import BaseSensorOperator, PokeReturnValue
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.platform import HookT, UsesHook
@@ -24,9 +23,7 @@ from airflow_provider_tasks.common.validation import (
 from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, F, RunT
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-    from airflow.triggers.base import BaseTrigger
-
+    from airflow_provider_tasks.common.compat import BaseTrigger, Context
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger
 
 

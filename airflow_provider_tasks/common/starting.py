@@ -10,11 +10,12 @@ at once: neither adopting a stranger's run nor starting another is safe then.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from airflow_provider_tasks.common.errors import AmbiguousStartError, ProviderError, may_have_been_applied
 from airflow_provider_tasks.common.retry import RetryPolicy
@@ -30,6 +31,20 @@ CLOCK_SKEW_SECONDS = 10.0
 def new_start_marker() -> str:
     """A token unique to one start operation, sent with every attempt so its run can be recognised."""
     return uuid.uuid4().hex[:20]
+
+
+def task_instance_marker(ti: Any) -> str | None:
+    """A short token naming one task instance (DAG, task, DAG run, map index), the same for every
+    try of it: carried by the start request, it lets a new try recognise the run an earlier try
+    started (after a crash, a retry or a clear) on every Airflow line, with or without Airflow
+    3.3's ``task_state_store``. None when ``ti`` does not say who it is."""
+    try:
+        map_index = getattr(ti, "map_index", -1)
+        parts = (ti.dag_id, ti.task_id, ti.run_id, -1 if map_index is None else map_index)
+    except AttributeError:
+        return None
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:20]
+    return f"ti-{digest}"
 
 
 def start_once(

@@ -17,8 +17,8 @@ from typing import Any, Generic, TypeVar
 
 # loaded with the trigger class, not on the event loop's first poll
 import aiohttp  # noqa: F401
-from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_tasks.common.compat import BaseTrigger, TriggerEvent
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.waiting import PROGRESS_LOG_SECONDS, Deadline, F, RunT, RunWatcher

@@ -175,9 +175,9 @@ def _as_target(output_path: Any) -> Any:
     if isinstance(output_path, (str, os.PathLike)) and "://" not in str(output_path):
         return os.fspath(output_path)
     if isinstance(output_path, str):
-        from airflow.sdk import ObjectStoragePath
+        from airflow_provider_tasks.common.compat import object_storage_path_class
 
-        return ObjectStoragePath(output_path)
+        return object_storage_path_class()(output_path)
     return output_path
 
 

@@ -8,7 +8,7 @@ from itertools import islice
 from typing import Any
 
 from airflow_provider_tasks.common.errors import ApiError, NotFoundError, RunAlreadyActiveError
-from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.hook import PlatformHook, ui_field_behaviour
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
@@ -50,6 +50,11 @@ class LobstrHook(PlatformHook[LobstrRun]):
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         super().__init__(lobstr_conn_id, retry_policy, timeout)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form for Airflow before 3.2 (later lines read the provider-info dict)."""
+        return ui_field_behaviour(cls.conn_type)
 
     def auth_check_request(self) -> ApiRequest:
         return api.whoami()

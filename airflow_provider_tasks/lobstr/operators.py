@@ -18,8 +18,7 @@ from airflow_provider_tasks.lobstr.links import LobstrRunLink
 from airflow_provider_tasks.lobstr.platform import LobstrConnected
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
+    from airflow_provider_tasks.common.compat import Context
     from airflow_provider_tasks.lobstr.hooks import LobstrHook
 
 XCOM_TOTAL_RESULTS = "total_results"

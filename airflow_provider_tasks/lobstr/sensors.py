@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk.exceptions import AirflowSkipException
-
+from airflow_provider_tasks.common.compat import AirflowSkipException
 from airflow_provider_tasks.common.deferral import follow_kwargs
 from airflow_provider_tasks.common.sensors import FollowSensor, RemoteRunSensor
 from airflow_provider_tasks.common.validation import require_choice

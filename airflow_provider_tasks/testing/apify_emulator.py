@@ -18,7 +18,7 @@ Everything is an independent fake of the remote API: it imports nothing of the p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
@@ -203,8 +203,8 @@ class ApifyEmulator(ApifyRoutes):
         t = self.clock.monotonic()
         active = self.state.active_runs(t)
         now = self.clock.now()
-        start = datetime(now.year, now.month, 1, tzinfo=UTC)
-        end = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
+        start = datetime(now.year, now.month, 1, tzinfo=timezone.utc)
+        end = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=timezone.utc)
         compute_units = sum(run.compute_units(t) for run in self.state.runs.values())
         return {
             "monthlyUsageCycle": {"startAt": _iso(start), "endAt": _iso(end)},

@@ -29,7 +29,7 @@ import math
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow_provider_tasks.testing.ids import stable_id
@@ -45,7 +45,7 @@ def iso(moment: datetime | None) -> str | None:
     """``2024-01-15T09:00:00.000Z``: UTC with milliseconds, as the API writes timestamps."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)

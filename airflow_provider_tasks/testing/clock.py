@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 
 class Clock:
@@ -24,7 +24,7 @@ class Clock:
 
     def now(self) -> datetime:
         """Current UTC time (aware), for timestamps in API objects."""
-        return datetime.now(UTC) + timedelta(seconds=self._offset)
+        return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:

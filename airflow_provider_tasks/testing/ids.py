@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
-_SEED_TIME = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
+_SEED_TIME = datetime(2024, 1, 15, 9, 0, tzinfo=timezone.utc)
 
 
 def random_id(length: int = 17, alphabet: str = ALNUM) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from airflow_provider_tasks.testing.ids import HEX, random_id, stable_id
@@ -58,12 +58,12 @@ def naive_iso(moment: datetime | None) -> str | None:
     """``2025-02-04T10:26:52.310738``: UTC without a zone, always with microseconds."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def zulu_iso(moment: datetime | None) -> str | None:
     """``2025-02-10T14:27:45Z``: UTC to the second."""
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def duration_text(seconds: float) -> str:

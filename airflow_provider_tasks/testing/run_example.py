@@ -62,9 +62,9 @@ def _run(dag_id: str, dags_folder: Path) -> int:
             )
             print(f"{conn_type} emulator at {emulator.base_url}", flush=True)
 
-        from airflow.dag_processing.dagbag import DagBag
+        from airflow_provider_tasks.common.compat import dag_bag
 
-        dag = DagBag(dag_folder=str(dags_folder)).get_dag(dag_id)
+        dag = dag_bag(dag_folder=str(dags_folder)).get_dag(dag_id)
         if dag is None:
             print(f"DAG {dag_id!r} not found in {dags_folder}", file=sys.stderr)
             return 2

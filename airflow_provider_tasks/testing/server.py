@@ -462,8 +462,21 @@ class EmulatorServer(ControlRoutes):
             finally:
                 await self._shutdown()
 
-        with asyncio.Runner(loop_factory=_new_event_loop) as runner:
-            runner.run(main())
+        # what asyncio.Runner (Python 3.11+) does, written out for Python 3.10
+        loop = _new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(main())
+        finally:
+            try:
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                asyncio.set_event_loop(None)
+                loop.close()
         self._loop = None
 
     @classmethod

@@ -185,6 +185,16 @@ class TestNoDuplicateRuns:
         ids = {r["id"] for r in apify_emulator.runs() if r.get("actorTaskId") == ours.raw["actorTaskId"]}
         assert ids == {ours.id, other.id}
 
+    def test_a_later_try_finds_the_unfinished_run_its_task_instance_started(self, hook, apify_emulator):
+        apify_emulator.add_task("long", duration_secs=3)
+        ours = hook.start_run(Target("task", "demo~long"), identity="ti-aaaa")
+        hook.start_run(Target("task", "demo~long"), identity="ti-bbbb")  # another task instance's
+        hook.start_run(Target("task", "demo~long"))  # started outside Airflow
+        assert hook.find_unfinished_run(Target("task", "demo~long"), "ti-aaaa").id == ours.id
+        assert hook.find_unfinished_run(Target("task", "demo~long"), "ti-cccc") is None
+        hook.abort_run(ours.id)
+        assert hook.find_unfinished_run(Target("task", "demo~long"), "ti-aaaa") is None  # ended: not picked up
+
 
 class TestAsync:
     def test_triggers_of_one_connection_share_one_session_and_release_it(self, apify_conn_env, apify_emulator, quick_task):

@@ -46,10 +46,10 @@ def test_serialised_kwargs_are_plain_json_and_rebuild_the_trigger():
 
 
 def test_serialised_kwargs_survive_airflows_serde():
-    from airflow.sdk.serde import deserialize, serialize
+    from airflow_provider_tasks.common.compat import serde
 
     _, kwargs = make_trigger("r1").serialize()
-    assert deserialize(serialize(kwargs)) == kwargs
+    assert serde().deserialize(serde().serialize(kwargs)) == kwargs
 
 
 def test_success_event_carries_the_run(hook, apify_emulator):

@@ -29,6 +29,22 @@ def test_providers_manager_sees_hook_link_and_form():
     assert form["relabeling"]["password"] == "API token" and "login" in form["hidden_fields"]
 
 
+def test_hooks_offer_the_same_form_for_lines_that_read_it_from_the_hook():
+    from airflow_provider_tasks.apify.hooks import ApifyHook
+    from airflow_provider_tasks.lobstr.hooks import LobstrHook
+
+    forms = {entry["connection-type"]: entry["ui-field-behaviour"] for entry in get_provider_info()["connection-types"]}
+    for hook in (ApifyHook, LobstrHook):
+        assert "get_ui_field_behaviour" in hook.__dict__  # Airflow looks only at the class itself
+        behaviour = hook.get_ui_field_behaviour()
+        form = forms[hook.conn_type]
+        assert behaviour == {
+            "hidden_fields": form["hidden-fields"],
+            "relabeling": form["relabeling"],
+            "placeholders": form["placeholders"],
+        }
+
+
 def test_run_link_points_at_the_console_and_is_on_every_run_class():
     from airflow_provider_tasks.apify.links import ApifyRunLink
     from airflow_provider_tasks.apify.operators import ApifyRunActorOperator, ApifyRunTaskOperator

@@ -80,7 +80,9 @@ def test_output_path_naming_a_directory_is_refused(tmp_path):
 
 
 def test_an_object_storage_directory_is_refused_too(tmp_path):
-    from airflow.sdk import ObjectStoragePath
+    from airflow_provider_tasks.common.compat import object_storage_path_class
+
+    ObjectStoragePath = object_storage_path_class()
 
     (tmp_path / "store").mkdir()
     with pytest.raises(ConfigurationError, match="is a directory"):

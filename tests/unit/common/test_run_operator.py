@@ -87,7 +87,9 @@ class Store(dict):
 
 
 def context(previous_run: str | None = None) -> dict[str, Any]:
-    return {"ti": mock.Mock(), "task_state_store": Store({"fake_run_id": previous_run} if previous_run else {})}
+    # a stored run means a later try; the first try has nothing to look for
+    ti = mock.Mock(try_number=2 if previous_run else 1)
+    return {"ti": ti, "task_state_store": Store({"fake_run_id": previous_run} if previous_run else {})}
 
 
 def operator(hook: FakeHook, new_runs: list[str]) -> FakeOperator:

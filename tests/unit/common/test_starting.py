@@ -6,7 +6,7 @@ import pytest
 
 from airflow_provider_tasks.common.errors import ApiError, ServerError, TransportError
 from airflow_provider_tasks.common.retry import RetryPolicy
-from airflow_provider_tasks.common.starting import start_once
+from airflow_provider_tasks.common.starting import start_once, task_instance_marker
 
 POLICY = RetryPolicy(max_attempts=4, initial_wait=0, jitter=0)
 
@@ -60,3 +60,19 @@ def test_client_errors_are_not_retried():
     with pytest.raises(ApiError):
         start_once(script.start, script.find, POLICY, what="x")
     assert (script.starts, script.lookups) == (1, 0)
+
+
+def test_task_instance_marker_is_stable_per_task_instance_and_distinct_between_them():
+    from types import SimpleNamespace
+
+    def ti(**changes):
+        fields = {"dag_id": "d", "task_id": "t", "run_id": "manual__1", "map_index": -1, "try_number": 1}
+        return SimpleNamespace(**{**fields, **changes})
+
+    marker = task_instance_marker(ti())
+    assert marker == task_instance_marker(ti(try_number=3)) and marker.startswith("ti-") and len(marker) == 23
+    assert marker == task_instance_marker(ti(map_index=None))  # unmapped, whatever the line calls it
+    others = {task_instance_marker(ti(**{k: v})) for k, v in
+              {"dag_id": "e", "task_id": "u", "run_id": "manual__2", "map_index": 0}.items()}
+    assert len(others) == 4 and marker not in others
+    assert task_instance_marker(object()) is None

@@ -54,9 +54,9 @@ def test_unknown_format_is_named(tmp_path):
 
 
 def test_object_storage_path_target(tmp_path):
-    from airflow.sdk import ObjectStoragePath
+    from airflow_provider_tasks.common.compat import object_storage_path_class
 
-    target = ObjectStoragePath(f"file://{tmp_path}/store/out.jsonl")
+    target = object_storage_path_class()(f"file://{tmp_path}/store/out.jsonl")
     result = write_pages(iter(PAGES), target, "jsonl")
     assert result.item_count == 3 and len((tmp_path / "store" / "out.jsonl").read_text().splitlines()) == 3
 

@@ -1,0 +1,140 @@
+"""Every difference between Airflow lines, in one place: the rest of the package imports Airflow
+names from here and never tests the Airflow version itself.
+
+Names come from Airflow's own compatibility provider (``apache-airflow-providers-common-compat``),
+which tries the Airflow 3 path first and falls back to the Airflow 2 one. What that provider does
+not cover is decided here, by the version flags it publishes:
+
+======================================  =======  =====  =====  =====  =====
+feature                                  2.11    3.0    3.1    3.2    3.3
+======================================  =======  =====  =====  =====  =====
+``airflow.sdk`` names                    compat  yes    yes    yes    yes
+declarative connection form (dict)       no      no     no     yes    yes
+``aget_connection`` on hooks             thread  thread yes    yes    yes
+trigger ``on_kill`` called by triggerer  no      no     no     no     yes
+``task_state_store`` in the context      no      no     no     no     yes
+======================================  =======  =====  =====  =====  =====
+
+Heavy or test-only objects (``ObjectStoragePath``, ``XCom``, ``DagBag``) are resolved by
+functions, so DAG parsing pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowSkipException,
+    BaseHook,
+    BaseOperator,
+    BaseOperatorLink,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
+from airflow.providers.common.compat.version_compat import (
+    AIRFLOW_V_3_0_PLUS,
+    AIRFLOW_V_3_1_PLUS,
+    AIRFLOW_V_3_2_PLUS,
+    AIRFLOW_V_3_3_PLUS,
+)
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    # "X as X": re-exported for the rest of the package (mypy strict needs the explicit form)
+    from airflow.providers.common.compat.sdk import Context as Context
+    from airflow.providers.common.compat.sdk import TaskInstanceKey as TaskInstanceKey
+
+TRIGGER_ON_KILL = AIRFLOW_V_3_3_PLUS
+"""Whether the triggerer calls a trigger's ``on_kill`` when a user marks or clears a deferred task."""
+
+TASK_STATE_STORE = AIRFLOW_V_3_3_PLUS
+"""Whether the task context carries ``task_state_store`` (survives a worker crash)."""
+
+DECLARATIVE_CONNECTION_FORM = AIRFLOW_V_3_2_PLUS
+"""Whether Airflow reads the connection form from the provider-info dict (else from the hook)."""
+
+
+def airflow_line() -> str:
+    """``major.minor`` of the running Airflow, for messages and the test matrix."""
+    from airflow import __version__
+
+    return ".".join(__version__.split(".")[:2])
+
+
+async def get_async_connection(conn_id: str, hook: Any = None) -> Any:
+    """The connection, without blocking the event loop, on every line (a thread before 3.1)."""
+    from airflow.providers.common.compat.connection import get_async_connection as _get
+
+    return await _get(conn_id, hook=hook)
+
+
+def object_storage_path_class() -> type:
+    """``ObjectStoragePath`` (``airflow.sdk`` on 3.x, ``airflow.io.path`` on 2.11), loaded on use."""
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    return ObjectStoragePath
+
+
+def xcom_class() -> Any:
+    """The XCom accessor a link reads from (task SDK on 3.x, the model on 2.11)."""
+    from airflow.providers.common.compat.sdk import XCom
+
+    return XCom
+
+
+def dag_bag(**kwargs: Any) -> Any:
+    """A ``DagBag`` (``airflow.dag_processing.dagbag`` from 3.2, ``airflow.models.dagbag`` before)."""
+    return _first_module("airflow.dag_processing.dagbag", "airflow.models.dagbag").DagBag(**kwargs)
+
+
+def serde() -> Any:
+    """Airflow's serde module, which stores trigger kwargs (``airflow.sdk.serde`` from 3.2)."""
+    return _first_module("airflow.sdk.serde", "airflow.serialization.serde")
+
+
+def xcom_table() -> Any:
+    """The ORM class of the XCom table (``XComModel`` on 3.x, ``BaseXCom`` on 2.11), for tests."""
+    module = importlib.import_module("airflow.models.xcom")
+    return getattr(module, "XComModel", None) or module.BaseXCom
+
+
+def _first_module(*names: str) -> ModuleType:
+    """The first of ``names`` that imports (a module that moved between lines), loaded on use."""
+    for name in names[:-1]:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return importlib.import_module(names[-1])
+
+
+__all__ = [
+    "AIRFLOW_V_3_0_PLUS",
+    "AIRFLOW_V_3_1_PLUS",
+    "AIRFLOW_V_3_2_PLUS",
+    "AIRFLOW_V_3_3_PLUS",
+    "DECLARATIVE_CONNECTION_FORM",
+    "TASK_STATE_STORE",
+    "TRIGGER_ON_KILL",
+    "AirflowException",
+    "AirflowSkipException",
+    "BaseHook",
+    "BaseOperator",
+    "BaseOperatorLink",
+    "BaseSensorOperator",
+    "BaseTrigger",
+    "PokeReturnValue",
+    "TriggerEvent",
+    "airflow_line",
+    "conf",
+    "dag_bag",
+    "get_async_connection",
+    "object_storage_path_class",
+    "serde",
+    "xcom_class",
+    "xcom_table",
+]
