@@ -21,7 +21,7 @@ def test_a_trailing_newline_is_stripped_in_worker_and_triggerer(run_dag, apify_e
     result = run_dag('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~quick", deferrable=True)')
     assert result.state == "success", result.output[-3000:]
     assert "removed whitespace (such as a trailing newline) around the API token" in result.output
-    assert SECRET not in result.output and SECRET not in repr(result.xcoms)
+    assert SECRET not in result.output_for_secrets and SECRET not in repr(result.xcoms)
 
 
 def test_a_token_with_a_line_break_inside_fails_at_once_naming_the_connection(run_dag, apify_emulator, monkeypatch):
@@ -32,4 +32,4 @@ def test_a_token_with_a_line_break_inside_fails_at_once_naming_the_connection(ru
     assert "contains a line break" in result.output
     assert apify_emulator.stats()["total"] == 0
     for part in (SECRET[:12], SECRET[12:]):
-        assert part not in result.output
+        assert part not in result.output_for_secrets

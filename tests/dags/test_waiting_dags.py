@@ -60,8 +60,8 @@ def test_apify_run_stuck_in_an_unknown_status_ends_as_our_timeout(run_dag, apify
     result = run_dag(f'ApifyRunTaskOperator(task_id="run", actor_task_id="demo~limbo", deferrable={deferrable}, timeout=8)\n')
     assert result.task_states["run"] == "failed"
     run_id = apify_emulator.runs()[0]["id"]
-    assert f"Timed out waiting for Apify run {run_id} (last status RESURRECTING)" in result.output
     assert "which this provider does not know" in result.output
+    result.assert_error_shown(f"Timed out waiting for Apify run {run_id} (last status RESURRECTING)")  # last: may xfail
 
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
@@ -81,7 +81,7 @@ def test_lobstr_run_stuck_in_an_unknown_status_ends_as_our_timeout(run_dag, lobs
     )
     assert result.task_states["run"] == "failed"
     run_id = lobstr_emulator.runs(squid)[0]["id"]
-    assert f"Timed out waiting for Lobstr.io run {run_id} (last status hibernating)" in result.output
+    result.assert_error_shown(f"Timed out waiting for Lobstr.io run {run_id} (last status hibernating)")  # last: may xfail
 
 
 # -- bad waiting settings and inputs fail before any run exists ----------------------------------
