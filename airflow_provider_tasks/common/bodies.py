@@ -50,25 +50,39 @@ def _announced(length: Any) -> int | None:
         return None
 
 
+class _CappedBody:
+    """One answer's body, gathered chunk by chunk and refused as soon as it passes ``limit``
+    (at once when the announced ``Content-Length`` already does)."""
+
+    def __init__(self, request: ApiRequest, limit: int, platform: str, announced: int | None) -> None:
+        if announced is not None and announced > limit:
+            raise too_large(request, limit, announced, platform)
+        self.request, self.limit, self.platform = request, limit, platform
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise too_large(self.request, self.limit, None, self.platform)
+        self.chunks.append(chunk)
+
+    def joined(self) -> bytes:
+        return b"".join(self.chunks)
+
+
 def read_sync(
     raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str
 ) -> bytes:
     """The body of a ``stream=True`` response, within ``limit`` bytes and by ``deadline``
     (``time.monotonic()``); the response is closed on failure."""
-    announced = _announced(raw.headers.get("content-length"))
     ok = False
     try:
-        if announced is not None and announced > limit:
-            raise too_large(request, limit, announced, platform)
-        chunks: list[bytes] = []
-        size = 0
+        body = _CappedBody(request, limit, platform, _announced(raw.headers.get("content-length")))
         for chunk in sync_chunks(raw, request, deadline, total, CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise too_large(request, limit, None, platform)
-            chunks.append(chunk)
+            body.add(chunk)
         ok = True
-        return b"".join(chunks)
+        return body.joined()
     finally:
         if not ok:
             raw.close()
@@ -110,20 +124,11 @@ async def read_async(raw: aiohttp.ClientResponse, request: ApiRequest, limit: in
     the time); the connection is dropped on failure."""
     ok = False
     try:
-        if raw.content_length is not None and raw.content_length > limit:
-            raise too_large(request, limit, raw.content_length, platform)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            chunk = await raw.content.read(CHUNK)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limit:
-                raise too_large(request, limit, None, platform)
-            chunks.append(chunk)
+        body = _CappedBody(request, limit, platform, raw.content_length)
+        while chunk := await raw.content.read(CHUNK):
+            body.add(chunk)
         ok = True
-        return b"".join(chunks)
+        return body.joined()
     finally:
         if not ok:
             raw.close()
