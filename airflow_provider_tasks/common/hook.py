@@ -235,23 +235,6 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         return True, f"Connected to {self.dialect.platform} at {self.transport.endpoint.base_url}"
 
 
-def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
-    """The connection form of ``conn_type`` in the hook-method shape, built from the provider-info
-    dict (one source). Airflow before 3.2 reads only ``get_ui_field_behaviour()`` defined on the
-    hook class itself, so each platform hook defines that method and returns this."""
-    from airflow_provider_tasks import get_provider_info
-
-    for entry in get_provider_info()["connection-types"]:
-        if entry["connection-type"] == conn_type:
-            form = entry.get("ui-field-behaviour", {})
-            return {
-                "hidden_fields": list(form.get("hidden-fields", [])),
-                "relabeling": dict(form.get("relabeling", {})),
-                "placeholders": dict(form.get("placeholders", {})),
-            }
-    return {}
-
-
 def base_url_of(conn: Any, default: str) -> str:
     """The base URL a connection points at: its host as a full URL, host+port, or the default."""
     host = (conn.host or "").strip()

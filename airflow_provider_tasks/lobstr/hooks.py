@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
+from airflow_provider_tasks.common.compat import DECLARATIVE_CONNECTION_FORM
+from airflow_provider_tasks.common.connection_form import connection_form_widgets, ui_field_behaviour
 from airflow_provider_tasks.common.errors import ApiError, NotFoundError, RunAlreadyActiveError
-from airflow_provider_tasks.common.hook import PlatformHook, ui_field_behaviour
+from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
@@ -55,6 +57,13 @@ class LobstrHook(PlatformHook[LobstrRun]):
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """The connection form for Airflow before 3.2 (later lines read the provider-info dict)."""
         return ui_field_behaviour(cls.conn_type)
+
+    if not DECLARATIVE_CONNECTION_FORM:  # Airflow reads only methods defined on the class itself
+
+        @classmethod
+        def get_connection_form_widgets(cls) -> dict[str, Any]:
+            """The form's extra fields (``verify``) for Airflow before 3.2."""
+            return connection_form_widgets(cls.conn_type)
 
     def auth_check_request(self) -> ApiRequest:
         return api.whoami()

@@ -90,7 +90,7 @@ def test_lobstr_run_stuck_in_an_unknown_status_ends_as_our_timeout(run_dag, lobs
 @pytest.fixture
 def parse_errors(apify_conn_env, lobstr_conn_env):
     """``parse_errors(body)``: the import errors real Airflow reports for a DAG file of ``body``."""
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_provider_tasks.common.compat import dag_bag
 
     def parse(body: str) -> str:
         path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / f"t_{uuid.uuid4().hex[:12]}.py"
@@ -100,7 +100,7 @@ def parse_errors(apify_conn_env, lobstr_conn_env):
             + textwrap.indent(textwrap.dedent(body), "    ")
         )
         try:
-            return "\n".join(DagBag(dag_folder=str(path)).import_errors.values())
+            return "\n".join(dag_bag(dag_folder=str(path)).import_errors.values())
         finally:
             path.unlink(missing_ok=True)
 

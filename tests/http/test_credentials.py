@@ -19,6 +19,7 @@ from airflow_provider_tasks.common.errors import ConfigurationError, TlsError
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.lobstr.hooks import LobstrHook
 from airflow_provider_tasks.testing.lobstr_state import SEED_HASHES
+from tests.logs import Logged
 
 FAST = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05, jitter=0)
 
@@ -78,12 +79,6 @@ def awhoami(hook) -> Any:
     return asyncio.run(call())
 
 
-def logged(caplog, capfd) -> str:
-    """Everything logged: stdlib records and what Airflow's structlog hook loggers printed."""
-    captured = capfd.readouterr()
-    return caplog.text + captured.out + captured.err
-
-
 def assert_secret_absent(secret: str, text: str, *errors: BaseException) -> None:
     for error in errors:
         assert secret not in str(error) and secret not in repr(error.args)
@@ -99,10 +94,10 @@ def test_surrounding_whitespace_is_stripped_and_said_once_without_the_token(plat
     hook = platform.hook()
     assert whoami(hook).status == 200
     assert awhoami(hook).status == 200
-    text = logged(caplog, capfd)
-    notes = [line for line in text.splitlines() if "removed whitespace" in line]
+    logged = Logged(caplog, capfd)
+    notes = logged.lines("removed whitespace")
     assert len(notes) == 1 and f"{platform.name}_default" in notes[0]
-    assert emulator.token not in text
+    assert emulator.token not in logged
 
 
 @pytest.mark.parametrize(
@@ -120,7 +115,7 @@ def test_a_token_that_cannot_be_a_header_fails_at_once_naming_the_connection(pla
             call(platform.hook())
         errors.append(caught.value)
     assert emulator.stats()["total"] == 0, "nothing may be sent (nor retried, nor looked up) with such a token"
-    text = logged(caplog, capfd)
+    text = Logged(caplog, capfd).text
     for secret in (secret_head, secret_tail):
         assert_secret_absent(secret, text, *errors)
 
@@ -137,7 +132,7 @@ def test_an_untrusted_certificate_is_a_clear_tls_error_naming_the_host(platform,
             call(platform.hook())
         errors.append(caught.value)
     assert tls_emulator.stats()["total"] == 0  # no request got through, none was retried or looked up
-    assert_secret_absent(tls_emulator.token, logged(caplog, capfd), *errors)
+    assert_secret_absent(tls_emulator.token, Logged(caplog, capfd).text, *errors)
 
 
 def test_verify_with_the_ca_bundle_works_on_both_paths(platform, tls_emulator, monkeypatch):
@@ -152,9 +147,9 @@ def test_verify_false_works_and_warns_on_every_use(platform, tls_emulator, monke
     for _ in range(2):
         hook = platform.hook()
         assert whoami(hook).status == 200 and awhoami(hook).status == 200
-    text = logged(caplog, capfd)
-    assert sum("NOT verified" in line for line in text.splitlines()) == 4  # each hook, each path
-    assert tls_emulator.token not in text
+    logged = Logged(caplog, capfd)
+    assert len(logged.lines("NOT verified")) == 4  # each hook, each path
+    assert tls_emulator.token not in logged
 
 
 def test_a_missing_ca_bundle_is_a_configuration_error(platform, tls_emulator, monkeypatch, tmp_path):
@@ -219,13 +214,12 @@ def test_plain_http_to_a_remote_host_works_through_http_proxy_and_warns_once_per
         assert statuses == [200, 200, 200]
         forwarded = gateway.count("GET api.example.test:8080")
         assert forwarded >= 2, gateway.seen  # the sync and the async session
-    text = logged(caplog, capfd)
-    warnings = [line for line in text.splitlines() if "plain http://" in line]
+    warnings = Logged(caplog, capfd).lines("plain http://")
     assert len(warnings) == 1 and "http://api.example.test:8080" in warnings[0]
     no_proxy_env.delenv("HTTP_PROXY")
     platform.conn(no_proxy_env, emulator)  # 127.0.0.1: no warning
     assert whoami(platform.hook()).status == 200
-    assert "plain http://" not in logged(caplog, capfd)
+    assert "plain http://" not in Logged(caplog, capfd)
 
 
 def test_streamed_dataset_pages_take_the_same_tls_setting(apify_emulator_tls, monkeypatch):

@@ -26,6 +26,7 @@ from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.waiting import Deadline
 from airflow_provider_tasks.lobstr.hooks import LobstrHook
 from airflow_provider_tasks.lobstr.triggers import LobstrRunTrigger
+from tests.logs import Logged
 
 FAST = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05, jitter=0).to_dict()
 APIFY_STATUS = "GET /v2/actor-runs/{runId}"
@@ -42,12 +43,6 @@ def first_event(trigger) -> dict:
             return event.payload
 
     return asyncio.run(go())
-
-
-def logged(caplog, capfd) -> str:
-    """Everything logged: stdlib records and what Airflow's structlog loggers printed."""
-    captured = capfd.readouterr()
-    return caplog.text + captured.out + captured.err
 
 
 @pytest.fixture
@@ -146,7 +141,7 @@ def test_apify_unknown_status_ends_as_the_same_timeout_in_worker_and_trigger(api
     assert event["status"] == "timeout"
     expected = f"Timed out waiting for Apify run {run.id} (last status RESURRECTING)"
     assert str(caught.value).startswith(expected) and event["message"].startswith(expected)
-    assert "reports status 'RESURRECTING', which this provider does not know" in logged(caplog, capfd)
+    assert "reports status 'RESURRECTING', which this provider does not know" in Logged(caplog, capfd)
 
 
 def test_lobstr_unknown_status_keeps_waiting_and_ends_as_the_same_timeout(lobstr, caplog, capfd):
@@ -154,7 +149,7 @@ def test_lobstr_unknown_status_keeps_waiting_and_ends_as_the_same_timeout(lobstr
     passing = emulator.add_squid("hibernates", duration_secs=2, pause_secs=6, pause_status="hibernating", task_count=1)["id"]
     run = hook.start_run(passing)  # running 1 s, hibernating 6 s, running 1 s, uploading 1 s, done
     assert first_event(lobstr_trigger(run.id, 60, 5))["status"] == "success"
-    assert "reports status 'hibernating', which this provider does not know" in logged(caplog, capfd)
+    assert "reports status 'hibernating', which this provider does not know" in Logged(caplog, capfd)
 
     stuck = emulator.add_squid("limbo", duration_secs=2, pause_secs=math.inf, pause_status="hibernating", task_count=1)["id"]
     run = hook.start_run(stuck)
@@ -180,7 +175,7 @@ def test_trigger_logs_status_and_results_when_they_change_at_most_once_a_minute(
         ticks = iter(range(0, 10_000, 61))
         trigger.clock = lambda: float(next(ticks))  # the rate limit's clock: a minute passes per look
     assert first_event(trigger)["status"] == "success"
-    lines = [line for line in logged(caplog, capfd).splitlines() if f"Lobstr.io run {run.id} is " in line]
+    lines = Logged(caplog, capfd).lines(f"Lobstr.io run {run.id} is ")
     assert "is running (" in lines[0] and " results)" in lines[0]
     if minute_per_look:
         assert len(lines) == 2 and "is done (10 results)" in lines[1]
