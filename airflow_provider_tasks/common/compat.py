@@ -21,6 +21,7 @@ functions, so DAG parsing pays nothing for them.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,48 @@ def xcom_table() -> Any:
     return getattr(module, "XComModel", None) or module.BaseXCom
 
 
+async def task_instance_state(ti: Any) -> str | None:
+    """The state Airflow now holds for the task instance ``ti`` of a running trigger.
+
+    Read through the execution API on 3.x (the triggerer's supervisor relays it; its blocking
+    call runs in a thread) and from the metadata database on 2.11. Before 3.3 this is how a
+    cancelled trigger tells a user's mark-failed or clear (the task left ``deferred``) from a
+    triggerer shutting down or handing the trigger over (still ``deferred``).
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+        from asgiref.sync import sync_to_async
+
+        map_index = getattr(ti, "map_index", -1)
+        states = await sync_to_async(RuntimeTaskInstance.get_task_states)(
+            dag_id=ti.dag_id,
+            task_ids=[ti.task_id],
+            run_ids=[ti.run_id],
+            map_index=map_index if map_index >= 0 else None,
+        )
+        key = ti.task_id if map_index < 0 else f"{ti.task_id}_{map_index}"
+        return _state_name(states.get(ti.run_id, {}).get(key))
+    return await asyncio.to_thread(_task_instance_state_from_database, ti)
+
+
+def _task_instance_state_from_database(ti: Any) -> str | None:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        state = (
+            session.query(TaskInstance.state)
+            .filter_by(dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id, map_index=ti.map_index)
+            .scalar()
+        )
+    return _state_name(state)
+
+
+def _state_name(state: Any) -> str | None:
+    """``"deferred"`` from a ``TaskInstanceState`` or a plain string; None for no state."""
+    return None if state is None else str(getattr(state, "value", state))
+
+
 def _first_module(*names: str) -> ModuleType:
     """The first of ``names`` that imports (a module that moved between lines), loaded on use."""
     for name in names[:-1]:
@@ -135,6 +178,7 @@ __all__ = [
     "get_async_connection",
     "object_storage_path_class",
     "serde",
+    "task_instance_state",
     "xcom_class",
     "xcom_table",
 ]

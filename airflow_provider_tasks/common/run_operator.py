@@ -21,7 +21,7 @@ from abc import abstractmethod
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-from airflow_provider_tasks.common.compat import TASK_STATE_STORE, TRIGGER_ON_KILL, BaseOperator, conf
+from airflow_provider_tasks.common.compat import TASK_STATE_STORE, BaseOperator, conf
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
 from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
@@ -275,15 +275,6 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
                 ti.xcom_push(key=key, value=value)
 
     def _defer(self, run_id: str, deadline: Deadline, reconnected: bool) -> None:
-        if self.cancel_on_kill and not TRIGGER_ON_KILL:
-            self.log.warning(
-                "This Airflow does not call trigger on_kill (Airflow 3.3+ does): marking this task "
-                "failed while it is deferred leaves %s run %s running (abort it at %s); clearing it "
-                "makes the next try pick the run up where the platform allows",
-                self.platform,
-                run_id,
-                self.followed_run_url or self.platform,
-            )
         kwargs = run_trigger_kwargs(
             self.hook, run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self.cancel_on_kill
         )

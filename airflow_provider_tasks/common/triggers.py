@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 # loaded with the trigger class, not on the event loop's first poll
 import aiohttp  # noqa: F401
 
-from airflow_provider_tasks.common.compat import BaseTrigger, TriggerEvent
+from airflow_provider_tasks.common.compat import TRIGGER_ON_KILL, BaseTrigger, TriggerEvent, task_instance_state
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.waiting import PROGRESS_LOG_SECONDS, Deadline, F, RunT, RunWatcher
@@ -172,6 +172,34 @@ class RemoteRunTrigger(FollowTrigger[PlatformHook[RunT], RunT], Generic[RunT]):
 
     async def poll(self, wait: float) -> RunT:
         return await self.hook.apoll_run(self.run_id, wait)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            async for event in super().run():
+                yield event
+        except asyncio.CancelledError:
+            if self.cancel_on_kill and not TRIGGER_ON_KILL:
+                await self._abort_if_the_task_was_killed()
+            raise
+
+    async def _abort_if_the_task_was_killed(self) -> None:
+        """Before Airflow 3.3 the triggerer cancels a trigger without calling ``on_kill``, whether a
+        user marked or cleared the task or the triggerer is stopping or handing the trigger over.
+        The task instance's state tells them apart: only a task that is no longer deferred was
+        killed, and only then is its run aborted."""
+        ti = getattr(self, "task_instance", None)
+        if ti is None:
+            self.log.warning("Trigger cancelled without its task instance: run %s is left as it is", self.run_id)
+            return
+        try:
+            state = await task_instance_state(ti)
+        except Exception as error:  # the triggerer may be going down: never abort on a guess
+            self.log.warning("Could not read the task's state; run %s is left as it is: %s", self.run_id, error)
+            return
+        if state == "deferred":
+            return  # the triggerer is stopping or moving the trigger: the run goes on
+        self.log.info("The task left deferral (now %s): aborting run %s", state, self.run_id)
+        await self.on_kill()
 
     async def on_kill(self) -> None:
         """A user marked or cleared the deferred task: abort the remote run (best effort)."""

@@ -10,9 +10,11 @@ import pytest
 
 from airflow_provider_tasks.apify.hooks import ApifyHook
 from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
+from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS, TRIGGER_ON_KILL
 from airflow_provider_tasks.common.http import _SHARED_SESSIONS
 from airflow_provider_tasks.common.retry import RetryPolicy
 
+AIRFLOW_2 = not AIRFLOW_V_3_0_PLUS
 FAST = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05, jitter=0).to_dict()
 
 
@@ -127,3 +129,75 @@ def test_operator_on_kill_aborts_the_run_it_started(apify_conn_env, apify_emulat
     operator._run_id = run.id
     operator.on_kill()
     assert apify_emulator.get_run(run.id)["status"] in ("ABORTING", "ABORTED")
+
+
+# -- a cancelled trigger: a user's kill or a triggerer going away ---------------------------------
+
+
+def _task_instance(state: str):
+    """A task instance of a real DAG run in Airflow 2.11's metadata database, in ``state``."""
+    import uuid
+
+    import pendulum
+    from airflow.models.dag import DAG
+    from airflow.operators.empty import EmptyOperator
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunType
+
+    dag = DAG(f"kill_check_{uuid.uuid4().hex[:8]}", schedule=None, start_date=pendulum.datetime(2024, 1, 1))
+    EmptyOperator(task_id="run", dag=dag)
+    dag.sync_to_db()
+    now = pendulum.now("UTC")
+    dag_run = dag.create_dagrun(
+        run_id="manual", state=DagRunState.RUNNING, execution_date=now, run_type=DagRunType.MANUAL,
+        data_interval=(now, now),
+    )
+    with create_session() as session:
+        ti = dag_run.get_task_instance("run", session=session)
+        ti.state = state
+        session.merge(ti)
+    return ti
+
+
+def _cancel_while_waiting(trigger, emulator) -> None:
+    """Run the trigger as the triggerer does and cancel it once it has looked at the run."""
+
+    async def go():
+        async def consume():
+            async for _ in trigger.run():
+                pass
+
+        task = asyncio.ensure_future(consume())
+        while not emulator.stats()["by_route"].get("GET /v2/actor-runs/{runId}"):
+            await asyncio.sleep(0.05)  # polling the emulator's request log, not a timing guess
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+
+
+@pytest.mark.skipif(not AIRFLOW_2, reason="the database path is Airflow 2.11's; 3.0-3.2 ask the triggerer's "
+                    "supervisor (integration suite), 3.3 calls on_kill itself")
+@pytest.mark.parametrize(("state", "aborted"), [("failed", True), ("success", True), ("deferred", False)])
+def test_before_3_3_a_cancelled_trigger_aborts_only_when_its_task_left_deferral(
+    airflow_db, hook, apify_emulator, state, aborted
+):
+    apify_emulator.add_task("long", duration_secs=300, item_count=1)
+    run = hook.run_task("demo~long")
+    trigger = make_trigger(run.id)
+    trigger.task_instance = _task_instance(state)
+    _cancel_while_waiting(trigger, apify_emulator)
+    status = apify_emulator.get_run(run.id)["status"]
+    assert (status in {"ABORTING", "ABORTED"}) is aborted, status
+    assert _SHARED_SESSIONS.open_sessions() == 0
+
+
+@pytest.mark.skipif(not TRIGGER_ON_KILL, reason="before 3.3 a cancelled trigger reads its task's state (above)")
+def test_from_3_3_a_cancelled_trigger_leaves_the_run_to_on_kill(hook, apify_emulator):
+    apify_emulator.add_task("long", duration_secs=300, item_count=1)
+    run = hook.run_task("demo~long")
+    _cancel_while_waiting(make_trigger(run.id), apify_emulator)
+    assert apify_emulator.get_run(run.id)["status"] == "RUNNING"
+    assert _SHARED_SESSIONS.open_sessions() == 0
