@@ -26,21 +26,30 @@ def clean_token(conn_id: str, token: str | None) -> tuple[str, bool]:
     """The connection's token stripped of surrounding whitespace, and whether anything was stripped
     (the caller says so once, without the token); a :class:`ConfigurationError` for anything else
     that cannot be sent in a header."""
+    stripped = (token or "").strip()
+    complaint = _token_complaint(token, stripped)
+    if complaint is None:
+        return stripped, stripped != token
+    # A traceback that shows each frame's variables (Airflow 3.0 prints one for a failed task) must
+    # not show the token: the secrets masker cannot match it once repr() escaped the bad character.
+    del token, stripped
+    raise ConfigurationError(f"connection {conn_id!r}{complaint}")
+
+
+def _token_complaint(token: str | None, stripped: str) -> str | None:
+    """What is wrong with the token (the rest of the error message), or None."""
     if not token:
-        raise ConfigurationError(
-            f"connection {conn_id!r} has no API token: put it in the connection's password field"
-        )
-    stripped = token.strip()
+        return " has no API token: put it in the connection's password field"
     if not stripped:
-        raise ConfigurationError(f"connection {conn_id!r}: the API token is only whitespace")
+        return ": the API token is only whitespace"
     for position, char in enumerate(stripped, start=1):
         problem = _header_problem(char)
         if problem:
-            raise ConfigurationError(
-                f"connection {conn_id!r}: the API token contains {problem} (character {position} of "
-                f"{len(stripped)}), which cannot be sent in an HTTP header; paste the token again"
+            return (
+                f": the API token contains {problem} (character {position} of {len(stripped)}), which cannot "
+                "be sent in an HTTP header; paste the token again"
             )
-    return stripped, stripped != token
+    return None
 
 
 def _header_problem(char: str) -> str | None:

@@ -76,10 +76,10 @@ def test_apify_a_proxy_page_every_time_fails_the_task_and_leaves_no_file(run_dag
     result = run_dag(FAST_ITEMS + textwrap.dedent(tasks))
     assert result.state == "failed"
     assert set(result.task_states.values()) == {"failed"}
-    assert "expected a JSON answer, got Content-Type 'text/html'" in result.output
-    assert f"output_path '{tmp_path}/a-directory' is a directory" in result.output
     assert sorted(os.listdir(tmp_path)) == ["a-directory"] and not os.listdir(tmp_path / "a-directory")
     assert apify_emulator.stats()["by_route"]["GET /v2/datasets/{datasetId}/items"] == 6  # 3 tries each, none for the directory
+    result.assert_error_shown("expected a JSON answer, got Content-Type 'text/html'")
+    result.assert_error_shown(f"output_path '{tmp_path}/a-directory' is a directory")  # last: may xfail on 3.0
 
 
 def test_lobstr_results_every_row_or_a_clear_failure(run_dag, lobstr_emulator, tmp_path):
