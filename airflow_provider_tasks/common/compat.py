@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from collections.abc import Awaitable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context as Context
     from airflow.providers.common.compat.sdk import TaskInstanceKey as TaskInstanceKey
 
+T = TypeVar("T")
+
 TRIGGER_ON_KILL = AIRFLOW_V_3_3_PLUS
 """Whether the triggerer calls a trigger's ``on_kill`` when a user marks or clears a deferred task."""
 
@@ -67,10 +70,31 @@ def airflow_line() -> str:
 
 
 async def get_async_connection(conn_id: str, hook: Any = None) -> Any:
-    """The connection, without blocking the event loop, on every line (a thread before 3.1)."""
+    """The connection, without blocking the event loop, on every line (a thread before 3.1).
+
+    Read to completion even if the trigger is cancelled meanwhile (see :func:`to_completion`)."""
     from airflow.providers.common.compat.connection import get_async_connection as _get
 
-    return await _get(conn_id, hook=hook)
+    return await to_completion(_get(conn_id, hook=hook))
+
+
+_UNTIL_DONE: set[asyncio.Future[Any]] = set()
+"""Awaitables run by :func:`to_completion`, referenced until done (the loop keeps weak ones)."""
+
+
+async def to_completion(awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable`` so that cancelling the caller does not interrupt it.
+
+    On Airflow 3.0 and 3.1 a trigger's request to the triggerer's supervisor (a connection, a
+    task state) that is cancelled between sending and reading its reply leaves that reply to the
+    next request, and the trigger runner dies ("Response read out of order"). The triggerer
+    cancels triggers whenever a task is marked, cleared or moved, so those requests must finish.
+    The caller still sees its cancellation once the awaitable is done.
+    """
+    task = asyncio.ensure_future(awaitable)
+    _UNTIL_DONE.add(task)
+    task.add_done_callback(_UNTIL_DONE.discard)
+    return await asyncio.shield(task)
 
 
 def object_storage_path_class() -> type:
@@ -106,22 +130,25 @@ def xcom_table() -> Any:
 async def task_instance_state(ti: Any) -> str | None:
     """The state Airflow now holds for the task instance ``ti`` of a running trigger.
 
-    Read through the execution API on 3.x (the triggerer's supervisor relays it; its blocking
-    call runs in a thread) and from the metadata database on 2.11. Before 3.3 this is how a
-    cancelled trigger tells a user's mark-failed or clear (the task left ``deferred``) from a
-    triggerer shutting down or handing the trigger over (still ``deferred``).
+    Read through the execution API on 3.x (asked of the triggerer's supervisor on the trigger's own
+    event loop: 3.0 and 3.1 lose track of their replies when asked from a thread) and from the
+    metadata database on 2.11. Before 3.3 this is how a cancelled trigger tells a user's mark-failed
+    or clear (the task left ``deferred``) from a triggerer shutting down or handing the trigger
+    over (still ``deferred``).
     """
     if AIRFLOW_V_3_0_PLUS:
-        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-        from asgiref.sync import sync_to_async
+        from airflow.sdk.execution_time import task_runner
+        from airflow.sdk.execution_time.comms import GetTaskStates
 
         map_index = getattr(ti, "map_index", -1)
-        states = await sync_to_async(RuntimeTaskInstance.get_task_states)(
+        request = GetTaskStates(
             dag_id=ti.dag_id,
             task_ids=[ti.task_id],
             run_ids=[ti.run_id],
             map_index=map_index if map_index >= 0 else None,
         )
+        response = await to_completion(task_runner.SUPERVISOR_COMMS.asend(request))
+        states: dict[str, dict[str, Any]] = getattr(response, "task_states", None) or {}
         key = ti.task_id if map_index < 0 else f"{ti.task_id}_{map_index}"
         return _state_name(states.get(ti.run_id, {}).get(key))
     return await asyncio.to_thread(_task_instance_state_from_database, ti)
@@ -179,6 +206,7 @@ __all__ = [
     "object_storage_path_class",
     "serde",
     "task_instance_state",
+    "to_completion",
     "xcom_class",
     "xcom_table",
 ]

@@ -18,7 +18,13 @@ from typing import Any, Generic, TypeVar
 # loaded with the trigger class, not on the event loop's first poll
 import aiohttp  # noqa: F401
 
-from airflow_provider_tasks.common.compat import TRIGGER_ON_KILL, BaseTrigger, TriggerEvent, task_instance_state
+from airflow_provider_tasks.common.compat import (
+    TRIGGER_ON_KILL,
+    BaseTrigger,
+    TriggerEvent,
+    task_instance_state,
+    to_completion,
+)
 from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.waiting import PROGRESS_LOG_SECONDS, Deadline, F, RunT, RunWatcher
@@ -179,7 +185,9 @@ class RemoteRunTrigger(FollowTrigger[PlatformHook[RunT], RunT], Generic[RunT]):
                 yield event
         except asyncio.CancelledError:
             if self.cancel_on_kill and not TRIGGER_ON_KILL:
-                await self._abort_if_the_task_was_killed()
+                # Airflow 3.0-3.2 repeat the cancel until the trigger is gone: the check and the
+                # abort go on regardless.
+                await to_completion(self._abort_if_the_task_was_killed())
             raise
 
     async def _abort_if_the_task_was_killed(self) -> None:
