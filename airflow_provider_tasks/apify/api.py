@@ -68,6 +68,8 @@ class RunStatus(str, Enum):
 
 
 _COLLECTIONS = {"task": "actor-tasks", "actor": "actors"}
+ACTIVE_STATUSES = (RunStatus.READY.value, RunStatus.RUNNING.value)
+"""Statuses of a run that is going and not winding down: what can be waited for or reused."""
 _TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABORTED})
 
 

@@ -3,7 +3,8 @@
 One try of the task reads top to bottom:
 
     validate → resolve the run (reconnect to an earlier try's: by task_state_store, else by the
-               task instance's start marker from the second try on; or start one) → publish its ids
+               task instance's start marker from the second try on; else, when asked, reuse the
+               target's run that is already going; or start one) → publish its ids
              → wait for it: already terminal? / in the worker / deferred to the trigger
                (execute_complete picks the journey up again from the event)
              → a picked-up run that ended ABORTED (its try was cleared)? start one new run, wait again
@@ -32,6 +33,9 @@ from airflow_provider_tasks.common.waiting import Deadline, RunT
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger
+
+REUSED_RUN_XCOM_KEY = "reused_run"
+"""XCom key: True when the task followed a run that was already going instead of starting one."""
 
 DEFAULT_TIMEOUT = timedelta(days=7)
 START_CHECK_SECONDS = 5
@@ -76,6 +80,9 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     """Smallest ``poll_interval`` accepted (a platform whose API sets a minimum raises it)."""
     poll_interval_rule: ClassVar[str] = ""
     """Why that minimum, for the error message."""
+    reuse_running: bool = False
+    """Follow the target's run that is already going instead of starting one (the platform's own
+    parameter sets it: ``reuse_existing_run`` on Apify, ``reuse_active_run`` on Lobstr.io)."""
 
     def __init__(
         self,
@@ -96,6 +103,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         self.timeout = as_seconds("timeout", timeout)
         self.cancel_on_kill = cancel_on_kill
         self._run_id: str | None = None
+        self._reused = False
         self.followed_run_url: str | None = None  # read by the run link (common/links.py)
 
     # -- what a platform supplies ----------------------------------------------------------
@@ -110,6 +118,21 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     @abstractmethod
     def trigger_class(self) -> type[RemoteRunTrigger[RunT]]:
         """The platform's trigger (imported lazily: DAG parsing should not pay for it)."""
+
+    def find_active_run(self, hook: HookT, context: Context) -> RunT | None:
+        """The target's newest run that is still going (what ``reuse_running`` follows), or None.
+        Platforms whose API lists runs by status override it."""
+        return None
+
+    def start_or_reuse(self, hook: HookT, context: Context) -> tuple[RunT, bool]:
+        """The run to follow and whether it was reused: with :attr:`reuse_running`, the target's
+        run already going (:meth:`find_active_run`), else a new one (:meth:`start_run`). A
+        platform that learns of an active run from the start call itself overrides this."""
+        if self.reuse_running:
+            active = self.find_active_run(hook, context)
+            if active is not None:
+                return active, True
+        return self.start_run(hook, context), False
 
     def xcom_values(self, run: RunT) -> dict[str, Any]:
         """Values pushed under their own XCom keys once the run is known."""
@@ -151,7 +174,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         run = self._reconnect(context)
         reconnected = run is not None
         if run is None:
-            run = self._start(context)
+            run = self._start(context, allow_reuse=True)
         self._adopt(context, run)
         return run, reconnected
 
@@ -169,7 +192,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
             self.log.warning(
                 "Run %s picked up from a previous try was %s; starting a new run", snapshot.id, snapshot.status
             )
-            run = self._start(context)
+            run = self._start(context, allow_reuse=True)
             self._adopt(context, run)
             run = self._wait(context, run, deadline, reconnected=False)
         return self._finish(context, run)
@@ -187,12 +210,27 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         ended: RunT = self.hook.wait_for_run(run_id, deadline, poll_interval=self.poll_interval, just_looked=True)
         return ended
 
-    def _start(self, context: Context) -> RunT:
-        run = self.start_run(self.hook, context)
+    def _start(self, context: Context, *, allow_reuse: bool = False) -> RunT:
+        """Start a run, or with ``allow_reuse`` and :attr:`reuse_running`, follow the one going.
+
+        A reused run is not written to the task state store: it is not this task's, so a retry
+        looks for the target's active run again instead of reconnecting to it by id.
+        """
+        if allow_reuse:
+            run, self._reused = self.start_or_reuse(self.hook, context)
+        else:
+            run, self._reused = self.start_run(self.hook, context), False
+        snapshot = run.snapshot()
+        if self._reused:
+            self.log.info(
+                "Reusing %s run %s, already %s, instead of starting another: %s",
+                self.platform, snapshot.id, snapshot.status, snapshot.console_url,
+            )
+            return run
         store = self.task_state_store(context)
         if store is not None:
-            store.set(self.state_store_key, run.snapshot().id)
-        self.log.info("Started %s run %s: %s", self.platform, run.snapshot().id, run.snapshot().console_url)
+            store.set(self.state_store_key, snapshot.id)
+        self.log.info("Started %s run %s: %s", self.platform, snapshot.id, snapshot.console_url)
         return run
 
     def _reconnect(self, context: Context) -> RunT | None:
@@ -262,6 +300,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         """Make ``run`` the followed one: remembered for on_kill and the link, ids published."""
         self._note_run(run.snapshot().id, run)
         self._publish(context, run)
+        context["ti"].xcom_push(key=REUSED_RUN_XCOM_KEY, value=self._reused)
 
     def _note_run(self, run_id: str | None, run: RunT | None = None) -> None:
         """Remember the followed run (for ``on_kill``, the trigger and the run link)."""
@@ -276,7 +315,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
 
     def _defer(self, run_id: str, deadline: Deadline, reconnected: bool) -> None:
         kwargs = run_trigger_kwargs(
-            self.hook, run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self.cancel_on_kill
+            self.hook, run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self._aborts_on_kill()
         )
         self.defer(
             trigger=self.trigger_class()(**kwargs),
@@ -293,9 +332,14 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         self.log.info("%s run %s succeeded", self.platform, snapshot.id)
         return run.raw
 
+    def _aborts_on_kill(self) -> bool:
+        """``cancel_on_kill``, except for a reused run: somebody else started it, and killing this
+        task leaves it to them."""
+        return self.cancel_on_kill and not self._reused
+
     def on_kill(self) -> None:
         """The task was killed while waiting in a worker: abort the remote run (best effort)."""
-        if not (self.cancel_on_kill and self._run_id):
+        if not (self._aborts_on_kill() and self._run_id):
             return
         try:
             self.hook.abort_run(self._run_id)
@@ -304,4 +348,4 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
             self.log.warning("Could not abort %s run %s: %s", self.platform, self._run_id, error)
 
 
-__all__ = ["RemoteRunOperator", "as_seconds", "default_deferrable"]
+__all__ = ["REUSED_RUN_XCOM_KEY", "RemoteRunOperator", "as_seconds", "default_deferrable"]

@@ -55,7 +55,9 @@ def test_start_while_active_fails_clearly_unless_reuse_is_asked(run_dag, lobstr_
     assert result.task_states["run"] == "failed" and "already has an active run" in result.output
     result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, reuse_active_run=True, poll_interval=5)\n')
     assert result.state == "success", result.output[-3000:]
-    assert len(lobstr_emulator.runs(squid)) == 1
+    runs = lobstr_emulator.runs(squid)
+    assert len(runs) == 1 and result.xcom("run", "run_id") == runs[0]["id"]
+    assert result.xcom("run", "reused_run") is True and f"Reusing Lobstr.io run {runs[0]['id']}" in result.output
 
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
