@@ -17,6 +17,7 @@ from airflow_provider_tasks.apify.platform import ApifyConnected
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import (
+    optional_positive_finite,
     require_bool,
     require_finite_json,
     require_json_object,
@@ -36,6 +37,7 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
     come from :class:`ApifyConnected`)."""
 
     platform = api.PLATFORM
+    cost_limit_field = "max_cost_usd"
     operator_extra_links = (ApifyRunLink(),)
     _option_fields: Sequence[str] = (
         "run_input",
@@ -60,9 +62,11 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
         restart_on_error: bool | None = None,
         webhooks: list[dict[str, Any]] | None = None,
         reuse_existing_run: bool = False,
+        max_cost_usd: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.max_cost_usd = self.cost_limit = optional_positive_finite("max_cost_usd", max_cost_usd)
         self.reuse_existing_run = require_bool("reuse_existing_run", reuse_existing_run)
         self.reuse_running = reuse_existing_run
         # NaN/Infinity are not JSON: catch them where the DAG is written (Airflow could not even
@@ -138,6 +142,11 @@ class ApifyRunTaskOperator(_ApifyRunOperator):
         and the ``reused_run`` XCom say so; run options and input are then not applied). Killing
         the task does not abort a reused run. Best effort: two tasks that look at the same
         moment may both start a run, as Apify has no "one active run" rule.
+    :param max_cost_usd: cost guard, a number > 0 (USD): at each status answer while waiting
+        (worker or triggerer) the run's ``usageTotalUsd`` is compared with it; past it the run
+        is aborted and the task fails saying what was spent. With it, each status request is held
+        at most ``poll_interval`` seconds so the bill is looked at that often. Unlike
+        ``max_total_charge_usd`` (pay-per-event Actors only) it covers every run.
     :param apify_conn_id: the ``apify`` connection.
 
     Waiting (``wait_for_termination``, ``deferrable``, ``poll_interval``, ``timeout``,

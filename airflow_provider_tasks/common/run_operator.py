@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.compat import TASK_STATE_STORE, BaseOperator, conf
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
-from airflow_provider_tasks.common.errors import ProviderError
+from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.validation import require_poll_interval, require_positive_seconds
-from airflow_provider_tasks.common.waiting import Deadline, RunT
+from airflow_provider_tasks.common.waiting import Deadline, RunT, check_cost, over_cost_message
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
@@ -80,6 +80,11 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     """Smallest ``poll_interval`` accepted (a platform whose API sets a minimum raises it)."""
     poll_interval_rule: ClassVar[str] = ""
     """Why that minimum, for the error message."""
+    cost_limit: float | None = None
+    """Abort the run and fail once its cost passes this (the platform's parameter sets it:
+    ``max_cost_usd`` on Apify, ``max_credits`` on Lobstr.io); None: no limit."""
+    cost_limit_field: ClassVar[str] = ""
+    """The name of that parameter, for the failure message."""
     reuse_running: bool = False
     """Follow the target's run that is already going instead of starting one (the platform's own
     parameter sets it: ``reuse_existing_run`` on Apify, ``reuse_active_run`` on Lobstr.io)."""
@@ -162,7 +167,10 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         (``reconnected``: the run was picked up from a previous try; ``deadline``: this try's)."""
         self._note_run(event.get("run_id"))
         try:
-            run: RunT = followed_from_event(event, self.platform, self.hook.wrap_run)
+            try:
+                run: RunT = followed_from_event(event, self.platform, self.hook.wrap_run)
+            except CostLimitExceeded as error:  # the trigger aborted the run already
+                raise CostLimitExceeded(self._naming_the_limit(str(error))) from None
             self._note_run(run.snapshot().id, run)
             try_deadline = Deadline(deadline) if deadline is not None else Deadline.after(self.timeout)
             return self._conclude(context, run, try_deadline, reconnected=reconnected)
@@ -201,14 +209,36 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         """The run once terminal: as it is, after a short server-side check, in this worker, or by
         deferring to the trigger (which raises here and resumes in :meth:`execute_complete`)."""
         run_id = run.snapshot().id
-        if not run.snapshot().terminal:
-            run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
-        if run.snapshot().terminal:
-            return run
-        if self.deferrable:
-            self._defer(run_id, deadline, reconnected)
-        ended: RunT = self.hook.wait_for_run(run_id, deadline, poll_interval=self.poll_interval, just_looked=True)
+        try:
+            check_cost(run.snapshot(), self.cost_limit, self.platform)
+            if not run.snapshot().terminal:
+                run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
+                check_cost(run.snapshot(), self.cost_limit, self.platform)
+            if run.snapshot().terminal:
+                return run
+            if self.deferrable:
+                self._defer(run_id, deadline, reconnected)
+            ended: RunT = self.hook.wait_for_run(
+                run_id, deadline, poll_interval=self.poll_interval, just_looked=True, cost_limit=self.cost_limit
+            )
+        except CostLimitExceeded as error:
+            raise self._stop_over_cost(run_id, error) from None
         return ended
+
+    def _stop_over_cost(self, run_id: str, error: CostLimitExceeded) -> CostLimitExceeded:
+        """Abort the run that passed the cost limit (whatever ``cancel_on_kill`` says, a reused
+        run too: the limit is the user's word on the bill); the error to fail the task with."""
+        try:
+            self.hook.abort_run(run_id)
+            aborted = True
+        except Exception as abort_error:
+            self.log.warning("Could not abort %s run %s past its cost limit: %s", self.platform, run_id, abort_error)
+            aborted = False
+        return CostLimitExceeded(self._naming_the_limit(over_cost_message(error, aborted, error.console_url)))
+
+    def _naming_the_limit(self, message: str) -> str:
+        limit = "" if self.cost_limit is None else f"{self.cost_limit:g}"
+        return f"{message} (limit set by {self.cost_limit_field}={limit})"
 
     def _start(self, context: Context, *, allow_reuse: bool = False) -> RunT:
         """Start a run, or with ``allow_reuse`` and :attr:`reuse_running`, follow the one going.
@@ -315,7 +345,12 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
 
     def _defer(self, run_id: str, deadline: Deadline, reconnected: bool) -> None:
         kwargs = run_trigger_kwargs(
-            self.hook, run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self._aborts_on_kill()
+            self.hook,
+            run_id,
+            deadline,
+            poll_interval=self.poll_interval,
+            cancel_on_kill=self._aborts_on_kill(),
+            cost_limit=self.cost_limit,
         )
         self.defer(
             trigger=self.trigger_class()(**kwargs),
@@ -327,6 +362,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     def _finish(self, context: Context, run: RunT) -> Any:
         snapshot = run.snapshot()
         self._publish(context, run)
+        self.log.info("%s run %s ended %s; cost %s", self.platform, snapshot.id, snapshot.status, snapshot.cost_text)
         if not snapshot.succeeded:
             raise snapshot.failure(self.platform)
         self.log.info("%s run %s succeeded", self.platform, snapshot.id)

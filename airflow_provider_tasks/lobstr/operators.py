@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
-from airflow_provider_tasks.common.validation import require_bool, require_non_empty_str
+from airflow_provider_tasks.common.validation import optional_positive_finite, require_bool, require_non_empty_str
 from airflow_provider_tasks.lobstr import api
 from airflow_provider_tasks.lobstr.api import LobstrRun
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
@@ -35,6 +35,9 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
     :param reuse_active_run: Lobstr.io allows one active run per squid. False (default) fails
         with a clear error when one is active; True waits for that run instead (the log and the
         ``reused_run`` XCom say so; killing the task does not abort a reused run).
+    :param max_credits: cost guard, a number > 0: at each status answer while waiting (worker
+        or triggerer) the run's ``credit_used`` is compared with it; past it the run is aborted
+        and the task fails saying how many credits were spent.
     :param lobstr_conn_id: the ``lobstr`` connection.
 
     Waiting (``wait_for_termination``, ``deferrable``, ``poll_interval`` — default 30 s, the API
@@ -43,6 +46,7 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
     """
 
     platform = api.PLATFORM
+    cost_limit_field = "max_credits"
     operator_extra_links = (LobstrRunLink(),)
     template_fields: Sequence[str] = ("squid_id",)
     state_store_key = "lobstr_run_id"
@@ -54,10 +58,12 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
         *,
         squid_id: str,
         reuse_active_run: bool = False,
+        max_credits: float | None = None,
         poll_interval: float = 30,
         **kwargs: Any,
     ) -> None:
         super().__init__(poll_interval=poll_interval, **kwargs)
+        self.max_credits = self.cost_limit = optional_positive_finite("max_credits", max_credits)
         self.squid_id = squid_id
         self.reuse_active_run = require_bool("reuse_active_run", reuse_active_run)
         self.reuse_running = reuse_active_run

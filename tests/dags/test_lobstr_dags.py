@@ -117,3 +117,19 @@ def test_run_sensor_and_unknown_task_and_bad_key(run_dag, lobstr_emulator):
     lobstr_emulator.revoke_token(lobstr_emulator.token)
     result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={DEMO["hash"]!r})\n')
     assert result.task_states["run"] == "failed" and "401" in result.output and lobstr_emulator.token not in result.output_for_secrets
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
+def test_max_credits_aborts_the_run_and_fails_saying_what_was_spent(run_dag, lobstr_emulator, deferrable):
+    """One credit per result: 300 results over 60 s pass 3 credits within seconds."""
+    squid = lobstr_emulator.add_squid("costly", duration_secs=60, results_per_task=300, task_count=1)["id"]
+    result = run_dag(
+        f"""
+        LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, max_credits=3, poll_interval=5, deferrable={deferrable})
+        """
+    )
+    assert result.task_states["run"] == "failed"
+    run = lobstr_emulator.runs(squid)[0]
+    assert run["done_reason"] == "aborted" and 3 < run["credit_used"] < 100
+    assert "past the limit of 3 credits" in result.output and "the run was aborted" in result.output
+    result.assert_error_shown("max_credits=3")  # last: may xfail
