@@ -113,6 +113,12 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
     def find_active_run(self, hook: ApifyHook, context: Context) -> ApifyRun | None:
         return hook.find_active_run(self.target())
 
+    def run_facts(self, run: ApifyRun) -> dict[str, Any]:
+        return {
+            XCOM_DATASET_ID: run.default_dataset_id,
+            XCOM_KEY_VALUE_STORE_ID: run.default_key_value_store_id,
+        }
+
     def xcom_values(self, run: ApifyRun) -> dict[str, Any]:
         return {
             self.run_id_xcom_key: run.id,

@@ -8,7 +8,8 @@ One try of the task reads top to bottom:
              → wait for it: already terminal? / in the worker / deferred to the trigger
                (execute_complete picks the journey up again from the event)
              → a picked-up run that ended ABORTED (its try was cleared)? start one new run, wait again
-             → finish: XCom, success or the run's failure
+             → finish: XCom, the run's cost logged, success (asset outlets get the run in their
+               event's extra) or the run's failure
 
 One deadline per try: set once the run is known, carried through a deferral, kept for a
 replacement run. A platform supplies its hook and trigger (its ``…Connected`` mixin), how to start
@@ -22,6 +23,7 @@ from abc import abstractmethod
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
+from airflow_provider_tasks.common.assets import annotate_outlets
 from airflow_provider_tasks.common.compat import TASK_STATE_STORE, BaseOperator, conf
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
 from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError
@@ -73,6 +75,8 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     """
 
     platform: ClassVar[str]
+    platform_key: ClassVar[str]
+    """The platform's name in asset-event extras (``apify``, ``lobstr``): stable, lower case."""
     run_id_xcom_key: ClassVar[str] = RUN_ID_XCOM_KEY
     state_store_key: ClassVar[str]
     """Key under which the started run id survives a worker crash (never rename: retries read it)."""
@@ -143,6 +147,28 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         """Values pushed under their own XCom keys once the run is known."""
         return {self.run_id_xcom_key: run.snapshot().id}
 
+    def run_facts(self, run: RunT) -> dict[str, Any]:
+        """The platform's own keys of the asset-event ``extra`` (see :meth:`asset_extra`)."""
+        return {}
+
+    def asset_extra(self, run: RunT) -> dict[str, Any]:
+        """The ``extra`` of the event each asset outlet gets when the task succeeds (the run as it
+        ended; with ``wait_for_termination=False``, as it was started): ``platform``,
+        ``run_id``, ``status``, ``console_url``, the platform's :meth:`run_facts`, and ``cost`` with
+        ``cost_unit`` where the API reports a cost. A contract for consumer DAGs (README)."""
+        snapshot = run.snapshot()
+        extra: dict[str, Any] = {
+            "platform": self.platform_key,
+            "run_id": snapshot.id,
+            "status": snapshot.status,
+            "console_url": snapshot.console_url,
+            **self.run_facts(run),
+        }
+        if snapshot.cost is not None:
+            extra["cost"] = snapshot.cost
+            extra["cost_unit"] = snapshot.cost_unit
+        return extra
+
     def find_earlier_run(self, hook: HookT, context: Context, identity: str) -> RunT | None:
         """The unfinished run an earlier try of this task instance started (its start carried
         ``identity``), or None. Platforms that can recognise their runs override it."""
@@ -155,6 +181,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         try:
             run, reconnected = self._resolve(context)
             if not self.wait_for_termination:
+                annotate_outlets(self, context, lambda: self.asset_extra(run))  # the run as started
                 return run.raw
             return self._conclude(context, run, Deadline.after(self.timeout), reconnected=reconnected)
         finally:
@@ -366,6 +393,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         if not snapshot.succeeded:
             raise snapshot.failure(self.platform)
         self.log.info("%s run %s succeeded", self.platform, snapshot.id)
+        annotate_outlets(self, context, lambda: self.asset_extra(run))
         return run.raw
 
     def _aborts_on_kill(self) -> bool:

@@ -77,6 +77,9 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
     def start_or_reuse(self, hook: LobstrHook, context: Context) -> tuple[LobstrRun, bool]:
         return hook.start_or_reuse_run(self.squid_id, reuse_active_run=self.reuse_running)
 
+    def run_facts(self, run: LobstrRun) -> dict[str, Any]:
+        return {XCOM_TOTAL_RESULTS: run.total_results}
+
     def xcom_values(self, run: LobstrRun) -> dict[str, Any]:
         return {self.run_id_xcom_key: run.id, XCOM_TOTAL_RESULTS: run.total_results}
 
