@@ -209,7 +209,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         run = self._reconnect(context)
         reconnected = run is not None
         if run is None:
-            run = self._start(context, allow_reuse=True)
+            run = self._start(context)
         self._adopt(context, run)
         return run, reconnected
 
@@ -227,7 +227,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
             self.log.warning(
                 "Run %s picked up from a previous try was %s; starting a new run", snapshot.id, snapshot.status
             )
-            run = self._start(context, allow_reuse=True)
+            run = self._start(context)
             self._adopt(context, run)
             run = self._wait(context, run, deadline, reconnected=False)
         return self._finish(context, run)
@@ -267,16 +267,13 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         limit = "" if self.cost_limit is None else f"{self.cost_limit:g}"
         return f"{message} (limit set by {self.cost_limit_field}={limit})"
 
-    def _start(self, context: Context, *, allow_reuse: bool = False) -> RunT:
-        """Start a run, or with ``allow_reuse`` and :attr:`reuse_running`, follow the one going.
+    def _start(self, context: Context) -> RunT:
+        """Start a run, or with :attr:`reuse_running` follow the target's run already going.
 
         A reused run is not written to the task state store: it is not this task's, so a retry
         looks for the target's active run again instead of reconnecting to it by id.
         """
-        if allow_reuse:
-            run, self._reused = self.start_or_reuse(self.hook, context)
-        else:
-            run, self._reused = self.start_run(self.hook, context), False
+        run, self._reused = self.start_or_reuse(self.hook, context)
         snapshot = run.snapshot()
         if self._reused:
             self.log.info(
