@@ -131,5 +131,6 @@ def test_max_credits_aborts_the_run_and_fails_saying_what_was_spent(run_dag, lob
     assert result.task_states["run"] == "failed"
     run = lobstr_emulator.runs(squid)[0]
     assert run["done_reason"] == "aborted" and 3 < run["credit_used"] < 100
+    assert result.deferred is deferrable  # no long-poll: the start check is one look, the trigger guards the rest
     assert "past the limit of 3 credits" in result.output and "the run was aborted" in result.output
     result.assert_error_shown("max_credits=3")  # last: may xfail
