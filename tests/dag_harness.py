@@ -48,6 +48,25 @@ class DagResult:
     def xcom(self, task_id: str, key: str = "return_value") -> Any:
         return self.xcoms.get((task_id, key))
 
+    def asset_event_extras(self, task_id: str) -> list[dict[str, Any]]:
+        """The ``extra`` of every asset event (dataset event on 2.11) that ``task_id`` of this DAG
+        run stored in the metadata database."""
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        from airflow_provider_tasks.common.compat import asset_event_table
+
+        Event = asset_event_table()
+        with create_session() as session:
+            rows = session.execute(
+                select(Event.extra).where(
+                    Event.source_dag_id == self.dag.dag_id,
+                    Event.source_run_id == self.run_id,
+                    Event.source_task_id == task_id,
+                )
+            ).all()
+        return [_decode(extra) or {} for (extra,) in rows]
+
     @property
     def output_for_secrets(self) -> str:
         """The output to search for leaked secrets: all of it but Airflow 3.0's in-process test

@@ -68,6 +68,8 @@ class RunStatus(str, Enum):
 
 
 _COLLECTIONS = {"task": "actor-tasks", "actor": "actors"}
+ACTIVE_STATUSES = (RunStatus.READY.value, RunStatus.RUNNING.value)
+"""Statuses of a run that is going and not winding down: what can be waited for or reused."""
 _TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABORTED})
 
 
@@ -115,6 +117,12 @@ class ApifyRun:
                 return value
         return None
 
+    @property
+    def cost_usd(self) -> float | None:
+        """``usageTotalUsd``: what the run has cost so far (None where the API does not say)."""
+        value = self.raw.get("usageTotalUsd")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
     def snapshot(self) -> Snapshot:
         status = self.status
         items = self.item_count
@@ -132,6 +140,8 @@ class ApifyRun:
             unknown=status is RunStatus.UNKNOWN,
             progress=progress or None,
             aborted=status is RunStatus.ABORTED,
+            cost=self.cost_usd,
+            cost_unit="USD",
         )
 
 

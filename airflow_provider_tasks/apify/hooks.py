@@ -143,12 +143,22 @@ class ApifyHook(PlatformHook[ApifyRun]):
         One list request (newest ``limit`` unfinished runs), then one request per candidate to
         read its ``meta.userAgent``.
         """
-        request = api.list_runs(target, status=["READY", "RUNNING"], desc=True, limit=limit)
+        request = api.list_runs(target, status=list(api.ACTIVE_STATUSES), desc=True, limit=limit)
         for item in self.pager(api.parse_list_page)(request).items:
             run = self.get_run(item["id"])
             if identity in (run.user_agent or "") and run.snapshot().resumable:
                 return run
         return None
+
+    def find_active_run(self, target: Target) -> ApifyRun | None:
+        """The newest READY or RUNNING run of ``target``, whoever started it, or None.
+
+        One request: the target's runs filtered by status, newest first, one item (the list item
+        carries the ids a follower needs; the wait that follows reads the full run).
+        """
+        request = api.list_runs(target, status=list(api.ACTIVE_STATUSES), desc=True, limit=1)
+        items = self.pager(api.parse_list_page)(request).items
+        return ApifyRun(items[0]) if items else None
 
     def run_task(
         self, task_id: str, options: RunOptions | None = None, run_input: Mapping[str, Any] | None = None, **kwargs: Any

@@ -16,7 +16,13 @@ from airflow_provider_tasks.apify.links import ApifyRunLink
 from airflow_provider_tasks.apify.platform import ApifyConnected
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
-from airflow_provider_tasks.common.validation import require_finite_json, require_json_object, require_non_empty_str
+from airflow_provider_tasks.common.validation import (
+    optional_positive_finite,
+    require_bool,
+    require_finite_json,
+    require_json_object,
+    require_non_empty_str,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.apify.hooks import ApifyHook
@@ -31,6 +37,7 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
     come from :class:`ApifyConnected`)."""
 
     platform = api.PLATFORM
+    cost_limit_field = "max_cost_usd"
     operator_extra_links = (ApifyRunLink(),)
     _option_fields: Sequence[str] = (
         "run_input",
@@ -54,9 +61,14 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
         max_total_charge_usd: float | None = None,
         restart_on_error: bool | None = None,
         webhooks: list[dict[str, Any]] | None = None,
+        reuse_existing_run: bool = False,
+        max_cost_usd: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.max_cost_usd = self.cost_limit = optional_positive_finite("max_cost_usd", max_cost_usd)
+        self.reuse_existing_run = require_bool("reuse_existing_run", reuse_existing_run)
+        self.reuse_running = reuse_existing_run
         # NaN/Infinity are not JSON: catch them where the DAG is written (Airflow could not even
         # store the rendered fields), naming the field's path; validate() checks again when run.
         require_finite_json("run_input", run_input)
@@ -98,6 +110,15 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
     def find_earlier_run(self, hook: ApifyHook, context: Context, identity: str) -> ApifyRun | None:
         return hook.find_unfinished_run(self.target(), identity)
 
+    def find_active_run(self, hook: ApifyHook, context: Context) -> ApifyRun | None:
+        return hook.find_active_run(self.target())
+
+    def run_facts(self, run: ApifyRun) -> dict[str, Any]:
+        return {
+            XCOM_DATASET_ID: run.default_dataset_id,
+            XCOM_KEY_VALUE_STORE_ID: run.default_key_value_store_id,
+        }
+
     def xcom_values(self, run: ApifyRun) -> dict[str, Any]:
         return {
             self.run_id_xcom_key: run.id,
@@ -112,8 +133,9 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
 class ApifyRunTaskOperator(_ApifyRunOperator):
     """Runs a saved Apify Actor task and, by default, waits for the run to finish.
 
-    XCom: ``run_id``, ``default_dataset_id`` and ``default_key_value_store_id`` under those keys;
-    the return value is the run object. A run that ends FAILED, TIMED-OUT or ABORTED fails the
+    XCom: ``run_id``, ``default_dataset_id`` and ``default_key_value_store_id`` under those keys,
+    and ``reused_run`` (True when an already running run was followed); the return value is the
+    run object. A run that ends FAILED, TIMED-OUT or ABORTED fails the
     task with its status message and a link to the run in Apify Console.
 
     :param actor_task_id: task id or ``username~task-name``.
@@ -121,6 +143,16 @@ class ApifyRunTaskOperator(_ApifyRunOperator):
     :param build: Actor build tag or number; memory_mbytes (power of 2, 128–32768),
         timeout_secs, max_items, max_total_charge_usd, restart_on_error, webhooks (list of
         ad-hoc webhook objects): run options; left as None they keep the task's settings.
+    :param reuse_existing_run: when the task (or Actor) already has a READY or RUNNING run,
+        whoever started it, wait for the newest such run instead of starting another (the log
+        and the ``reused_run`` XCom say so; run options and input are then not applied). Killing
+        the task does not abort a reused run. Best effort: two tasks that look at the same
+        moment may both start a run, as Apify has no "one active run" rule.
+    :param max_cost_usd: cost guard, a number > 0 (USD): at each status answer while waiting
+        (worker or triggerer) the run's ``usageTotalUsd`` is compared with it; past it the run
+        is aborted and the task fails saying what was spent. With it, each status request is held
+        at most ``poll_interval`` seconds so the bill is looked at that often. Unlike
+        ``max_total_charge_usd`` (pay-per-event Actors only) it covers every run.
     :param apify_conn_id: the ``apify`` connection.
 
     Waiting (``wait_for_termination``, ``deferrable``, ``poll_interval``, ``timeout``,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_tasks.common.compat import BaseOperator
 
@@ -22,6 +22,9 @@ class ApifyConnected(BaseOperator):
     Builds :class:`ApifyHook` and names :class:`ApifyRunTrigger`, both imported only when a task
     runs: DAG parsing does not load HTTP clients.
     """
+
+    platform_key: ClassVar[str] = "apify"
+    """This platform's name in asset-event extras (a contract: never rename)."""
 
     def __init__(self, *, apify_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)

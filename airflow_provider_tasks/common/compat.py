@@ -111,6 +111,22 @@ def xcom_class() -> Any:
     return XCom
 
 
+def asset_class() -> type:
+    """``Asset`` (``airflow.sdk`` on 3.x; ``Dataset`` on 2.11, its name before the rename), loaded
+    on use: what a task's outlets are checked against before their events get an ``extra``."""
+    from airflow.providers.common.compat.sdk import Asset
+
+    return Asset
+
+
+def asset_event_table() -> Any:
+    """The ORM class of stored asset events (``AssetEvent`` on 3.x, ``DatasetEvent`` on 2.11), for tests."""
+    try:
+        return importlib.import_module("airflow.models.asset").AssetEvent
+    except (ImportError, AttributeError):
+        return importlib.import_module("airflow.models.dataset").DatasetEvent
+
+
 def dag_bag(**kwargs: Any) -> Any:
     """A ``DagBag`` (``airflow.dag_processing.dagbag`` from 3.2, ``airflow.models.dagbag`` before)."""
     return _first_module("airflow.dag_processing.dagbag", "airflow.models.dagbag").DagBag(**kwargs)
@@ -200,6 +216,8 @@ __all__ = [
     "PokeReturnValue",
     "TriggerEvent",
     "airflow_line",
+    "asset_class",
+    "asset_event_table",
     "conf",
     "dag_bag",
     "get_async_connection",

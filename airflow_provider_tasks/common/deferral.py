@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError
+from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError, RunTimeoutError
 from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
 
 if TYPE_CHECKING:
@@ -34,14 +34,24 @@ def follow_kwargs(hook: PlatformHook[Any], deadline: Deadline, *, poll_interval:
 
 
 def run_trigger_kwargs(
-    hook: PlatformHook[Any], run_id: str, deadline: Deadline, *, poll_interval: float, cancel_on_kill: bool
+    hook: PlatformHook[Any],
+    run_id: str,
+    deadline: Deadline,
+    *,
+    poll_interval: float,
+    cancel_on_kill: bool,
+    cost_limit: float | None = None,
 ) -> dict[str, Any]:
-    """The kwargs of a ``RemoteRunTrigger`` that follows ``run_id`` until ``deadline``."""
-    return {
+    """The kwargs of a ``RemoteRunTrigger`` that follows ``run_id`` until ``deadline`` (and aborts
+    it past ``cost_limit``, a plain float)."""
+    kwargs = {
         "run_id": run_id,
         **follow_kwargs(hook, deadline, poll_interval=poll_interval),
         "cancel_on_kill": cancel_on_kill,
     }
+    if cost_limit is not None:  # absent otherwise: the kwargs of a trigger without a limit are unchanged
+        kwargs["cost_limit"] = cost_limit
+    return kwargs
 
 
 def defer_timeout(deadline: Deadline) -> timedelta | None:
@@ -61,6 +71,8 @@ def followed_from_event(event: dict[str, Any], platform: str, wrap: Callable[[di
     status = event.get("status")
     if status == "timeout":
         raise RunTimeoutError(event.get("message") or f"Timed out waiting for {platform} run {run_id}")
+    if status == "cost_limit":
+        raise CostLimitExceeded(event.get("message") or f"{platform} run {run_id} passed its cost limit")
     if status not in ("success", "failed") or not event.get("run"):
         raise ProviderError(f"Waiting for {platform} run {run_id} failed: {event.get('message')}")
     return wrap(event["run"])

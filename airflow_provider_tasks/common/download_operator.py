@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
+from airflow_provider_tasks.common.assets import annotate_outlets
 from airflow_provider_tasks.common.compat import BaseOperator
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.validation import require_choice, require_number_at_least
@@ -27,11 +28,14 @@ class ItemsToFileOperator(UsesHook[HookT], BaseOperator, Generic[HookT]):
         flattened as ``a/b`` columns).
     :param page_size: items per request.
 
-    Returns ``{"path", "item_count", "format"}`` plus what :meth:`source` names.
+    Returns ``{"path", "item_count", "format"}`` plus what :meth:`source` names; asset outlets
+    get the same keys, and ``platform``, in their event's ``extra``.
     """
 
     template_fields: Sequence[str] = ("output_path",)
     max_page_size: int = 10_000
+    platform_key: ClassVar[str]
+    """The platform's name in asset-event extras (``apify``, ``lobstr``)."""
 
     def __init__(self, *, output_path: Any, format: str = "jsonl", page_size: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -67,7 +71,9 @@ class ItemsToFileOperator(UsesHook[HookT], BaseOperator, Generic[HookT]):
         finally:
             self.close_hook()
         self.log.info("Wrote %d items from %s to %s", result.item_count, source, result.path)
-        return {**result.to_dict(), **source}
+        written = {**result.to_dict(), **source}
+        annotate_outlets(self, context, lambda: {"platform": self.platform_key, **written})
+        return written
 
     def upstream_xcom(self, context: Context, key: str) -> Any:
         """The first non-empty value of XCom ``key`` among the direct upstream tasks."""

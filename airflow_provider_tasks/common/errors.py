@@ -145,6 +145,18 @@ class RunAlreadyActiveError(ProviderError):
     """The target already has an active run and the caller did not ask to reuse it."""
 
 
+class CostLimitExceeded(ProviderError):
+    """A run's cost passed the task's limit (``max_cost_usd``, ``max_credits``) while it was going.
+
+    Never retried: the caller aborts the run and fails the task with this message, which says
+    how much was spent and the limit.
+    """
+
+    def __init__(self, message: str, console_url: str | None = None) -> None:
+        super().__init__(message)
+        self.console_url = console_url
+
+
 class RunTimeoutError(ProviderError):
     """Our own deadline passed before the remote run ended (the run itself may still be going)."""
 

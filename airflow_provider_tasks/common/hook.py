@@ -153,20 +153,36 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         """Turn a run dict (as carried by a trigger event) back into the platform's run object."""
 
     def wait_for_run(
-        self, run_id: str, deadline: Deadline, *, poll_interval: float = 60, just_looked: bool = False
+        self,
+        run_id: str,
+        deadline: Deadline,
+        *,
+        poll_interval: float = 60,
+        just_looked: bool = False,
+        cost_limit: float | None = None,
     ) -> RunT:
         """Block until the run is terminal; :class:`RunTimeoutError` when the deadline passes first.
 
         Returns the run whatever its terminal status: callers decide what a failure means.
         ``just_looked``: the caller polled the run a moment ago (the first request keeps its distance).
+        ``cost_limit``: :class:`CostLimitExceeded` as soon as an answer shows the run past it (the
+        caller aborts the run).
         """
         return self.wait_until_terminal(
-            lambda wait: self.poll_run(run_id, wait), deadline, poll_interval, just_looked=just_looked
+            lambda wait: self.poll_run(run_id, wait),
+            deadline,
+            poll_interval,
+            just_looked=just_looked,
+            cost_limit=cost_limit,
         )
 
-    async def await_run(self, run_id: str, deadline: Deadline, *, poll_interval: float = 60) -> RunT:
+    async def await_run(
+        self, run_id: str, deadline: Deadline, *, poll_interval: float = 60, cost_limit: float | None = None
+    ) -> RunT:
         """The coroutine twin of :meth:`wait_for_run`, for triggers."""
-        return await self.await_until_terminal(lambda wait: self.apoll_run(run_id, wait), deadline, poll_interval)
+        return await self.await_until_terminal(
+            lambda wait: self.apoll_run(run_id, wait), deadline, poll_interval, cost_limit=cost_limit
+        )
 
     def wait_until_terminal(
         self,
@@ -176,6 +192,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         watcher: RunWatcher | None = None,
         *,
         just_looked: bool = False,
+        cost_limit: float | None = None,
     ) -> F:
         """Poll anything :class:`Followed` (a run, a task) until it ends; returns its last state.
 
@@ -189,7 +206,8 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
             latest.append(poll(wait))
             return latest[0].snapshot()
 
-        wait_for_terminal(step, deadline, just_looked=just_looked, **self._wait_settings(poll_interval, watcher))
+        settings = self._wait_settings(poll_interval, watcher, cost_limit)
+        wait_for_terminal(step, deadline, just_looked=just_looked, **settings)
         return latest[0]
 
     async def await_until_terminal(
@@ -200,6 +218,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         watcher: RunWatcher | None = None,
         *,
         just_looked: bool = False,
+        cost_limit: float | None = None,
     ) -> F:
         latest: list[F] = []
 
@@ -208,16 +227,25 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
             latest.append(await poll(wait))
             return latest[0].snapshot()
 
-        await await_terminal(step, deadline, just_looked=just_looked, **self._wait_settings(poll_interval, watcher))
+        settings = self._wait_settings(poll_interval, watcher, cost_limit)
+        await await_terminal(step, deadline, just_looked=just_looked, **settings)
         return latest[0]
 
-    def _wait_settings(self, poll_interval: float, watcher: RunWatcher | None) -> dict[str, Any]:
+    def _wait_settings(
+        self, poll_interval: float, watcher: RunWatcher | None, cost_limit: float | None = None
+    ) -> dict[str, Any]:
+        """The poll loop's settings. A cost limit needs regular looks at the bill: with one, a
+        long-poll is held at most ``poll_interval`` (not the API's whole window), so the cost is
+        checked that often while the run ends as promptly as ever."""
+        interval = max(poll_interval, self.min_poll_interval)
+        window = self.long_poll_window if cost_limit is None else min(self.long_poll_window, interval)
         return {
             "platform": self.dialect.platform,
-            "interval": max(poll_interval, self.min_poll_interval),
+            "interval": interval,
             "long_poll": self.long_poll,
-            "window": self.long_poll_window,
+            "window": window,
             "watcher": watcher if watcher is not None else RunWatcher(self.log, self.dialect.platform),
+            "cost_limit": cost_limit,
         }
 
     # -- Airflow UI ------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 One try of the task reads top to bottom:
 
     validate → resolve the run (reconnect to an earlier try's: by task_state_store, else by the
-               task instance's start marker from the second try on; or start one) → publish its ids
+               task instance's start marker from the second try on; else, when asked, reuse the
+               target's run that is already going; or start one) → publish its ids
              → wait for it: already terminal? / in the worker / deferred to the trigger
                (execute_complete picks the journey up again from the event)
              → a picked-up run that ended ABORTED (its try was cleared)? start one new run, wait again
-             → finish: XCom, success or the run's failure
+             → finish: XCom, the run's cost logged, success (asset outlets get the run in their
+               event's extra) or the run's failure
 
 One deadline per try: set once the run is known, carried through a deferral, kept for a
 replacement run. A platform supplies its hook and trigger (its ``…Connected`` mixin), how to start
@@ -21,17 +23,21 @@ from abc import abstractmethod
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
+from airflow_provider_tasks.common.assets import annotate_outlets
 from airflow_provider_tasks.common.compat import TASK_STATE_STORE, BaseOperator, conf
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
-from airflow_provider_tasks.common.errors import ProviderError
+from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.validation import require_poll_interval, require_positive_seconds
-from airflow_provider_tasks.common.waiting import Deadline, RunT
+from airflow_provider_tasks.common.waiting import Deadline, RunT, check_cost, over_cost_message
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger
+
+REUSED_RUN_XCOM_KEY = "reused_run"
+"""XCom key: True when the task followed a run that was already going instead of starting one."""
 
 DEFAULT_TIMEOUT = timedelta(days=7)
 START_CHECK_SECONDS = 5
@@ -69,6 +75,8 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     """
 
     platform: ClassVar[str]
+    platform_key: ClassVar[str]
+    """The platform's name in asset-event extras (``apify``, ``lobstr``): stable, lower case."""
     run_id_xcom_key: ClassVar[str] = RUN_ID_XCOM_KEY
     state_store_key: ClassVar[str]
     """Key under which the started run id survives a worker crash (never rename: retries read it)."""
@@ -76,6 +84,14 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     """Smallest ``poll_interval`` accepted (a platform whose API sets a minimum raises it)."""
     poll_interval_rule: ClassVar[str] = ""
     """Why that minimum, for the error message."""
+    cost_limit: float | None = None
+    """Abort the run and fail once its cost passes this (the platform's parameter sets it:
+    ``max_cost_usd`` on Apify, ``max_credits`` on Lobstr.io); None: no limit."""
+    cost_limit_field: ClassVar[str] = ""
+    """The name of that parameter, for the failure message."""
+    reuse_running: bool = False
+    """Follow the target's run that is already going instead of starting one (the platform's own
+    parameter sets it: ``reuse_existing_run`` on Apify, ``reuse_active_run`` on Lobstr.io)."""
 
     def __init__(
         self,
@@ -96,6 +112,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         self.timeout = as_seconds("timeout", timeout)
         self.cancel_on_kill = cancel_on_kill
         self._run_id: str | None = None
+        self._reused = False
         self.followed_run_url: str | None = None  # read by the run link (common/links.py)
 
     # -- what a platform supplies ----------------------------------------------------------
@@ -111,9 +128,46 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     def trigger_class(self) -> type[RemoteRunTrigger[RunT]]:
         """The platform's trigger (imported lazily: DAG parsing should not pay for it)."""
 
+    def find_active_run(self, hook: HookT, context: Context) -> RunT | None:
+        """The target's newest run that is still going (what ``reuse_running`` follows), or None.
+        Platforms whose API lists runs by status override it."""
+        return None
+
+    def start_or_reuse(self, hook: HookT, context: Context) -> tuple[RunT, bool]:
+        """The run to follow and whether it was reused: with :attr:`reuse_running`, the target's
+        run already going (:meth:`find_active_run`), else a new one (:meth:`start_run`). A
+        platform that learns of an active run from the start call itself overrides this."""
+        if self.reuse_running:
+            active = self.find_active_run(hook, context)
+            if active is not None:
+                return active, True
+        return self.start_run(hook, context), False
+
     def xcom_values(self, run: RunT) -> dict[str, Any]:
         """Values pushed under their own XCom keys once the run is known."""
         return {self.run_id_xcom_key: run.snapshot().id}
+
+    def run_facts(self, run: RunT) -> dict[str, Any]:
+        """The platform's own keys of the asset-event ``extra`` (see :meth:`asset_extra`)."""
+        return {}
+
+    def asset_extra(self, run: RunT) -> dict[str, Any]:
+        """The ``extra`` of the event each asset outlet gets when the task succeeds (the run as it
+        ended; with ``wait_for_termination=False``, as it was started): ``platform``,
+        ``run_id``, ``status``, ``console_url``, the platform's :meth:`run_facts`, and ``cost`` with
+        ``cost_unit`` where the API reports a cost. A contract for consumer DAGs (README)."""
+        snapshot = run.snapshot()
+        extra: dict[str, Any] = {
+            "platform": self.platform_key,
+            "run_id": snapshot.id,
+            "status": snapshot.status,
+            "console_url": snapshot.console_url,
+            **self.run_facts(run),
+        }
+        if snapshot.cost is not None:
+            extra["cost"] = snapshot.cost
+            extra["cost_unit"] = snapshot.cost_unit
+        return extra
 
     def find_earlier_run(self, hook: HookT, context: Context, identity: str) -> RunT | None:
         """The unfinished run an earlier try of this task instance started (its start carried
@@ -127,6 +181,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         try:
             run, reconnected = self._resolve(context)
             if not self.wait_for_termination:
+                annotate_outlets(self, context, lambda: self.asset_extra(run))  # the run as started
                 return run.raw
             return self._conclude(context, run, Deadline.after(self.timeout), reconnected=reconnected)
         finally:
@@ -139,7 +194,10 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         (``reconnected``: the run was picked up from a previous try; ``deadline``: this try's)."""
         self._note_run(event.get("run_id"))
         try:
-            run: RunT = followed_from_event(event, self.platform, self.hook.wrap_run)
+            try:
+                run: RunT = followed_from_event(event, self.platform, self.hook.wrap_run)
+            except CostLimitExceeded as error:  # the trigger aborted the run already
+                raise CostLimitExceeded(self._naming_the_limit(str(error))) from None
             self._note_run(run.snapshot().id, run)
             try_deadline = Deadline(deadline) if deadline is not None else Deadline.after(self.timeout)
             return self._conclude(context, run, try_deadline, reconnected=reconnected)
@@ -178,21 +236,55 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         """The run once terminal: as it is, after a short server-side check, in this worker, or by
         deferring to the trigger (which raises here and resumes in :meth:`execute_complete`)."""
         run_id = run.snapshot().id
-        if not run.snapshot().terminal:
-            run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
-        if run.snapshot().terminal:
-            return run
-        if self.deferrable:
-            self._defer(run_id, deadline, reconnected)
-        ended: RunT = self.hook.wait_for_run(run_id, deadline, poll_interval=self.poll_interval, just_looked=True)
+        try:
+            check_cost(run.snapshot(), self.cost_limit, self.platform)
+            if not run.snapshot().terminal:
+                run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
+                check_cost(run.snapshot(), self.cost_limit, self.platform)
+            if run.snapshot().terminal:
+                return run
+            if self.deferrable:
+                self._defer(run_id, deadline, reconnected)
+            ended: RunT = self.hook.wait_for_run(
+                run_id, deadline, poll_interval=self.poll_interval, just_looked=True, cost_limit=self.cost_limit
+            )
+        except CostLimitExceeded as error:
+            raise self._stop_over_cost(run_id, error) from None
         return ended
 
+    def _stop_over_cost(self, run_id: str, error: CostLimitExceeded) -> CostLimitExceeded:
+        """Abort the run that passed the cost limit (whatever ``cancel_on_kill`` says, a reused
+        run too: the limit is the user's word on the bill); the error to fail the task with."""
+        try:
+            self.hook.abort_run(run_id)
+            aborted = True
+        except Exception as abort_error:
+            self.log.warning("Could not abort %s run %s past its cost limit: %s", self.platform, run_id, abort_error)
+            aborted = False
+        return CostLimitExceeded(self._naming_the_limit(over_cost_message(error, aborted, error.console_url)))
+
+    def _naming_the_limit(self, message: str) -> str:
+        limit = "" if self.cost_limit is None else f"{self.cost_limit:g}"
+        return f"{message} (limit set by {self.cost_limit_field}={limit})"
+
     def _start(self, context: Context) -> RunT:
-        run = self.start_run(self.hook, context)
+        """Start a run, or with :attr:`reuse_running` follow the target's run already going.
+
+        A reused run is not written to the task state store: it is not this task's, so a retry
+        looks for the target's active run again instead of reconnecting to it by id.
+        """
+        run, self._reused = self.start_or_reuse(self.hook, context)
+        snapshot = run.snapshot()
+        if self._reused:
+            self.log.info(
+                "Reusing %s run %s, already %s, instead of starting another: %s",
+                self.platform, snapshot.id, snapshot.status, snapshot.console_url,
+            )
+            return run
         store = self.task_state_store(context)
         if store is not None:
-            store.set(self.state_store_key, run.snapshot().id)
-        self.log.info("Started %s run %s: %s", self.platform, run.snapshot().id, run.snapshot().console_url)
+            store.set(self.state_store_key, snapshot.id)
+        self.log.info("Started %s run %s: %s", self.platform, snapshot.id, snapshot.console_url)
         return run
 
     def _reconnect(self, context: Context) -> RunT | None:
@@ -262,6 +354,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         """Make ``run`` the followed one: remembered for on_kill and the link, ids published."""
         self._note_run(run.snapshot().id, run)
         self._publish(context, run)
+        context["ti"].xcom_push(key=REUSED_RUN_XCOM_KEY, value=self._reused)
 
     def _note_run(self, run_id: str | None, run: RunT | None = None) -> None:
         """Remember the followed run (for ``on_kill``, the trigger and the run link)."""
@@ -276,7 +369,12 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
 
     def _defer(self, run_id: str, deadline: Deadline, reconnected: bool) -> None:
         kwargs = run_trigger_kwargs(
-            self.hook, run_id, deadline, poll_interval=self.poll_interval, cancel_on_kill=self.cancel_on_kill
+            self.hook,
+            run_id,
+            deadline,
+            poll_interval=self.poll_interval,
+            cancel_on_kill=self._aborts_on_kill(),
+            cost_limit=self.cost_limit,
         )
         self.defer(
             trigger=self.trigger_class()(**kwargs),
@@ -288,14 +386,21 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     def _finish(self, context: Context, run: RunT) -> Any:
         snapshot = run.snapshot()
         self._publish(context, run)
+        self.log.info("%s run %s ended %s; cost %s", self.platform, snapshot.id, snapshot.status, snapshot.cost_text)
         if not snapshot.succeeded:
             raise snapshot.failure(self.platform)
         self.log.info("%s run %s succeeded", self.platform, snapshot.id)
+        annotate_outlets(self, context, lambda: self.asset_extra(run))
         return run.raw
+
+    def _aborts_on_kill(self) -> bool:
+        """``cancel_on_kill``, except for a reused run: somebody else started it, and killing this
+        task leaves it to them."""
+        return self.cancel_on_kill and not self._reused
 
     def on_kill(self) -> None:
         """The task was killed while waiting in a worker: abort the remote run (best effort)."""
-        if not (self.cancel_on_kill and self._run_id):
+        if not (self._aborts_on_kill() and self._run_id):
             return
         try:
             self.hook.abort_run(self._run_id)
@@ -304,4 +409,4 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
             self.log.warning("Could not abort %s run %s: %s", self.platform, self._run_id, error)
 
 
-__all__ = ["RemoteRunOperator", "as_seconds", "default_deferrable"]
+__all__ = ["REUSED_RUN_XCOM_KEY", "RemoteRunOperator", "as_seconds", "default_deferrable"]

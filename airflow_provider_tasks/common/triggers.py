@@ -25,9 +25,16 @@ from airflow_provider_tasks.common.compat import (
     task_instance_state,
     to_completion,
 )
-from airflow_provider_tasks.common.errors import ProviderError, RunTimeoutError, is_retryable
+from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook
-from airflow_provider_tasks.common.waiting import PROGRESS_LOG_SECONDS, Deadline, F, RunT, RunWatcher
+from airflow_provider_tasks.common.waiting import (
+    PROGRESS_LOG_SECONDS,
+    Deadline,
+    F,
+    RunT,
+    RunWatcher,
+    over_cost_message,
+)
 
 TRANSIENT_BACKOFF_MAX = 60.0
 
@@ -59,6 +66,8 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
     """Status and progress are logged when they change, at most this often."""
     clock: Callable[[], float] = staticmethod(time.monotonic)
     """Monotonic clock of that rate limit (a test may replace it on the instance)."""
+    cost_limit: float | None = None
+    """Past this cost the wait stops (a run trigger aborts its run); None: no limit."""
 
     def __init__(
         self,
@@ -129,10 +138,12 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
             try:
                 # whoever deferred to this trigger looked at the object a moment ago
                 followed = await self.hook.await_until_terminal(
-                    self.poll, deadline, self.poll_interval, watcher, just_looked=True
+                    self.poll, deadline, self.poll_interval, watcher, just_looked=True, cost_limit=self.cost_limit
                 )
             except RunTimeoutError as error:
                 return self._event("timeout", None, str(error))
+            except CostLimitExceeded as error:
+                return self._event("cost_limit", None, await self._stop_over_cost(error))
             except ProviderError as error:
                 if not is_retryable(error) or deadline.expired():
                     return self._event("error", None, str(error))
@@ -142,6 +153,11 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
                 continue
             snapshot = followed.snapshot()
             return self._event("success" if snapshot.succeeded else "failed", followed.raw, snapshot.message)
+
+    async def _stop_over_cost(self, error: CostLimitExceeded) -> str:
+        """What to do when the followed object passes :attr:`cost_limit`; returns the message of
+        the "cost_limit" event. Here nothing is aborted (a run trigger overrides this)."""
+        return over_cost_message(error, aborted=False, console_url=error.console_url)
 
     def _event(self, status: str, raw: dict[str, Any] | None, message: str | None) -> dict[str, Any]:
         return {"status": status, "run_id": self.followed_id, "run": raw, "message": message}
@@ -162,19 +178,44 @@ class RemoteRunTrigger(FollowTrigger[PlatformHook[RunT], RunT], Generic[RunT]):
 
     :param run_id: the remote run to follow.
     :param cancel_on_kill: abort the remote run when a user kills the deferred task.
+    :param cost_limit: abort the run and fire a "cost_limit" event as soon as a status answer
+        shows its cost (in the platform's unit) past this; None: no limit.
     """
 
-    def __init__(self, run_id: str, conn_id: str, cancel_on_kill: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        conn_id: str,
+        cancel_on_kill: bool = True,
+        cost_limit: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(conn_id, **kwargs)
         self.run_id = run_id
         self.cancel_on_kill = cancel_on_kill
+        self.cost_limit = cost_limit
 
     @property
     def followed_id(self) -> str:
         return self.run_id
 
     def own_kwargs(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "cancel_on_kill": self.cancel_on_kill}
+        kwargs: dict[str, Any] = {"run_id": self.run_id, "cancel_on_kill": self.cancel_on_kill}
+        if self.cost_limit is not None:
+            kwargs["cost_limit"] = self.cost_limit
+        return kwargs
+
+    async def _stop_over_cost(self, error: CostLimitExceeded) -> str:
+        """The run passed its cost limit: abort it (whatever ``cancel_on_kill`` says: the limit
+        is the user's word on the bill) and say so in the event."""
+        try:
+            await self.hook.aabort_run(self.run_id)
+            aborted = True
+        except Exception as abort_error:  # the event still fails the task, saying the abort failed
+            self.log.warning("Could not abort run %s past its cost limit: %s", self.run_id, abort_error)
+            aborted = False
+        self.log.info("%s", error)
+        return over_cost_message(error, aborted=aborted, console_url=error.console_url)
 
     async def poll(self, wait: float) -> RunT:
         return await self.hook.apoll_run(self.run_id, wait)

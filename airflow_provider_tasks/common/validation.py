@@ -85,6 +85,16 @@ def require_positive_seconds(name: str, value: Any) -> float:
     return float(seconds)
 
 
+def optional_positive_finite(name: str, value: Any) -> float | None:
+    """None (no limit) or a finite number > 0, e.g. a cost limit: 0 would abort every run at its
+    first look, NaN would never compare, and a string or bool is a mistake worth naming."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(f"{name} must be a positive finite number (> 0) or None, got {value!r}")
+    return float(value)
+
+
 def require_poll_interval(name: str, value: Any, minimum: float, why: str = "") -> float:
     """Seconds between status requests: a finite number >= ``minimum`` (``why`` says whose rule)."""
     if isinstance(value, timedelta):

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
 
-from airflow_provider_tasks.common.errors import RunFailedError, RunTimeoutError
+from airflow_provider_tasks.common.errors import CostLimitExceeded, RunFailedError, RunTimeoutError
 
 FIRE_GUARD_SECONDS = 5.0
 """Minimum age of a deferral before its trigger fires: Airflow's scheduler can mis-handle a trigger
@@ -48,6 +48,15 @@ class Snapshot:
     """What the run reports so far (status message, items or results), for progress log lines."""
     aborted: bool = False
     """Terminal because somebody aborted it (a user, or the trigger's ``on_kill`` when a task was cleared)."""
+    cost: float | None = None
+    """What the run has cost so far, in ``cost_unit``, where the API says (None: not reported)."""
+    cost_unit: str = ""
+    """The unit of ``cost`` ("USD" for Apify's ``usageTotalUsd``, "credits" for Lobstr.io)."""
+
+    @property
+    def cost_text(self) -> str:
+        """``0.0123 USD``, ``12 credits``, or ``not reported``: for log lines and errors."""
+        return "not reported" if self.cost is None else f"{self.cost:g} {self.cost_unit}".rstrip()
 
     @property
     def resumable(self) -> bool:
@@ -63,6 +72,27 @@ class Snapshot:
             f"{platform} run {self.id} ended with status {self.status}: "
             f"{self.message or 'no status message'}. See {self.console_url}"
         )
+
+
+def check_cost(snapshot: Snapshot, limit: float | None, platform: str) -> None:
+    """Raise :class:`CostLimitExceeded` when a run that is still going has cost more than ``limit``.
+
+    Called at each status answer of a wait, in a worker and in a trigger alike. A run that already
+    ended is past saving money on: its cost is reported when the task finishes instead.
+    """
+    if limit is None or snapshot.terminal or snapshot.cost is None or snapshot.cost <= limit:
+        return
+    raise CostLimitExceeded(
+        f"{platform} run {snapshot.id} has cost {snapshot.cost_text} so far, past the limit of "
+        f"{limit:g} {snapshot.cost_unit}".rstrip(),
+        snapshot.console_url,
+    )
+
+
+def over_cost_message(error: CostLimitExceeded, aborted: bool, console_url: str | None) -> str:
+    """The message a task fails with once the run over its cost limit was (or could not be) aborted."""
+    outcome = "the run was aborted" if aborted else "aborting the run failed: abort it by hand"
+    return f"{error}; {outcome}. See {console_url}"
 
 
 class Followed(Protocol):
@@ -205,11 +235,13 @@ def wait_for_terminal(
     window: float = 0.0,
     watcher: RunWatcher | None = None,
     just_looked: bool = False,
+    cost_limit: float | None = None,
 ) -> Snapshot:
     """Block until the run is terminal or the deadline passes (then raise RunTimeoutError).
 
     ``just_looked``: the caller asked about the run a moment ago, so the first request keeps its
-    distance from that one too.
+    distance from that one too. ``cost_limit``: raise :class:`CostLimitExceeded` at the first
+    answer whose cost passes it (see :func:`check_cost`).
     """
     snapshot: Snapshot | None = None
     last_start = time.monotonic() if just_looked else None
@@ -224,6 +256,7 @@ def wait_for_terminal(
         snapshot = poll(deadline.bound(step.server_wait))
         if watcher is not None:
             watcher.see(snapshot)
+        check_cost(snapshot, cost_limit, platform)
         if snapshot.terminal:
             return snapshot
         if deadline.expired():
@@ -241,6 +274,7 @@ async def await_terminal(
     window: float = 0.0,
     watcher: RunWatcher | None = None,
     just_looked: bool = False,
+    cost_limit: float | None = None,
 ) -> Snapshot:
     """The coroutine twin of :func:`wait_for_terminal`, for triggers (never blocks the loop)."""
     snapshot: Snapshot | None = None
@@ -256,6 +290,7 @@ async def await_terminal(
         snapshot = await poll(deadline.bound(step.server_wait))
         if watcher is not None:
             watcher.see(snapshot)
+        check_cost(snapshot, cost_limit, platform)
         if snapshot.terminal:
             return snapshot
         if deadline.expired():

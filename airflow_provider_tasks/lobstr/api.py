@@ -105,6 +105,12 @@ class LobstrRun:
         return self.raw.get("total_results")
 
     @property
+    def credits_used(self) -> float | None:
+        """``credit_used``: the credits the run has cost so far (None where the API does not say)."""
+        value = self.raw.get("credit_used")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    @property
     def reason(self) -> str | None:
         """``done_reason_desc`` when there is one, else ``done_reason``."""
         return self.raw.get("done_reason_desc") or self.raw.get("done_reason")
@@ -122,6 +128,8 @@ class LobstrRun:
             unknown=status is RunStatus.UNKNOWN,
             progress=None if self.total_results is None else f"{self.total_results} results",
             aborted=status is RunStatus.ABORTED,
+            cost=self.credits_used,
+            cost_unit="credits",
         )
 
 

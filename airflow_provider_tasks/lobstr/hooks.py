@@ -93,6 +93,13 @@ class LobstrHook(PlatformHook[LobstrRun]):
         After a start that may have reached the server, the run created since the first
         attempt is adopted instead of starting again.
         """
+        return self.start_or_reuse_run(squid_id, reuse_active_run=reuse_active_run)[0]
+
+    def start_or_reuse_run(self, squid_id: str, *, reuse_active_run: bool = False) -> tuple[LobstrRun, bool]:
+        """:meth:`start_run`, also saying whether the run returned is the squid's active run that
+        was reused (True) or one this call started (False). No list request is spent up front:
+        the API's own refusal of a second active run is what reveals the one to reuse."""
+        reused: list[str] = []
 
         def send_start() -> LobstrRun:
             try:
@@ -103,6 +110,7 @@ class LobstrHook(PlatformHook[LobstrRun]):
                 active = self.active_run(squid_id)
                 if reuse_active_run and active is not None:
                     self.log.info("Squid %s already has active run %s: waiting for it", squid_id, active.id)
+                    reused.append(active.id)
                     return active
                 which = f" ({active.id}, {active.raw.get('status')})" if active is not None else ""
                 raise RunAlreadyActiveError(
@@ -121,7 +129,8 @@ class LobstrHook(PlatformHook[LobstrRun]):
                 fresh.append(run)
             return api.adoptable_run(fresh, squid_id)
 
-        return start_once(send_start, find_started, self.retry_policy, what=f"squid {squid_id}")
+        run = start_once(send_start, find_started, self.retry_policy, what=f"squid {squid_id}")
+        return run, run.id in reused
 
     def _newest_run_id(self, squid_id: str) -> str | None:
         """The id of the squid's newest run: what "runs created since" is measured against."""

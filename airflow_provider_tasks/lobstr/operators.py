@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
-from airflow_provider_tasks.common.validation import require_non_empty_str
+from airflow_provider_tasks.common.validation import optional_positive_finite, require_bool, require_non_empty_str
 from airflow_provider_tasks.lobstr import api
 from airflow_provider_tasks.lobstr.api import LobstrRun
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
@@ -29,11 +29,15 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
 
     ``done`` succeeds; ``error`` and ``aborted`` fail the task with the run's ``done_reason``
     and a dashboard link; ``paused`` keeps waiting (Lobstr.io resumes such runs itself).
-    XCom: ``run_id`` and ``total_results``; the return value is the run object.
+    XCom: ``run_id``, ``total_results`` and ``reused_run``; the return value is the run object.
 
     :param squid_id: the squid's hash (templated).
     :param reuse_active_run: Lobstr.io allows one active run per squid. False (default) fails
-        with a clear error when one is active; True waits for that run instead.
+        with a clear error when one is active; True waits for that run instead (the log and the
+        ``reused_run`` XCom say so; killing the task does not abort a reused run).
+    :param max_credits: cost guard, a number > 0: at each status answer while waiting (worker
+        or triggerer) the run's ``credit_used`` is compared with it; past it the run is aborted
+        and the task fails saying how many credits were spent.
     :param lobstr_conn_id: the ``lobstr`` connection.
 
     Waiting (``wait_for_termination``, ``deferrable``, ``poll_interval`` — default 30 s, the API
@@ -42,6 +46,7 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
     """
 
     platform = api.PLATFORM
+    cost_limit_field = "max_credits"
     operator_extra_links = (LobstrRunLink(),)
     template_fields: Sequence[str] = ("squid_id",)
     state_store_key = "lobstr_run_id"
@@ -53,18 +58,27 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
         *,
         squid_id: str,
         reuse_active_run: bool = False,
+        max_credits: float | None = None,
         poll_interval: float = 30,
         **kwargs: Any,
     ) -> None:
         super().__init__(poll_interval=poll_interval, **kwargs)
+        self.max_credits = self.cost_limit = optional_positive_finite("max_credits", max_credits)
         self.squid_id = squid_id
-        self.reuse_active_run = reuse_active_run
+        self.reuse_active_run = require_bool("reuse_active_run", reuse_active_run)
+        self.reuse_running = reuse_active_run
 
     def validate(self) -> None:
         require_non_empty_str("squid_id", self.squid_id)
 
     def start_run(self, hook: LobstrHook, context: Context) -> LobstrRun:
-        return hook.start_run(self.squid_id, reuse_active_run=self.reuse_active_run)
+        return hook.start_run(self.squid_id)
+
+    def start_or_reuse(self, hook: LobstrHook, context: Context) -> tuple[LobstrRun, bool]:
+        return hook.start_or_reuse_run(self.squid_id, reuse_active_run=self.reuse_running)
+
+    def run_facts(self, run: LobstrRun) -> dict[str, Any]:
+        return {XCOM_TOTAL_RESULTS: run.total_results}
 
     def xcom_values(self, run: LobstrRun) -> dict[str, Any]:
         return {self.run_id_xcom_key: run.id, XCOM_TOTAL_RESULTS: run.total_results}

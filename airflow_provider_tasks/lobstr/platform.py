@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_tasks.common.compat import BaseOperator
 
@@ -22,6 +22,9 @@ class LobstrConnected(BaseOperator):
     Builds :class:`LobstrHook` and names :class:`LobstrRunTrigger`, both imported only when a task
     runs: DAG parsing does not load HTTP clients.
     """
+
+    platform_key: ClassVar[str] = "lobstr"
+    """This platform's name in asset-event extras (a contract: never rename)."""
 
     def __init__(self, *, lobstr_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)

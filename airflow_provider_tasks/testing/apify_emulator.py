@@ -100,6 +100,7 @@ class ApifyEmulator(ApifyRoutes):
         build: str | None = None,
         unknown_status: str | None = None,
         unknown_secs: float = 0.0,
+        cost_per_second: float = 0.0,
     ) -> dict[str, Any]:
         """Create task ``<username>~<name>`` whose runs play out as described; returns its JSON.
 
@@ -108,9 +109,17 @@ class ApifyEmulator(ApifyRoutes):
         ``timeout`` run option, else ``timeout_secs``, default 3600) ends TIMED-OUT at the limit.
         ``unknown_status`` (e.g. ``"RESURRECTING"``) makes runs pass through a status the API does
         not have today for ``unknown_secs`` after READY (``math.inf``: they stay in it).
+        ``cost_per_second`` adds that many USD to the run's ``usageTotalUsd`` per second it runs.
         """
         behaviour = Behaviour(
-            duration_secs, outcome, item_count, ready_secs, status_message, unknown_status, unknown_secs
+            duration_secs,
+            outcome,
+            item_count,
+            ready_secs,
+            status_message,
+            unknown_status,
+            unknown_secs,
+            cost_per_second,
         )
         with self.lock:
             owner = None
@@ -144,10 +153,18 @@ class ApifyEmulator(ApifyRoutes):
         build: str | None = None,
         unknown_status: str | None = None,
         unknown_secs: float = 0.0,
+        cost_per_second: float = 0.0,
     ) -> dict[str, Any]:
         """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON."""
         behaviour = Behaviour(
-            duration_secs, outcome, item_count, ready_secs, status_message, unknown_status, unknown_secs
+            duration_secs,
+            outcome,
+            item_count,
+            ready_secs,
+            status_message,
+            unknown_status,
+            unknown_secs,
+            cost_per_second,
         )
         with self.lock:
             actor = self.state.add_actor(

@@ -59,8 +59,13 @@ class Behaviour:
     status_message: str | None = None
     unknown_status: str | None = None
     unknown_secs: float = 0.0
+    cost_per_second: float = 0.0
+    """USD added to ``usageTotalUsd`` per second of RUNNING, on top of the compute-unit price
+    (0.4 USD per CU): lets a test make a run's bill grow quickly and predictably."""
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.cost_per_second) and self.cost_per_second >= 0):
+            raise ValueError("cost_per_second must be a finite number >= 0")
         if self.outcome not in TERMINAL:
             raise ValueError(f"outcome must be one of {sorted(TERMINAL)}, not {self.outcome!r}")
         if self.unknown_status is not None and (not self.unknown_status or self.unknown_status in STATUSES):
@@ -350,7 +355,8 @@ class Run:
             "PROXY_RESIDENTIAL_TRANSFER_GBYTES": 0.0,
             "PROXY_SERPS": 0.0,
         }
-        return usage, usage_usd, round(sum(usage_usd.values()), 6)
+        extra = self.behaviour.cost_per_second * self._run_secs(t)
+        return usage, usage_usd, round(sum(usage_usd.values()) + extra, 6)
 
 
 @dataclass

@@ -211,3 +211,66 @@ def test_unknown_task_and_bad_token_are_named(run_dag, apify_emulator, monkeypat
     assert result.task_states["run"] == "failed"
     assert "401" in result.output and "token is missing or invalid" in result.output
     assert apify_emulator.token not in result.output_for_secrets
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
+def test_reuse_existing_run_follows_the_run_already_going(run_dag, apify_emulator, deferrable):
+    apify_emulator.add_task("shared", duration_secs=8, item_count=3)
+    result = run_dag(
+        f"""
+        first = ApifyRunTaskOperator(task_id="first", actor_task_id="demo~shared", wait_for_termination=False)
+        second = ApifyRunTaskOperator(task_id="second", actor_task_id="demo~shared", reuse_existing_run=True,
+                                      deferrable={deferrable}, memory_mbytes=512)
+        first >> second
+        """
+    )
+    assert result.state == "success", result.output[-3000:]
+    runs = apify_emulator.runs()
+    assert len(runs) == 1 and runs[0]["status"] == "SUCCEEDED"
+    assert result.xcom("second", "run_id") == result.xcom("first", "run_id") == runs[0]["id"]
+    assert result.xcom("second", "reused_run") is True and result.xcom("first", "reused_run") is False
+    assert result.xcom("second", "default_dataset_id") == runs[0]["defaultDatasetId"]
+    assert f"Reusing Apify run {runs[0]['id']}" in result.output
+
+
+def test_reuse_existing_run_starts_a_run_when_none_is_going(run_dag, apify_emulator):
+    """A finished run of the Actor is not reused (the list is filtered to READY/RUNNING)."""
+    apify_emulator.add_actor("solo", duration_secs=1)
+    result = run_dag(
+        """
+        before = ApifyRunActorOperator(task_id="before", actor_id="demo~solo")
+        again = ApifyRunActorOperator(task_id="again", actor_id="demo~solo", reuse_existing_run=True)
+        before >> again
+        """
+    )
+    assert result.state == "success", result.output[-3000:]
+    assert len(apify_emulator.runs()) == 2
+    assert result.xcom("again", "reused_run") is False
+    assert result.xcom("again", "run_id") != result.xcom("before", "run_id")
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
+def test_max_cost_usd_aborts_the_run_and_fails_saying_what_was_spent(run_dag, apify_emulator, deferrable):
+    apify_emulator.add_task("pricey", duration_secs=300, cost_per_second=0.01)
+    result = run_dag(
+        f"""
+        ApifyRunTaskOperator(task_id="run", actor_task_id="demo~pricey", max_cost_usd=0.1, poll_interval=2,
+                             deferrable={deferrable})
+        """
+    )
+    assert result.task_states["run"] == "failed"
+    run = apify_emulator.runs()[0]
+    assert run["status"] in ("ABORTING", "ABORTED")
+    assert 0.1 < run["usageTotalUsd"] < 0.5  # stopped within a few looks, not after 300 s
+    assert result.deferred is deferrable  # the start check (5 s) sees 0.05 USD: the trigger guards the rest
+    assert "past the limit of 0.1 USD" in result.output and "the run was aborted" in result.output
+    result.assert_error_shown("max_cost_usd=0.1")  # last: may xfail
+
+
+def test_a_run_within_max_cost_usd_succeeds_and_its_final_cost_is_logged(run_dag, apify_emulator):
+    apify_emulator.add_task("cheap", duration_secs=2, cost_per_second=0.01)
+    result = run_dag('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~cheap", max_cost_usd=5)\n')
+    assert result.state == "success", result.output[-3000:]
+    cost = apify_emulator.runs()[0]["usageTotalUsd"]
+    assert cost > 0.01 and f"cost {cost:g} USD" in result.output
+

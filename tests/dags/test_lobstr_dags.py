@@ -56,7 +56,9 @@ def test_start_while_active_fails_clearly_unless_reuse_is_asked(run_dag, lobstr_
     assert result.task_states["run"] == "failed" and "already has an active run" in result.output
     result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, reuse_active_run=True, poll_interval=5)\n')
     assert result.state == "success", result.output[-3000:]
-    assert len(lobstr_emulator.runs(squid)) == 1
+    runs = lobstr_emulator.runs(squid)
+    assert len(runs) == 1 and result.xcom("run", "run_id") == runs[0]["id"]
+    assert result.xcom("run", "reused_run") is True and f"Reusing Lobstr.io run {runs[0]['id']}" in result.output
 
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
@@ -116,3 +118,20 @@ def test_run_sensor_and_unknown_task_and_bad_key(run_dag, lobstr_emulator):
     lobstr_emulator.revoke_token(lobstr_emulator.token)
     result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={DEMO["hash"]!r})\n')
     assert result.task_states["run"] == "failed" and "401" in result.output and lobstr_emulator.token not in result.output_for_secrets
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
+def test_max_credits_aborts_the_run_and_fails_saying_what_was_spent(run_dag, lobstr_emulator, deferrable):
+    """One credit per result: 300 results over 60 s pass 3 credits within seconds."""
+    squid = lobstr_emulator.add_squid("costly", duration_secs=60, results_per_task=300, task_count=1)["id"]
+    result = run_dag(
+        f"""
+        LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, max_credits=3, poll_interval=5, deferrable={deferrable})
+        """
+    )
+    assert result.task_states["run"] == "failed"
+    run = lobstr_emulator.runs(squid)[0]
+    assert run["done_reason"] == "aborted" and 3 < run["credit_used"] < 100
+    assert result.deferred is deferrable  # no long-poll: the start check is one look, the trigger guards the rest
+    assert "past the limit of 3 credits" in result.output and "the run was aborted" in result.output
+    result.assert_error_shown("max_credits=3")  # last: may xfail

@@ -125,6 +125,17 @@ def test_lifecycle_ready_running_succeeded(api, apify_emulator):
     assert done["stats"]["runTimeSecs"] >= 10
 
 
+def test_cost_per_second_makes_usage_total_usd_grow_while_running(api, apify_emulator):
+    apify_emulator.add_task("pricey", ready_secs=2, duration_secs=100, cost_per_second=0.5, memory_mbytes=128)
+    run = api.start_task("demo~pricey")
+    assert run["usageTotalUsd"] < 0.01  # READY costs nothing
+    apify_emulator.advance(12)  # 10 s running
+    running = api.run(run["id"])
+    assert running["status"] == "RUNNING" and 5.0 <= running["usageTotalUsd"] < 5.01
+    listed = api.get("/v2/actor-tasks/demo~pricey/runs").json()["data"]["items"][0]
+    assert running["usageTotalUsd"] <= listed["usageTotalUsd"] < 5.02  # the list item carries it too
+
+
 def test_failed_run_keeps_its_status_message(api, apify_emulator):
     run = api.start_task("demo~fails")
     apify_emulator.advance(2)

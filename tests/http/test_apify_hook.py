@@ -116,6 +116,18 @@ class TestRuns:
         done = hook.wait_for_run(run.id, Deadline.after(30), poll_interval=10)
         assert done.status is RunStatus.ABORTED
 
+    def test_find_active_run_is_the_newest_ready_or_running_one(self, hook, quick_task):
+        target = Target("task", "demo~slow")
+        assert hook.find_active_run(target) is None
+        older, newer = hook.run_task("demo~slow"), hook.run_task("demo~slow")
+        assert hook.find_active_run(target).id == newer.id
+        hook.abort_run(newer.id)
+        assert hook.find_active_run(target).id == older.id
+        hook.abort_run(older.id)
+        assert hook.find_active_run(target) is None
+        done = hook.wait_for_run(hook.run_task(quick_task).id, Deadline.after(30), poll_interval=10)
+        assert done.status is RunStatus.SUCCEEDED and hook.find_active_run(Target("task", quick_task)) is None
+
     def test_bad_option_rejected_by_the_server_surfaces_type_and_message(self, hook):
         with pytest.raises(ApiError) as caught:
             hook.run_task("demo~succeeds-with-items", RunOptions(memory_mbytes=100))

@@ -62,6 +62,18 @@ def test_success_event_carries_the_run(hook, apify_emulator):
     assert _SHARED_SESSIONS.open_sessions() == 0
 
 
+def test_cost_limit_aborts_the_run_from_the_trigger_and_fires_a_cost_limit_event(hook, apify_emulator):
+    apify_emulator.add_task("pricey", duration_secs=300, cost_per_second=0.05)
+    run = hook.run_task("demo~pricey")
+    _, kwargs = make_trigger(run.id, poll_interval=1, cost_limit=0.1).serialize()
+    rebuilt = ApifyRunTrigger(**json.loads(json.dumps(kwargs)))  # the limit survives as plain JSON
+    event = first_event(rebuilt)
+    assert event["status"] == "cost_limit" and event["run_id"] == run.id
+    assert f"Apify run {run.id} has cost" in event["message"] and "past the limit of 0.1 USD" in event["message"]
+    assert "the run was aborted" in event["message"]
+    assert apify_emulator.get_run(run.id)["status"] in ("ABORTING", "ABORTED")
+
+
 def test_failed_run_event(hook):
     run = hook.run_task("demo~fails")
     event = first_event(make_trigger(run.id))

@@ -73,6 +73,13 @@ def test_second_start_while_active_is_a_clear_error_or_reuses_on_request(hook, l
         hook.start_run(slow)
     assert hook.start_run(slow, reuse_active_run=True).id == first.id
     assert len(lobstr_emulator.runs(slow)) == 1
+    reused, was_reused = hook.start_or_reuse_run(slow, reuse_active_run=True)
+    assert reused.id == first.id and was_reused is True
+
+
+def test_start_or_reuse_says_a_fresh_run_was_not_reused(hook, quick_squid):
+    run, was_reused = hook.start_or_reuse_run(quick_squid, reuse_active_run=True)
+    assert was_reused is False and run.id
 
 
 def test_abort_keeps_partial_results_and_aborting_a_finished_run_is_harmless(hook, quick_squid):

@@ -147,3 +147,42 @@ def test_resuming_a_deferred_reconnected_run_that_was_aborted_keeps_the_try_dead
     result = operator(hook, ["new"]).execute_complete(context("old"), event, reconnected=True, deadline=deadline)
     assert result["id"] == "new" and hook.started == ["new"] and hook.deadlines == [deadline]
     assert hook.closed == 1
+
+
+class ReusingOperator(FakeOperator):
+    """A platform whose target already has the run ``active`` going (None: nothing is going)."""
+
+    reuse_running = True
+
+    def __init__(self, *, active: str | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.active = active
+
+    def find_active_run(self, hook: Any, context: Any) -> FakeRun | None:
+        return hook._next(self.active) if self.active else None
+
+
+def reused_pushes(ctx: dict[str, Any]) -> list[Any]:
+    return [c.kwargs["value"] for c in ctx["ti"].xcom_push.call_args_list if c.kwargs["key"] == "reused_run"]
+
+
+def test_a_reused_run_is_followed_not_started_nor_stored_and_never_aborted_on_kill():
+    hook = FakeHook({"theirs": ["RUNNING", "RUNNING", "SUCCEEDED"]})
+    hook.abort_run = mock.Mock()
+    op = ReusingOperator(task_id="run", fake_hook=hook, new_runs=["mine"], active="theirs", deferrable=False, timeout=60)
+    ctx = context()
+    assert op.execute(ctx)["id"] == "theirs"
+    assert hook.started == [] and reused_pushes(ctx) == [True]
+    assert "fake_run_id" not in ctx["task_state_store"]  # a retry looks for the active run again
+    op.on_kill()
+    hook.abort_run.assert_not_called()
+
+
+def test_with_nothing_going_reuse_starts_a_run_and_says_it_was_not_reused():
+    hook = FakeHook({"mine": ["RUNNING", "SUCCEEDED"]})
+    op = ReusingOperator(task_id="run", fake_hook=hook, new_runs=["mine"], active=None, deferrable=False, timeout=60)
+    ctx = context()
+    assert op.execute(ctx)["id"] == "mine"
+    assert hook.started == ["mine"] and reused_pushes(ctx) == [False]
+    if TASK_STATE_STORE:
+        assert ctx["task_state_store"]["fake_run_id"] == "mine"
