@@ -25,7 +25,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def airflow_cluster(request: pytest.FixtureRequest):
-    cluster = AirflowCluster.create()
+    yield from cluster_session(request, AirflowCluster.create())
+
+
+def cluster_session(request: pytest.FixtureRequest, cluster: AirflowCluster):
+    """Start ``cluster``, yield it, stop it; its home is removed unless a test failed or
+    ``AIRFLOW_IT_KEEP_HOME`` is set (the body of a session fixture, shared with tests/topology)."""
     started = time.monotonic()
     try:
         cluster.start()
