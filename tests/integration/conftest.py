@@ -1,4 +1,4 @@
-"""Fixtures of the integration suite: one real Airflow (4 services) + emulator per session.
+"""Fixtures of the integration suite: one real Airflow (4 services) + emulator for its tests.
 
 Skip the suite with ``pytest -m "not integration"``. Set ``AIRFLOW_IT_KEEP_HOME=1`` to keep the
 temporary Airflow home (logs, SQLite database) after the run; it is always kept after a failure.
@@ -23,8 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def airflow_cluster(request: pytest.FixtureRequest):
+    # package scope: stopped before tests/topology starts its own deployment in the same session
     yield from cluster_session(request, AirflowCluster.create())
 
 

@@ -15,6 +15,7 @@ Waiting is always "poll an external system until a condition holds or a deadline
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -548,9 +549,7 @@ class AirflowCluster:
     def start_emulators(self) -> None:
         self.emulator = EmulatorControl(self.home, self.env)
         self.emulator.start()
-        self.env["AIRFLOW_CONN_APIFY_DEFAULT"] = (
-            '{"conn_type": "apify", "password": "%s", "host": "%s"}' % (EMULATOR_TOKEN, self.emulator.base_url)
-        )
+        self.env["AIRFLOW_CONN_APIFY_DEFAULT"] = emulator_connection("apify", self.emulator)
 
     def stop_emulators(self) -> None:
         if self.emulator is not None:
@@ -677,6 +676,11 @@ class AirflowCluster:
         for path in self.task_logs(since):
             parts.append(f"----- task log {path.relative_to(self.home)} -----\n{tail(path, lines)}")
         return "\n".join(parts)
+
+
+def emulator_connection(conn_type: str, emulator: EmulatorControl) -> str:
+    """The JSON of an ``AIRFLOW_CONN_<TYPE>_DEFAULT`` pointing at an emulator process."""
+    return json.dumps({"conn_type": conn_type, "password": emulator.token, "host": emulator.base_url})
 
 
 def _die_with_parent() -> None:

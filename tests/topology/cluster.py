@@ -33,11 +33,11 @@ from typing import Any, ClassVar
 from tests.integration.harness import (
     AIRFLOW_BIN,
     DAG_FILES,
-    EMULATOR_TOKEN,
     TEST_DAG_IDS,
     AirflowCluster,
     EmulatorControl,
     Service,
+    emulator_connection,
     free_port,
     tail,
     wait_for,
@@ -118,14 +118,17 @@ def missing_requirements() -> list[str]:
             pwd.getpwnam("nobody")
         except KeyError:
             missing.append("a 'nobody' user to run PostgreSQL as (it refuses root)")
-    for module, package in PYTHON_PACKAGES.items():
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ModuleNotFoundError:
-            found = False
-        if not found:
-            missing.append(f"Python package {package}")
+    packages = [package for module, package in PYTHON_PACKAGES.items() if not _importable(module)]
+    if packages:
+        missing.append(f"the topology extra's {', '.join(packages)}")
     return missing
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 # -- backing services --------------------------------------------------------------------------
@@ -372,9 +375,7 @@ class TopologyCluster(AirflowCluster):
         super().start_emulators()
         self.lobstr = LobstrControl(self.home, self.env)
         self.lobstr.start()
-        self.env["AIRFLOW_CONN_LOBSTR_DEFAULT"] = (
-            '{"conn_type": "lobstr", "password": "%s", "host": "%s"}' % (EMULATOR_TOKEN, self.lobstr.base_url)
-        )
+        self.env["AIRFLOW_CONN_LOBSTR_DEFAULT"] = emulator_connection("lobstr", self.lobstr)
 
     def stop_emulators(self) -> None:
         super().stop_emulators()

@@ -85,6 +85,12 @@ def lobstr(airflow_cluster: TopologyCluster) -> LobstrControl:
     return airflow_cluster.lobstr
 
 
+@pytest.fixture
+def note(request: pytest.FixtureRequest):
+    """``note(text)``: a line for the closing measurements (shown without ``-s``)."""
+    return lambda text: _REPORT.append(f"{request.node.name}: {text}")
+
+
 @pytest.fixture(autouse=True)
 def measured(request: pytest.FixtureRequest, airflow_cluster: TopologyCluster):
     """Wall time of the case and the emulators' requests and runs during it."""
