@@ -1,4 +1,4 @@
-"""Fixtures of the integration suite: one real Airflow (4 services) + emulator per session.
+"""Fixtures of the integration suite: one real Airflow (4 services) + emulator for its tests.
 
 Skip the suite with ``pytest -m "not integration"``. Set ``AIRFLOW_IT_KEEP_HOME=1`` to keep the
 temporary Airflow home (logs, SQLite database) after the run; it is always kept after a failure.
@@ -23,9 +23,15 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def airflow_cluster(request: pytest.FixtureRequest):
-    cluster = AirflowCluster.create()
+    # package scope: stopped before tests/topology starts its own deployment in the same session
+    yield from cluster_session(request, AirflowCluster.create())
+
+
+def cluster_session(request: pytest.FixtureRequest, cluster: AirflowCluster):
+    """Start ``cluster``, yield it, stop it; its home is removed unless a test failed or
+    ``AIRFLOW_IT_KEEP_HOME`` is set (the body of a session fixture, shared with tests/topology)."""
     started = time.monotonic()
     try:
         cluster.start()

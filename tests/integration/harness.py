@@ -15,6 +15,7 @@ Waiting is always "poll an external system until a condition holds or a deadline
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -28,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import requests
 
@@ -107,6 +108,8 @@ class Service:
     argv: list[str]
     log_path: Path
     process: subprocess.Popen | None = None
+    #: run as this (uid, gid) instead of the test process's user (PostgreSQL refuses root)
+    run_as: tuple[int, int] | None = None
 
     def start(self, env: dict[str, str], cwd: Path) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,6 +124,7 @@ class Service:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: signals reach its children too
                 preexec_fn=_die_with_parent,
+                **({} if self.run_as is None else {"user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}),
             )
         finally:
             handle.close()
@@ -195,24 +199,28 @@ class Service:
 
 
 class EmulatorControl:
-    """The Apify emulator process and its ``/_emulator/`` control endpoints."""
+    """An emulator process (the Apify one unless told otherwise) and its ``/_emulator/`` control
+    endpoints."""
 
     BANNER = re.compile(r"base_url=(\S+)")
+    #: ``airflow_provider_tasks.testing.<module>`` is run with ``-m``; its log is ``<name>.log``.
+    module = "apify_emulator"
+    name = "emulator"
 
     def __init__(self, home: Path, env: dict[str, str]) -> None:
         self.service = Service(
-            "emulator",
+            self.name,
             [
                 sys.executable,
                 "-u",
                 "-m",
-                "airflow_provider_tasks.testing.apify_emulator",
+                f"airflow_provider_tasks.testing.{self.module}",
                 "--port",
                 "0",
                 "--token",
                 EMULATOR_TOKEN,
             ],
-            home / "proc-logs" / "emulator.log",
+            home / "proc-logs" / f"{self.name}.log",
         )
         self.home = home
         self.env = env
@@ -398,7 +406,14 @@ class AirflowApi:
 
 @dataclass
 class AirflowCluster:
-    """Temporary Airflow home + emulator + the four Airflow services; see the module docstring."""
+    """Temporary Airflow home + emulator + the four Airflow services; see the module docstring.
+
+    A deployment of another shape (tests/topology: PostgreSQL, Celery, several schedulers and
+    triggerers) is a subclass that changes the class attributes below and the hooks
+    :meth:`config`, :meth:`start_backing` / :meth:`stop_backing`, :meth:`service_env` and
+    :meth:`_argv`. A kind of service with a count above 1 runs as instances ``<kind>-1``,
+    ``<kind>-2``...; with a count of 1 the instance is named after its kind.
+    """
 
     home: Path
     api_port: int = field(default_factory=free_port)
@@ -408,10 +423,35 @@ class AirflowCluster:
     emulator: EmulatorControl | None = None
     api: AirflowApi | None = None
 
+    #: kinds of service, in start order, and how many of each
+    SERVICE_COUNTS: ClassVar[dict[str, int]] = dict.fromkeys(SERVICES, 1)
+    #: kinds of service in stop order: the producers of work first, the API server last
+    STOP_ORDER: ClassVar[tuple[str, ...]] = ("scheduler", "triggerer", "dag-processor", "api-server")
+    #: folders whose ``*.py`` files go into the DAGs folder, and the DAGs to wait for and unpause
+    DAG_SOURCES: ClassVar[tuple[Path, ...]] = (DAG_FILES,)
+    DAG_IDS: ClassVar[tuple[str, ...]] = TEST_DAG_IDS
+    HOME_PREFIX: ClassVar[str] = "airflow-it-"
+
     @classmethod
     def create(cls) -> AirflowCluster:
-        home = Path(tempfile.mkdtemp(prefix="airflow-it-"))
+        home = Path(tempfile.mkdtemp(prefix=cls.HOME_PREFIX))
         return cls(home=home)
+
+    def service_names(self) -> list[str]:
+        """Every service instance's name, in start order."""
+        names = []
+        for kind, count in self.SERVICE_COUNTS.items():
+            names += [kind] if count == 1 else [f"{kind}-{i}" for i in range(1, count + 1)]
+        return names
+
+    @staticmethod
+    def kind_of(name: str) -> str:
+        """``triggerer-2`` -> ``triggerer``; ``dag-processor`` -> ``dag-processor``."""
+        kind, _, number = name.rpartition("-")
+        return kind if kind and number.isdigit() else name
+
+    def services_of(self, kind: str) -> dict[str, Service]:
+        return {name: service for name, service in self.services.items() if self.kind_of(name) == kind}
 
     @property
     def base_url(self) -> str:
@@ -487,16 +527,35 @@ class AirflowCluster:
     # lifecycle
     def start(self) -> None:
         self.dags_folder.mkdir(parents=True, exist_ok=True)
-        for source in DAG_FILES.glob("*.py"):
-            shutil.copy(source, self.dags_folder / source.name)
+        for folder in self.DAG_SOURCES:
+            for source in folder.glob("*.py"):
+                shutil.copy(source, self.dags_folder / source.name)
+        self.start_backing()
         self.env = self._environment()
+        self.start_emulators()
+        self.migrate()
+        for name in self.service_names():
+            self.start_service(name)
+        self.api = AirflowApi(self.base_url)
+        self.wait_ready()
 
+    def start_backing(self) -> None:
+        """Start what Airflow's configuration points at (databases, brokers) before it is built;
+        nothing for SQLite."""
+
+    def stop_backing(self) -> None:
+        """Stop what :meth:`start_backing` started."""
+
+    def start_emulators(self) -> None:
         self.emulator = EmulatorControl(self.home, self.env)
         self.emulator.start()
-        self.env["AIRFLOW_CONN_APIFY_DEFAULT"] = (
-            '{"conn_type": "apify", "password": "%s", "host": "%s"}' % (EMULATOR_TOKEN, self.emulator.base_url)
-        )
+        self.env["AIRFLOW_CONN_APIFY_DEFAULT"] = emulator_connection("apify", self.emulator)
 
+    def stop_emulators(self) -> None:
+        if self.emulator is not None:
+            self.emulator.stop()
+
+    def migrate(self) -> None:
         migrate_log = self.home / "proc-logs" / "db-migrate.log"
         migrate_log.parent.mkdir(parents=True, exist_ok=True)
         with open(migrate_log, "wb") as handle:
@@ -511,23 +570,23 @@ class AirflowCluster:
         if result.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{tail(migrate_log)}")
 
-        for name in SERVICES:
-            self.start_service(name)
-        self.api = AirflowApi(self.base_url)
-        self.wait_ready()
-
     def _argv(self, name: str) -> list[str]:
-        if name == "api-server":
+        kind = self.kind_of(name)
+        if kind == "api-server":
             return [AIRFLOW_BIN, "api-server", "--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"]
-        if name == "triggerer":
+        if kind == "triggerer":
             return [AIRFLOW_BIN, "triggerer", "--skip-serve-logs"]
-        return [AIRFLOW_BIN, name]
+        return [AIRFLOW_BIN, kind]
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment of one service instance (the cluster's, unless a subclass adds to it)."""
+        return self.env
 
     def start_service(self, name: str) -> Service:
         count = self.restarts.get(name, 0)
         suffix = "" if count == 0 else f".{count}"
         service = Service(name, self._argv(name), self.home / "proc-logs" / f"{name}{suffix}.log")
-        service.start(self.env, self.home)
+        service.start(self.service_env(name), self.home)
         self.services[name] = service
         self.restarts[name] = count + 1
         return service
@@ -561,16 +620,16 @@ class AirflowCluster:
 
         def parsed() -> bool:
             self.check_alive()
-            return all(api.dag(dag_id) is not None for dag_id in TEST_DAG_IDS)
+            return all(api.dag(dag_id) is not None for dag_id in self.DAG_IDS)
 
         wait_for(
             parsed,
             timeout=timeout,
             interval=2.0,
-            what=f"DAGs {TEST_DAG_IDS} to be parsed",
+            what=f"DAGs {self.DAG_IDS} to be parsed",
             describe=lambda: f"import errors: {self._safe(api.import_errors)}",
         )
-        for dag_id in TEST_DAG_IDS:
+        for dag_id in self.DAG_IDS:
             api.unpause(dag_id)
 
     def wait_triggerer_healthy(self, timeout: float = STARTUP_TIMEOUT) -> None:
@@ -592,14 +651,13 @@ class AirflowCluster:
 
     def stop(self) -> None:
         # Stop the producers of work first; the API server last (workers report to it).
-        for name in ("scheduler", "triggerer", "dag-processor", "api-server"):
-            service = self.services.get(name)
-            if service is not None:
+        for kind in self.STOP_ORDER:
+            for service in self.services_of(kind).values():
                 service.stop()
-        if self.emulator is not None:
-            self.emulator.stop()
+        self.stop_emulators()
         if self.api is not None:
             self.api.http.close()
+        self.stop_backing()
 
     # diagnostics
     def process_logs(self) -> list[Path]:
@@ -618,6 +676,11 @@ class AirflowCluster:
         for path in self.task_logs(since):
             parts.append(f"----- task log {path.relative_to(self.home)} -----\n{tail(path, lines)}")
         return "\n".join(parts)
+
+
+def emulator_connection(conn_type: str, emulator: EmulatorControl) -> str:
+    """The JSON of an ``AIRFLOW_CONN_<TYPE>_DEFAULT`` pointing at an emulator process."""
+    return json.dumps({"conn_type": conn_type, "password": emulator.token, "host": emulator.base_url})
 
 
 def _die_with_parent() -> None:
