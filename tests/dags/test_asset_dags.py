@@ -13,7 +13,16 @@ import json
 
 import pytest
 
-from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS
+from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_1_PLUS
+
+#: Airflow 3.0's ``dag.test()`` leaves a DAG's assets inactive, so a task with asset outlets fails
+#: before it runs (AirflowInactiveAssetInInletOrOutletException); a deployed DAG's assets are
+#: activated by the dag-processor. Strict: these must start passing the day 3.0 allows it.
+NEEDS_ACTIVE_ASSETS = pytest.mark.xfail(
+    AIRFLOW_V_3_0_PLUS and not AIRFLOW_V_3_1_PLUS,
+    reason="Airflow 3.0's dag.test() does not activate the DAG's assets",
+    strict=True,
+)
 
 
 def recorder(path) -> str:
@@ -38,6 +47,7 @@ def extras(result, record_path, task_id: str) -> list[dict]:
     return seen
 
 
+@NEEDS_ACTIVE_ASSETS
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
 def test_apify_run_and_download_outlets_carry_the_run_and_the_file(run_dag, apify_emulator, tmp_path, deferrable):
     apify_emulator.add_task("crawl", duration_secs=7, item_count=12, cost_per_second=0.001)
@@ -78,6 +88,7 @@ def test_apify_run_and_download_outlets_carry_the_run_and_the_file(run_dag, apif
     ]
 
 
+@NEEDS_ACTIVE_ASSETS
 def test_lobstr_run_and_results_outlets_carry_the_run_and_the_file(run_dag, lobstr_emulator, tmp_path):
     squid = lobstr_emulator.add_squid("assets", duration_secs=2, results_per_task=5, task_count=2)["id"]
     out, seen = tmp_path / "rows.csv", tmp_path / "extras.jsonl"
@@ -122,6 +133,7 @@ def test_a_failed_run_emits_no_asset_event(run_dag):
     assert result.asset_event_extras("run") == []
 
 
+@NEEDS_ACTIVE_ASSETS
 def test_without_waiting_the_event_carries_the_run_as_started(run_dag, apify_emulator, tmp_path):
     """``wait_for_termination=False``: the task succeeds at the start, and its event says so by
     the run's status (a consumer checks ``status`` before reading the dataset)."""
