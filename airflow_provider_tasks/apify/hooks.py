@@ -8,8 +8,7 @@ from typing import Any
 
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.api import ApifyRun, RunOptions, Target
-from airflow_provider_tasks.common.compat import DECLARATIVE_CONNECTION_FORM
-from airflow_provider_tasks.common.connection_form import connection_form_widgets, ui_field_behaviour
+from airflow_provider_tasks.common.connection_form import with_connection_form
 from airflow_provider_tasks.common.errors import NotFoundError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.http import USER_AGENT
@@ -21,6 +20,7 @@ from airflow_provider_tasks.common.starting import new_start_marker, start_once
 from airflow_provider_tasks.common.times import parse_time
 
 
+@with_connection_form
 class ApifyHook(PlatformHook[ApifyRun]):
     """Calls the Apify API with the token of an ``apify`` connection.
 
@@ -49,18 +49,6 @@ class ApifyHook(PlatformHook[ApifyRun]):
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         super().__init__(apify_conn_id, retry_policy, timeout)
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """The connection form for Airflow before 3.2 (later lines read the provider-info dict)."""
-        return ui_field_behaviour(cls.conn_type)
-
-    if not DECLARATIVE_CONNECTION_FORM:  # Airflow reads only methods defined on the class itself
-
-        @classmethod
-        def get_connection_form_widgets(cls) -> dict[str, Any]:
-            """The form's extra fields (``verify``) for Airflow before 3.2."""
-            return connection_form_widgets(cls.conn_type)
 
     def auth_check_request(self) -> ApiRequest:
         return api.whoami()

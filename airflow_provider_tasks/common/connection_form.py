@@ -9,7 +9,11 @@ platform hooks build with these functions.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, TypeVar
+
+from airflow_provider_tasks.common.compat import DECLARATIVE_CONNECTION_FORM
+
+HookClass = TypeVar("HookClass", bound=type)
 
 
 def _connection_type(conn_type: str) -> dict[str, Any]:
@@ -52,3 +56,23 @@ def connection_form_widgets(conn_type: str) -> dict[str, Any]:
         name: string_field(field["label"], description=field.get("description", ""), **widget)
         for name, field in fields.items()
     }
+
+
+def with_connection_form(hook_class: HookClass) -> HookClass:
+    """Give a platform hook class its own ``get_ui_field_behaviour()`` and, before Airflow 3.2,
+    ``get_connection_form_widgets()``, built from its ``conn_type``'s provider-info entry.
+
+    Airflow reads those only from the hook class's own ``__dict__`` (inherited methods do not
+    count), so each platform hook is decorated rather than the shared base given them.
+    """
+
+    def behaviour(cls: Any) -> dict[str, Any]:
+        return ui_field_behaviour(cls.conn_type)
+
+    def widgets(cls: Any) -> dict[str, Any]:
+        return connection_form_widgets(cls.conn_type)
+
+    setattr(hook_class, "get_ui_field_behaviour", classmethod(behaviour))  # noqa: B010
+    if not DECLARATIVE_CONNECTION_FORM:
+        setattr(hook_class, "get_connection_form_widgets", classmethod(widgets))  # noqa: B010
+    return hook_class

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from airflow_provider_tasks.common.compat import DECLARATIVE_CONNECTION_FORM
-from airflow_provider_tasks.common.connection_form import connection_form_widgets, ui_field_behaviour
+from airflow_provider_tasks.common.connection_form import with_connection_form
 from airflow_provider_tasks.common.errors import ApiError, NotFoundError, RunAlreadyActiveError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
@@ -23,6 +22,7 @@ RESULTS_MIN_INTERVAL = 0.5
 """Lobstr.io allows 2 requests per second on /v1/results; pacing the pages avoids 429s."""
 
 
+@with_connection_form
 class LobstrHook(PlatformHook[LobstrRun]):
     """Calls the Lobstr.io API with the key of a ``lobstr`` connection.
 
@@ -52,18 +52,6 @@ class LobstrHook(PlatformHook[LobstrRun]):
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         super().__init__(lobstr_conn_id, retry_policy, timeout)
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """The connection form for Airflow before 3.2 (later lines read the provider-info dict)."""
-        return ui_field_behaviour(cls.conn_type)
-
-    if not DECLARATIVE_CONNECTION_FORM:  # Airflow reads only methods defined on the class itself
-
-        @classmethod
-        def get_connection_form_widgets(cls) -> dict[str, Any]:
-            """The form's extra fields (``verify``) for Airflow before 3.2."""
-            return connection_form_widgets(cls.conn_type)
 
     def auth_check_request(self) -> ApiRequest:
         return api.whoami()
