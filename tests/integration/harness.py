@@ -332,7 +332,16 @@ class AirflowApi:
         body: dict[str, Any] = {"logical_date": None, "conf": conf}
         if dag_run_id is not None:
             body["dag_run_id"] = dag_run_id
-        return self.request("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"]
+        run_id = self.request("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"]
+        # Airflow 3.0's API server can answer the POST before its session commits (seen in CI: the
+        # next GET said 404), so hand the id back only once the run can be read.
+        wait_for(
+            lambda: "dag_run_id" in self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}", expect=(200, 404)),
+            timeout=30,
+            interval=0.2,
+            what=f"DAG run {run_id} to be readable after it was triggered",
+        )
+        return run_id
 
     def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         return self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
