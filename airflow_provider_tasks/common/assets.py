@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
+    from airflow_provider_tasks.common.waiting import Snapshot
 
 
 def asset_outlets(outlets: Any) -> list[Any]:
@@ -48,4 +49,31 @@ def annotate_outlets(task: Any, context: Context, describe: Callable[[], Mapping
     return len(outlets)
 
 
-__all__ = ["annotate_outlets", "asset_outlets"]
+def run_extra(platform: str, snapshot: Snapshot, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """What an asset event says of a run (a contract for consumer DAGs, see the README):
+    ``platform``, ``run_id``, ``status``, ``console_url``, the platform's ``facts`` (Apify:
+    ``default_dataset_id``, ``default_key_value_store_id``; Lobstr.io: ``total_results``), and
+    ``cost`` with ``cost_unit`` where the API reports a cost. The run operators' outlets and the
+    run-finished watchers both send it."""
+    extra: dict[str, Any] = {
+        "platform": platform,
+        "run_id": snapshot.id,
+        "status": snapshot.status,
+        "console_url": snapshot.console_url,
+        **facts,
+    }
+    if snapshot.cost is not None:
+        extra["cost"] = snapshot.cost
+        extra["cost_unit"] = snapshot.cost_unit
+    return extra
+
+
+def finished_run(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The run described by an asset event's ``extra``, whoever sent it: a run operator's outlet
+    puts :func:`run_extra` there, a run-finished watcher's event carries it under ``payload``
+    (Airflow wraps trigger payloads). One consumer DAG thus serves both ways of producing."""
+    payload = extra.get("payload")
+    return dict(payload) if extra.get("from_trigger") and isinstance(payload, Mapping) else dict(extra)
+
+
+__all__ = ["annotate_outlets", "asset_outlets", "finished_run", "run_extra"]

@@ -13,6 +13,8 @@ declarative connection form (dict)       no      no     no     yes    yes
 ``aget_connection`` on hooks             thread  thread yes    yes    yes
 trigger ``on_kill`` called by triggerer  no      no     no     no     yes
 ``task_state_store`` in the context      no      no     no     no     yes
+``BaseEventTrigger`` / ``AssetWatcher``   no      yes    yes    yes    yes
+asset state store in event triggers      no      no     no     no     yes
 ======================================  =======  =====  =====  =====  =====
 
 Heavy or test-only objects (``ObjectStoragePath``, ``XCom``, ``DagBag``) are resolved by
@@ -45,6 +47,11 @@ from airflow.providers.common.compat.version_compat import (
 )
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+try:  # Airflow 3.0+: triggers that schedule DAGs through an AssetWatcher
+    from airflow.triggers.base import BaseEventTrigger
+except ImportError:  # Airflow 2.11 has no event-driven scheduling: the class still imports
+    BaseEventTrigger = BaseTrigger  # type: ignore[misc,assignment]
+
 if TYPE_CHECKING:
     # "X as X": re-exported for the rest of the package (mypy strict needs the explicit form)
     from airflow.providers.common.compat.sdk import Context as Context
@@ -57,6 +64,10 @@ TRIGGER_ON_KILL = AIRFLOW_V_3_3_PLUS
 
 TASK_STATE_STORE = AIRFLOW_V_3_3_PLUS
 """Whether the task context carries ``task_state_store`` (survives a worker crash)."""
+
+EVENT_TRIGGER_ASSET_STATE = AIRFLOW_V_3_3_PLUS
+"""Whether the triggerer gives an event trigger its watched assets' state store (AIP-103) and runs
+shared streams in ack mode (an event's source is advanced only once the event is stored)."""
 
 DECLARATIVE_CONNECTION_FORM = AIRFLOW_V_3_2_PLUS
 """Whether Airflow reads the connection form from the provider-info dict (else from the hook)."""
@@ -204,10 +215,12 @@ __all__ = [
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
     "DECLARATIVE_CONNECTION_FORM",
+    "EVENT_TRIGGER_ASSET_STATE",
     "TASK_STATE_STORE",
     "TRIGGER_ON_KILL",
     "AirflowException",
     "AirflowSkipException",
+    "BaseEventTrigger",
     "BaseHook",
     "BaseOperator",
     "BaseOperatorLink",

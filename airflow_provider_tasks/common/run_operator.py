@@ -23,7 +23,7 @@ from abc import abstractmethod
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-from airflow_provider_tasks.common.assets import annotate_outlets
+from airflow_provider_tasks.common.assets import annotate_outlets, run_extra
 from airflow_provider_tasks.common.compat import TASK_STATE_STORE, BaseOperator, conf
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
 from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError
@@ -152,22 +152,9 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         return {}
 
     def asset_extra(self, run: RunT) -> dict[str, Any]:
-        """The ``extra`` of the event each asset outlet gets when the task succeeds (the run as it
-        ended; with ``wait_for_termination=False``, as it was started): ``platform``,
-        ``run_id``, ``status``, ``console_url``, the platform's :meth:`run_facts`, and ``cost`` with
-        ``cost_unit`` where the API reports a cost. A contract for consumer DAGs (README)."""
-        snapshot = run.snapshot()
-        extra: dict[str, Any] = {
-            "platform": self.platform_key,
-            "run_id": snapshot.id,
-            "status": snapshot.status,
-            "console_url": snapshot.console_url,
-            **self.run_facts(run),
-        }
-        if snapshot.cost is not None:
-            extra["cost"] = snapshot.cost
-            extra["cost_unit"] = snapshot.cost_unit
-        return extra
+        """The ``extra`` of the event each asset outlet gets when the task succeeds: the run as it
+        ended (with ``wait_for_termination=False``, as it was started), see :func:`run_extra`."""
+        return run_extra(self.platform_key, run.snapshot(), self.run_facts(run))
 
     def find_earlier_run(self, hook: HookT, context: Context, identity: str) -> RunT | None:
         """The unfinished run an earlier try of this task instance started (its start carried

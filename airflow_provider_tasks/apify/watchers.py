@@ -1,0 +1,81 @@
+"""ApifyRunFinishedTrigger: an asset watcher that fires once per newly finished run of an Apify
+Actor task or Actor, wherever the run was started (the platform's scheduler, the console, the API)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from airflow_provider_tasks.apify import api
+from airflow_provider_tasks.apify.hooks import ApifyHook
+from airflow_provider_tasks.apify.platform import DEFAULT_CONN_ID
+from airflow_provider_tasks.common.assets import run_extra
+from airflow_provider_tasks.common.errors import ConfigurationError
+from airflow_provider_tasks.common.finished_runs import Listed
+from airflow_provider_tasks.common.times import parse_time
+from airflow_provider_tasks.common.watchers import RunFinishedTrigger
+
+
+class ApifyRunFinishedTrigger(RunFinishedTrigger):
+    """For an ``AssetWatcher``: one asset event per run of the Actor task ``actor_task_id`` (or
+    the Actor ``actor_id``) that newly ends with one of ``statuses`` (default ``SUCCEEDED``).
+
+    The event's payload has the keys of :class:`~airflow_provider_tasks.apify.operators.ApifyRunTaskOperator`'s
+    asset events (``platform``, ``run_id``, ``status``, ``console_url``, ``default_dataset_id``,
+    ``default_key_value_store_id``, ``cost``, ``cost_unit``) plus ``finished_at``; read it with
+    :func:`airflow_provider_tasks.common.assets.finished_run`. See
+    :class:`~airflow_provider_tasks.common.watchers.RunFinishedTrigger` for where the watermark
+    lives on each Airflow line.
+    """
+
+    hook_class: ClassVar[type[ApifyHook]] = ApifyHook
+    terminal_statuses: ClassVar[frozenset[str]] = frozenset(
+        status.value for status in api.RunStatus if status.is_terminal
+    )
+    default_statuses: ClassVar[tuple[str, ...]] = (api.RunStatus.SUCCEEDED.value,)
+
+    def __init__(
+        self,
+        actor_task_id: str | None = None,
+        actor_id: str | None = None,
+        conn_id: str = DEFAULT_CONN_ID,
+        statuses: Sequence[str] | None = None,
+        poll_interval: float = 60.0,
+    ) -> None:
+        if (actor_task_id is None) == (actor_id is None):
+            raise ConfigurationError("give exactly one of actor_task_id or actor_id")
+        super().__init__(conn_id, [str(s).upper() for s in statuses or ()], poll_interval)
+        self.actor_task_id = actor_task_id
+        self.actor_id = actor_id
+        self.target = api.Target("task", actor_task_id) if actor_task_id else api.Target("actor", str(actor_id))
+
+    def target_kwargs(self) -> dict[str, Any]:
+        return {"actor_task_id": self.actor_task_id, "actor_id": self.actor_id}
+
+    async def list_page(self, hook: ApifyHook, index: int, size: int) -> list[Listed]:
+        request = api.list_runs(self.target, desc=True, offset=index * size, limit=size)
+        page = await hook.asend(request, lambda response: api.parse_list_page(request, response))
+        return [_listed(item) for item in page.items]
+
+    def payload(self, run: Listed) -> dict[str, Any]:
+        found = api.ApifyRun(dict(run.raw))
+        facts = {
+            "default_dataset_id": found.default_dataset_id,
+            "default_key_value_store_id": found.default_key_value_store_id,
+            "finished_at": run.raw.get("finishedAt"),
+        }
+        return run_extra("apify", found.snapshot(), facts)
+
+
+def _listed(item: dict[str, Any]) -> Listed:
+    started, finished = parse_time(item.get("startedAt")), parse_time(item.get("finishedAt"))
+    return Listed(
+        id=str(item["id"]),
+        started=started.timestamp() if started else None,
+        finished=finished.timestamp() if finished else None,
+        terminal=api.RunStatus(item.get("status") or "UNKNOWN").is_terminal,
+        raw=item,
+    )
+
+
+__all__ = ["ApifyRunFinishedTrigger"]

@@ -1,0 +1,268 @@
+"""Event triggers that fire once per newly finished run of a target, wherever the run was started.
+
+A :class:`RunFinishedTrigger` goes in an ``AssetWatcher``: the asset gets one event per run of the
+watched target (an Apify task or Actor, a Lobstr.io squid) that reaches one of the watched
+statuses, including runs started by the platform's scheduler or console. The event's payload has
+the keys of the run operators' asset events (:func:`~airflow_provider_tasks.common.assets.run_extra`),
+so one consumer DAG serves both ways of producing.
+
+Where the watermark lives (the kwargs identify the watcher and must not change between parses):
+
+* **Airflow 3.3+**: in the watched asset's state store (AIP-103), advanced through the triggerer's
+  shared-stream *ack mode*: the triggerer calls :meth:`_Producer.advance` only once the asset event
+  is stored, so a run that finished is never lost to a crash or a redeploy, and after a restart the
+  watcher goes on from the stored mark. A run fires twice only if the triggerer dies in the second
+  or two between storing the event and the mark (the next look fires it again).
+* **Airflow 3.0-3.2**: in memory. A (re)started watcher begins at the runs that have ended by then;
+  runs that finish while no triggerer runs it are not fired.
+
+Each look is one list request per target (newest-started first; more pages only while runs newer
+than the mark go on), on the triggerer's shared HTTP session; no per-run requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Hashable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from airflow_provider_tasks.common.compat import BaseEventTrigger, TriggerEvent, to_completion
+from airflow_provider_tasks.common.errors import ConfigurationError, ProviderError, is_retryable
+from airflow_provider_tasks.common.finished_runs import Listed, Mark, baseline, newly_finished
+from airflow_provider_tasks.common.hook import PlatformHook
+
+MARK_KEY = "finished_runs_mark"
+"""The asset-state key of the watermark (one per asset; an asset should have one run watcher)."""
+
+BASELINE_RUNS = 100
+"""Runs a watcher with nothing stored lists once: those still going are watched from then on."""
+
+PAGE_SIZE = 25
+"""Runs per list request on each look (most looks need one page)."""
+
+MIN_POLL_INTERVAL = 1.0
+
+_STATE_STORES: dict[Hashable, Any] = {}
+"""Asset state stores of the watchers running in this triggerer, by shared-stream key: the
+triggerer builds the ack-mode producer from kwargs alone, and this is how it finds the store."""
+
+
+class RunFinishedTrigger(BaseEventTrigger):  # type: ignore[misc]
+    """Fires one event per run of a target that newly reaches one of ``statuses``.
+
+    :param conn_id: Airflow connection id of the platform.
+    :param statuses: terminal statuses that fire (the others only move the watermark).
+    :param poll_interval: seconds between looks at the target's runs.
+    """
+
+    hook_class: ClassVar[type[PlatformHook[Any]]]
+    terminal_statuses: ClassVar[frozenset[str]]
+    default_statuses: ClassVar[tuple[str, ...]]
+
+    def __init__(self, conn_id: str, statuses: Sequence[str] | None = None, poll_interval: float = 60.0) -> None:
+        super().__init__()
+        self.conn_id = conn_id
+        self.statuses = tuple(statuses) if statuses else self.default_statuses
+        unknown = sorted(set(self.statuses) - self.terminal_statuses)
+        if unknown:
+            raise ConfigurationError(
+                f"statuses: {unknown} are not terminal statuses; allowed: {sorted(self.terminal_statuses)}"
+            )
+        if poll_interval < MIN_POLL_INTERVAL:
+            raise ConfigurationError(f"poll_interval must be at least {MIN_POLL_INTERVAL} s, got {poll_interval}")
+        self.poll_interval = float(poll_interval)
+
+    # -- what each platform supplies ---------------------------------------------------------
+
+    @abstractmethod
+    def target_kwargs(self) -> dict[str, Any]:
+        """The kwargs that name the watched target (an Actor task, an Actor, a squid)."""
+
+    @abstractmethod
+    async def list_page(self, hook: Any, index: int, size: int) -> list[Listed]:
+        """Page ``index`` (0-based) of the target's runs, newest-started first."""
+
+    @abstractmethod
+    def payload(self, run: Listed) -> dict[str, Any]:
+        """The event payload for a finished run (the keys of :func:`run_extra`)."""
+
+    # -- Airflow's trigger interface ---------------------------------------------------------
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                **self.target_kwargs(),
+                "conn_id": self.conn_id,
+                "statuses": list(self.statuses),
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Without an asset state store (Airflow before 3.3, or a trigger run on its own): the mark
+        lives in memory, from the runs that had ended when this trigger started."""
+        hook = self.hook_class(self.conn_id)
+        try:
+            async for run, _mark in self.finished_runs(hook, await self.first_mark(hook)):
+                if self.fires_for(run):
+                    yield TriggerEvent(self.payload(run))
+        finally:
+            await hook.aclose()
+
+    def fires_for(self, run: Listed) -> bool:
+        return str(run.raw.get("status")) in self.statuses
+
+    # -- Airflow 3.3: the mark in the asset state store, advanced once events are stored --------
+
+    def shared_stream_key(self) -> Hashable | None:
+        store = getattr(self, "asset_state_store", None)
+        if store is None:
+            return None  # no watched asset: plain run(), mark in memory
+        key = _stream_key(*self.serialize())
+        _STATE_STORES[key] = store
+        return key
+
+    @classmethod
+    def create_shared_stream_producer(cls, kwargs: dict[str, Any]) -> Any:
+        trigger = cls(**kwargs)
+        return _producer_class()(trigger, _STATE_STORES.get(_stream_key(*trigger.serialize())))
+
+    async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
+        async for run in shared_stream:
+            if isinstance(run, Listed) and self.fires_for(run):
+                yield TriggerEvent(self.payload(run))
+
+    # -- the looking, shared by both ways ----------------------------------------------------
+
+    async def first_mark(self, hook: Any) -> Mark:
+        """The mark of a watcher with nothing stored: what has ended by now is history."""
+        backoff = self.poll_interval
+        while True:
+            try:
+                listed = await self._list(hook, None, BASELINE_RUNS)
+                break
+            except ProviderError as error:
+                await self._wait_after(hook, error, backoff)
+                backoff = min(backoff * 2, 10 * self.poll_interval)
+        mark = baseline(listed, time.time())
+        self.log.info("Watching %s from now on: %d runs listed, %d still going", self.describe(), len(listed), len(mark.open))
+        return mark
+
+    def describe(self) -> str:
+        return ", ".join(f"{key}={value}" for key, value in self.target_kwargs().items() if value is not None)
+
+    async def _wait_after(self, hook: Any, error: ProviderError, backoff: float) -> None:
+        """A watcher lives as long as its DAG: an API error is logged and the look is tried again
+        later. Errors a retry cannot fix (a missing target, a revoked token) are logged as errors,
+        and the connection is read again before the next look (it may have been fixed)."""
+        if is_retryable(error):
+            self.log.warning("Could not list the runs of %s (looking again in %.0f s): %s", self.describe(), backoff, error)
+        else:
+            self.log.error("Cannot list the runs of %s (looking again in %.0f s): %s", self.describe(), backoff, error)
+            await hook.aclose()
+        await asyncio.sleep(backoff)
+
+    async def finished_runs(self, hook: Any, mark: Mark) -> AsyncIterator[tuple[Listed, Mark]]:
+        """Each run of the target that finishes after ``mark``, with the mark once it is handled;
+        forever. Transient API errors wait and look again."""
+        backoff = self.poll_interval
+        while True:
+            try:
+                listed = await self._list(hook, mark.cutoff(), PAGE_SIZE)
+            except ProviderError as error:
+                await self._wait_after(hook, error, backoff)
+                backoff = min(backoff * 2, 10 * self.poll_interval)
+                continue
+            backoff = self.poll_interval
+            steps, mark = newly_finished(mark, listed)
+            for run, after in steps:
+                yield run, after
+            await asyncio.sleep(self.poll_interval)
+
+    async def _list(self, hook: Any, cutoff: float | None, size: int) -> list[Listed]:
+        """The target's runs newest-started first, down to the first one started before
+        ``cutoff`` (one page of ``size`` when ``cutoff`` is None)."""
+        listed: list[Listed] = []
+        index = 0
+        while True:
+            page = await self.list_page(hook, index, size)
+            listed.extend(page)
+            if cutoff is None or len(page) < size:
+                return listed
+            oldest = page[-1].started
+            if oldest is not None and oldest < cutoff:
+                return listed
+            index += 1
+
+
+def _stream_key(classpath: str, kwargs: Mapping[str, Any]) -> Hashable:
+    return (classpath, *sorted((k, repr(v)) for k, v in kwargs.items()))
+
+
+async def load_mark(store: Any) -> Mark | None:
+    """The mark stored on the watched assets (the one that reaches back furthest, so no asset
+    misses a run), or None when none has one yet."""
+    marks = [Mark.from_json(await to_completion(accessor.aget(MARK_KEY))) for accessor in _accessors(store)]
+    known = [mark for mark in marks if mark is not None]
+    return min(known, key=lambda mark: mark.cutoff()) if known else None
+
+
+async def save_mark(store: Any, mark: Mark) -> None:
+    value = mark.to_json()
+    for accessor in _accessors(store):
+        await to_completion(accessor.aset(MARK_KEY, value))
+
+
+def _accessors(store: Any) -> Iterable[Any]:
+    """Each watched asset's state accessor (a watcher's trigger may serve several assets with
+    identical watchers: Airflow keeps one trigger for them)."""
+    by_name: Mapping[str, Any] = getattr(store, "_by_name", {})
+    by_uri: Mapping[str, Any] = getattr(store, "_by_uri", {})
+    return [*by_name.values(), *by_uri.values()]
+
+
+_PRODUCER: type | None = None
+
+
+def _producer_class() -> type:
+    """The ack-mode producer (its base class exists from Airflow 3.3 on, so it is built on demand)."""
+    global _PRODUCER
+    if _PRODUCER is None:
+        from airflow.triggers.shared_stream import SharedStreamProducer
+
+        class RunFinishedProducer(SharedStreamProducer):  # type: ignore[misc]
+            """Looks at one target's runs for the watchers that share it; the mark is stored on the
+            assets only once the triggerer has stored the events up to it."""
+
+            def __init__(self, trigger: RunFinishedTrigger, store: Any) -> None:
+                self.trigger = trigger
+                self.store = store
+                self.hook = trigger.hook_class(trigger.conn_id)
+
+            async def open_stream(self) -> AsyncIterator[tuple[Any, Any]]:
+                mark = await load_mark(self.store) if self.store is not None else None
+                if mark is None:
+                    mark = await self.trigger.first_mark(self.hook)
+                    if self.store is not None:
+                        await save_mark(self.store, mark)
+                async for run, after in self.trigger.finished_runs(self.hook, mark):
+                    yield run, after
+
+            async def advance(self, batch: Sequence[Any]) -> None:
+                clean = [item.broker_payload for item in batch if item.outcome.is_clean]
+                if len(clean) < len(batch):  # some watcher did not take an event: look again from the mark
+                    raise RuntimeError("a run-finished event was not stored; the watcher restarts from its mark")
+                if self.store is not None and clean:
+                    await save_mark(self.store, clean[-1])
+
+            async def aclose(self) -> None:
+                await self.hook.aclose()
+
+        _PRODUCER = RunFinishedProducer
+    return _PRODUCER
+
+
+__all__ = ["MARK_KEY", "RunFinishedTrigger", "load_mark", "save_mark"]

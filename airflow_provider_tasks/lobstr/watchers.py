@@ -1,0 +1,73 @@
+"""LobstrRunFinishedTrigger: an asset watcher that fires once per newly finished run of a Lobstr.io
+squid, wherever the run was started (its schedule, a chain, the dashboard, the API)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from airflow_provider_tasks.common.assets import run_extra
+from airflow_provider_tasks.common.finished_runs import Listed
+from airflow_provider_tasks.common.times import parse_time
+from airflow_provider_tasks.common.watchers import RunFinishedTrigger
+from airflow_provider_tasks.lobstr import api
+from airflow_provider_tasks.lobstr.hooks import LobstrHook
+from airflow_provider_tasks.lobstr.platform import DEFAULT_CONN_ID
+
+
+class LobstrRunFinishedTrigger(RunFinishedTrigger):
+    """For an ``AssetWatcher``: one asset event per run of the squid ``squid_id`` that newly ends
+    with one of ``statuses`` (default ``done``; also ``aborted``, ``error``).
+
+    The event's payload has the keys of :class:`~airflow_provider_tasks.lobstr.operators.LobstrRunSquidOperator`'s
+    asset events (``platform``, ``run_id``, ``status``, ``console_url``, ``total_results``,
+    ``cost``, ``cost_unit``) plus ``finished_at``; read it with
+    :func:`airflow_provider_tasks.common.assets.finished_run`.
+    """
+
+    hook_class: ClassVar[type[LobstrHook]] = LobstrHook
+    terminal_statuses: ClassVar[frozenset[str]] = frozenset(
+        status.value for status in api.RunStatus if status.is_terminal
+    )
+    default_statuses: ClassVar[tuple[str, ...]] = (api.RunStatus.DONE.value,)
+
+    def __init__(
+        self,
+        squid_id: str,
+        conn_id: str = DEFAULT_CONN_ID,
+        statuses: Sequence[str] | None = None,
+        poll_interval: float = 60.0,
+    ) -> None:
+        super().__init__(conn_id, [str(s).lower() for s in statuses or ()], poll_interval)
+        self.squid_id = squid_id
+
+    def target_kwargs(self) -> dict[str, Any]:
+        return {"squid_id": self.squid_id}
+
+    async def list_page(self, hook: LobstrHook, index: int, size: int) -> list[Listed]:
+        request = api.list_runs(self.squid_id, page=index + 1, limit=min(size, api.MAX_PAGE_SIZE))
+        page = await hook.asend(request, lambda response: api.parse_page(request, response))
+        return [_listed(item) for item in page.items]
+
+    def fires_for(self, run: Listed) -> bool:
+        return api.RunStatus(run.raw.get("status") or "unknown").value in self.statuses
+
+    def payload(self, run: Listed) -> dict[str, Any]:
+        found = api.LobstrRun(dict(run.raw))
+        facts = {"total_results": found.total_results, "finished_at": run.raw.get("ended_at")}
+        return run_extra("lobstr", found.snapshot(), facts)
+
+
+def _listed(item: dict[str, Any]) -> Listed:
+    started = parse_time(item.get("started_at") or item.get("created_at"))
+    finished = parse_time(item.get("ended_at"))
+    return Listed(
+        id=str(item["id"]),
+        started=started.timestamp() if started else None,
+        finished=finished.timestamp() if finished else None,
+        terminal=api.RunStatus(item.get("status") or "unknown").is_terminal,
+        raw=item,
+    )
+
+
+__all__ = ["LobstrRunFinishedTrigger"]
