@@ -49,7 +49,7 @@ _STATE_STORES: dict[Hashable, Any] = {}
 triggerer builds the ack-mode producer from kwargs alone, and this is how it finds the store."""
 
 
-class RunFinishedTrigger(BaseEventTrigger):  # type: ignore[misc]
+class RunFinishedTrigger(BaseEventTrigger):
     """Fires one event per run of a target that newly reaches one of ``statuses``.
 
     :param conn_id: Airflow connection id of the platform.
@@ -62,7 +62,7 @@ class RunFinishedTrigger(BaseEventTrigger):  # type: ignore[misc]
     default_statuses: ClassVar[tuple[str, ...]]
 
     def __init__(self, conn_id: str, statuses: Sequence[str] | None = None, poll_interval: float = 60.0) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.conn_id = conn_id
         self.statuses = tuple(statuses) if statuses else self.default_statuses
         unknown = sorted(set(self.statuses) - self.terminal_statuses)
@@ -148,7 +148,9 @@ class RunFinishedTrigger(BaseEventTrigger):  # type: ignore[misc]
                 await self._wait_after(hook, error, backoff)
                 backoff = min(backoff * 2, 10 * self.poll_interval)
         mark = baseline(listed, time.time())
-        self.log.info("Watching %s from now on: %d runs listed, %d still going", self.describe(), len(listed), len(mark.open))
+        self.log.info(
+            "Watching %s from now on: %d runs listed, %d still going", self.describe(), len(listed), len(mark.open)
+        )
         return mark
 
     def describe(self) -> str:
@@ -159,9 +161,9 @@ class RunFinishedTrigger(BaseEventTrigger):  # type: ignore[misc]
         later. Errors a retry cannot fix (a missing target, a revoked token) are logged as errors,
         and the connection is read again before the next look (it may have been fixed)."""
         if is_retryable(error):
-            self.log.warning("Could not list the runs of %s (looking again in %.0f s): %s", self.describe(), backoff, error)
+            self.log.warning("Could not list the runs of %s (again in %.0f s): %s", self.describe(), backoff, error)
         else:
-            self.log.error("Cannot list the runs of %s (looking again in %.0f s): %s", self.describe(), backoff, error)
+            self.log.error("Cannot list the runs of %s (again in %.0f s): %s", self.describe(), backoff, error)
             await hook.aclose()
         await asyncio.sleep(backoff)
 
@@ -233,7 +235,7 @@ def _producer_class() -> type:
     if _PRODUCER is None:
         from airflow.triggers.shared_stream import SharedStreamProducer
 
-        class RunFinishedProducer(SharedStreamProducer):  # type: ignore[misc]
+        class RunFinishedProducer(SharedStreamProducer):
             """Looks at one target's runs for the watchers that share it; the mark is stored on the
             assets only once the triggerer has stored the events up to it."""
 
