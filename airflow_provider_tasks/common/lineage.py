@@ -96,22 +96,23 @@ def to_operator_lineage(lineage: Lineage) -> OperatorLineage[Any, Any]:
     from airflow.providers.common.compat.openlineage.facet import (
         Dataset,
         ExternalQueryRunFacet,
+        OutputDataset,
         OutputStatisticsOutputDatasetFacet,
     )
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-    def dataset(item: LineageDataset) -> Dataset:
-        facets: dict[str, Any] = {}
+    def output(item: LineageDataset) -> OutputDataset:
+        statistics: dict[str, Any] = {}
         if item.row_count is not None:
-            facets["outputStatistics"] = OutputStatisticsOutputDatasetFacet(rowCount=item.row_count)
-        return Dataset(namespace=item.namespace, name=item.name, facets=facets)
+            statistics["outputStatistics"] = OutputStatisticsOutputDatasetFacet(rowCount=item.row_count)
+        return OutputDataset(namespace=item.namespace, name=item.name, outputFacets=statistics)
 
     run_facets: dict[str, Any] = {}
     if lineage.run_id and lineage.source:
         run_facets["externalQuery"] = ExternalQueryRunFacet(externalQueryId=lineage.run_id, source=lineage.source)
     return OperatorLineage(
-        inputs=[dataset(item) for item in lineage.inputs],
-        outputs=[dataset(item) for item in lineage.outputs],
+        inputs=[Dataset(namespace=item.namespace, name=item.name) for item in lineage.inputs],
+        outputs=[output(item) for item in lineage.outputs],
         run_facets=run_facets,
     )
 
