@@ -76,9 +76,10 @@ def storage_dataset(path: Any, row_count: int | None = None) -> LineageDataset:
     + the key without its leading ``/`` (a connection id in the URL, ``s3://conn@bucket/key``, is
     not part of the name).
     """
-    text = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
+    text = str(path)  # as the writers read it: a URL of an ObjectStoragePath (a UPath on 2.11) too
     if "://" not in text:
-        return LineageDataset("file", os.path.abspath(text), row_count)
+        local = os.fspath(path) if isinstance(path, os.PathLike) else text
+        return LineageDataset("file", os.path.abspath(local), row_count)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme == "file":
