@@ -15,6 +15,7 @@ from airflow_provider_tasks.apify.api import ApifyRun
 from airflow_provider_tasks.apify.links import ApifyRunLink
 from airflow_provider_tasks.apify.platform import ApifyConnected
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
+from airflow_provider_tasks.common.lineage import LineageDataset, platform_dataset
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import (
     optional_positive_finite,
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 
 XCOM_DATASET_ID = "default_dataset_id"
 XCOM_KEY_VALUE_STORE_ID = "default_key_value_store_id"
+
+
+def lineage_dataset(base_url: str, dataset_id: str) -> LineageDataset:
+    """An Apify dataset for OpenLineage: ``apify://api.apify.com`` + ``datasets/<dataset id>``
+    (the id, not the name: what the run operator reports and the download operator reads meet)."""
+    return platform_dataset(ApifyConnected.platform_key, base_url, "datasets", dataset_id)
 
 
 class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]):
@@ -118,6 +125,10 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
             XCOM_DATASET_ID: run.default_dataset_id,
             XCOM_KEY_VALUE_STORE_ID: run.default_key_value_store_id,
         }
+
+    def lineage_outputs(self, run: ApifyRun, base_url: str) -> list[LineageDataset]:
+        """The run's default dataset (its key-value store is not reported)."""
+        return [lineage_dataset(base_url, run.default_dataset_id)] if run.default_dataset_id else []
 
     def xcom_values(self, run: ApifyRun) -> dict[str, Any]:
         return {
@@ -230,6 +241,9 @@ class ApifyDatasetItemsOperator(ApifyConnected, ItemsToFileOperator["ApifyHook"]
     def source(self, context: Context) -> dict[str, Any]:
         dataset_id = self.dataset_id or self.upstream_xcom(context, XCOM_DATASET_ID)
         return {"dataset_id": require_non_empty_str("dataset_id", dataset_id)}
+
+    def lineage_inputs(self, source: dict[str, Any], base_url: str) -> list[LineageDataset]:
+        return [lineage_dataset(base_url, source["dataset_id"])]
 
     def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         from airflow_provider_tasks.common.pages import batched

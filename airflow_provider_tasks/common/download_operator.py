@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.assets import annotate_outlets
-from airflow_provider_tasks.common.compat import BaseOperator
+from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, storage_dataset
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.validation import require_choice, require_number_at_least
 from airflow_provider_tasks.common.writers import FORMATS
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
 
 
-class ItemsToFileOperator(UsesHook[HookT], BaseOperator, Generic[HookT]):
+class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, Generic[HookT]):
     """Writes every item of a platform's paged results to ``output_path``, one page in memory.
 
     The platform's hook (``self.hook``, one per task, closed when it is done) comes from the
@@ -29,7 +29,8 @@ class ItemsToFileOperator(UsesHook[HookT], BaseOperator, Generic[HookT]):
     :param page_size: items per request.
 
     Returns ``{"path", "item_count", "format"}`` plus what :meth:`source` names; asset outlets
-    get the same keys, and ``platform``, in their event's ``extra``.
+    get the same keys, and ``platform``, in their event's ``extra``. With the OpenLineage provider
+    installed the task reports the source as its input and the file as its output.
     """
 
     template_fields: Sequence[str] = ("output_path",)
@@ -57,6 +58,10 @@ class ItemsToFileOperator(UsesHook[HookT], BaseOperator, Generic[HookT]):
     def source(self, context: Context) -> dict[str, Any]:
         """Which dataset, run or squid to read (also returned in the result); validates it."""
 
+    @abstractmethod
+    def lineage_inputs(self, source: dict[str, Any], base_url: str) -> list[LineageDataset]:
+        """The source, named for OpenLineage (the platform's datasets, see ``common/lineage.py``)."""
+
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_tasks.common.writers import check_output_path, write_jsonl_chunks, write_pages
 
@@ -68,6 +73,12 @@ class ItemsToFileOperator(UsesHook[HookT], BaseOperator, Generic[HookT]):
                 result = write_jsonl_chunks(chunks, self.output_path)
             else:
                 result = write_pages(self.pages(context, source), self.output_path, self.format)
+            self.record_lineage(
+                lambda: Lineage(
+                    inputs=self.lineage_inputs(source, self.hook.base_url),
+                    outputs=[storage_dataset(self.output_path, result.item_count)],
+                )
+            )
         finally:
             self.close_hook()
         self.log.info("Wrote %d items from %s to %s", result.item_count, source, result.path)

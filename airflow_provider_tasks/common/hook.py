@@ -92,6 +92,14 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
             self._transport = SyncTransport(endpoint, self.retry_policy, self.timeout)
         return self._transport
 
+    @property
+    def base_url(self) -> str:
+        """The API base URL this hook talks to (the connection's host, else the platform's default);
+        reads the connection, sends nothing."""
+        if self._transport is not None:
+            return self._transport.endpoint.base_url
+        return base_url_of(self.get_connection(self.conn_id), self.default_base_url)
+
     async def async_transport(self) -> AsyncTransport:
         if self._async_transport is None:
             conn = await get_async_connection(self.conn_id, hook=self)

@@ -24,9 +24,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.assets import annotate_outlets, run_extra
-from airflow_provider_tasks.common.compat import TASK_STATE_STORE, BaseOperator, conf
+from airflow_provider_tasks.common.compat import TASK_STATE_STORE, conf
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
 from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError
+from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, platform_namespace
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.validation import require_poll_interval, require_positive_seconds
@@ -55,7 +56,7 @@ def as_seconds(name: str, value: timedelta | float | int | None) -> float | None
     return require_positive_seconds(name, value)
 
 
-class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
+class RemoteRunOperator(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
     """Starts a run on a remote platform and, unless told not to, waits for it to end.
 
     Generic over the platform's run type and hook type (``RemoteRunOperator[ApifyRun, ApifyHook]``).
@@ -155,6 +156,19 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         """The ``extra`` of the event each asset outlet gets when the task succeeds: the run as it
         ended (with ``wait_for_termination=False``, as it was started), see :func:`run_extra`."""
         return run_extra(self.platform_key, run.snapshot(), self.run_facts(run))
+
+    def lineage_outputs(self, run: RunT, base_url: str) -> list[LineageDataset]:
+        """What the run wrote, named for OpenLineage (the platform's datasets, see
+        ``common/lineage.py``); reported when the task succeeds, with the run as ``externalQuery``."""
+        return []
+
+    def run_lineage(self, run: RunT) -> Lineage:
+        base_url = self.hook.base_url
+        return Lineage(
+            outputs=self.lineage_outputs(run, base_url),
+            run_id=run.snapshot().id,
+            source=platform_namespace(self.platform_key, base_url),
+        )
 
     def find_earlier_run(self, hook: HookT, context: Context, identity: str) -> RunT | None:
         """The unfinished run an earlier try of this task instance started (its start carried
@@ -377,6 +391,7 @@ class RemoteRunOperator(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
         if not snapshot.succeeded:
             raise snapshot.failure(self.platform)
         self.log.info("%s run %s succeeded", self.platform, snapshot.id)
+        self.record_lineage(lambda: self.run_lineage(run))
         annotate_outlets(self, context, lambda: self.asset_extra(run))
         return run.raw
 

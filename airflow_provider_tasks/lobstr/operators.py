@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.errors import ConfigurationError
+from airflow_provider_tasks.common.lineage import LineageDataset, platform_dataset
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import optional_positive_finite, require_bool, require_non_empty_str
 from airflow_provider_tasks.lobstr import api
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
     from airflow_provider_tasks.lobstr.hooks import LobstrHook
 
 XCOM_TOTAL_RESULTS = "total_results"
+
+
+def lineage_dataset(base_url: str, collection: str, hash_id: str) -> LineageDataset:
+    """Lobstr.io results for OpenLineage: ``lobstr://api.lobstr.io`` + ``runs/<run hash>`` (a run's
+    results) or ``squids/<squid hash>`` (every run's results of a squid)."""
+    return platform_dataset(LobstrConnected.platform_key, base_url, collection, hash_id)
 
 
 class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "LobstrHook"]):
@@ -80,6 +87,10 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
     def run_facts(self, run: LobstrRun) -> dict[str, Any]:
         return {XCOM_TOTAL_RESULTS: run.total_results}
 
+    def lineage_outputs(self, run: LobstrRun, base_url: str) -> list[LineageDataset]:
+        """The run's results."""
+        return [lineage_dataset(base_url, "runs", run.id)]
+
     def xcom_values(self, run: LobstrRun) -> dict[str, Any]:
         return {self.run_id_xcom_key: run.id, XCOM_TOTAL_RESULTS: run.total_results}
 
@@ -125,6 +136,11 @@ class LobstrResultsOperator(LobstrConnected, ItemsToFileOperator["LobstrHook"]):
             return {"squid_id": require_non_empty_str("squid_id", self.squid_id)}
         run_id = self.run_id or self.upstream_xcom(context, "run_id")
         return {"run_id": require_non_empty_str("run_id", run_id)}
+
+    def lineage_inputs(self, source: dict[str, Any], base_url: str) -> list[LineageDataset]:
+        if source.get("squid_id"):
+            return [lineage_dataset(base_url, "squids", source["squid_id"])]
+        return [lineage_dataset(base_url, "runs", source["run_id"])]
 
     def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         pages = self.hook.iter_result_pages(
