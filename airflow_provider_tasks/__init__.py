@@ -99,11 +99,11 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Apify",
-                "python-modules": ["airflow_provider_tasks.apify.triggers"],
+                "python-modules": ["airflow_provider_tasks.apify.triggers", "airflow_provider_tasks.apify.watchers"],
             },
             {
                 "integration-name": "Lobstr.io",
-                "python-modules": ["airflow_provider_tasks.lobstr.triggers"],
+                "python-modules": ["airflow_provider_tasks.lobstr.triggers", "airflow_provider_tasks.lobstr.watchers"],
             },
         ],
         "extra-links": [

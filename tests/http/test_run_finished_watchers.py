@@ -165,3 +165,24 @@ def test_lobstr_watcher_reports_new_runs_of_a_squid(lobstr_conn_env, lobstr_emul
     trigger = LobstrRunFinishedTrigger(failing, poll_interval=1)
     seen = asyncio.run(finished_after_start(trigger, LobstrHook(retry_policy=FAST), lambda: sync.start_run(failing), 1))
     assert [(status, fires) for _, status, fires in seen] == [("error", False)]
+
+
+def test_each_look_is_one_list_request_and_no_run_is_fetched(apify_conn_env, apify_emulator) -> None:
+    """The cost the README states: one list request per look, none per run (the list items carry
+    what the event needs), even with more runs ending than fit one look."""
+    apify_emulator.add_task("busy", duration_secs=0.3)
+    sync = ApifyHook(retry_policy=FAST)
+    trigger = CountingLooks(actor_task_id="demo~busy", poll_interval=1)
+
+    def start() -> None:
+        for _ in range(5):
+            sync.run_task("demo~busy")
+
+    before = apify_emulator.stats()["by_route"]
+    seen = asyncio.run(finished_after_start(trigger, ApifyHook(retry_policy=FAST), start, 5))
+    after = apify_emulator.stats()["by_route"]
+    used = {route: after[route] - before.get(route, 0) for route in after if after[route] != before.get(route, 0)}
+    lists = sum(count for route, count in used.items() if route.startswith("GET") and route.endswith("/runs"))
+    assert len(seen) == 5
+    assert lists == trigger.looks  # every request the watcher made was one list page
+    assert not any(route.startswith("GET /v2/actor-runs/") for route in used), used

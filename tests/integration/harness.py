@@ -36,7 +36,9 @@ import requests
 T = TypeVar("T")
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
 DAG_FILES = HERE / "dag_files"
+WATCHER_DAG_FILES = HERE / "watcher_dag_files"
 VENV_BIN = Path(sys.executable).parent
 AIRFLOW_BIN = str(VENV_BIN / "airflow")
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -437,7 +439,7 @@ class AirflowCluster:
     #: kinds of service in stop order: the producers of work first, the API server last
     STOP_ORDER: ClassVar[tuple[str, ...]] = ("scheduler", "triggerer", "dag-processor", "api-server")
     #: folders whose ``*.py`` files go into the DAGs folder, and the DAGs to wait for and unpause
-    DAG_SOURCES: ClassVar[tuple[Path, ...]] = (DAG_FILES,)
+    DAG_SOURCES: ClassVar[tuple[Path, ...]] = (DAG_FILES, WATCHER_DAG_FILES, REPO / "example_dags" / "example_asset_pair.py")
     DAG_IDS: ClassVar[tuple[str, ...]] = TEST_DAG_IDS
     HOME_PREFIX: ClassVar[str] = "airflow-it-"
 
@@ -477,6 +479,7 @@ class AirflowCluster:
             "AIRFLOW_HOME": str(self.home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "APIFY_WATCH_POLL_SECONDS": "2",  # example_asset_pair's watcher: look every 2 s, not 60
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             # 2 cores: a few worker slots. Each task start holds one for its ~5 s start check,
@@ -502,7 +505,7 @@ class AirflowCluster:
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
             "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True",  # asset-scheduled consumers; no other DAG has a schedule
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW__SCHEDULER__MAX_DAGRUNS_TO_CREATE_PER_LOOP": "25",
             "AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE": "25",
@@ -537,7 +540,7 @@ class AirflowCluster:
     def start(self) -> None:
         self.dags_folder.mkdir(parents=True, exist_ok=True)
         for folder in self.DAG_SOURCES:
-            for source in folder.glob("*.py"):
+            for source in folder.glob("*.py") if folder.is_dir() else [folder]:
                 shutil.copy(source, self.dags_folder / source.name)
         self.start_backing()
         self.env = self._environment()
