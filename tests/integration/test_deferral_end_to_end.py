@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from airflow_provider_tasks.common.compat import AIRFLOW_V_3_1_PLUS, AIRFLOW_V_3_3_PLUS, TRIGGER_ON_KILL
+from airflow_provider_tasks.common.compat import AIRFLOW_V_3_1_PLUS, TRIGGER_ON_KILL
 from tests.integration.harness import AirflowApi, AirflowCluster, EmulatorControl, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
