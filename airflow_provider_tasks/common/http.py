@@ -195,12 +195,15 @@ class AsyncTransport:
         self._session: aiohttp.ClientSession | None = None
 
     async def send(self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, *, retry: bool = True) -> T:
+        """Perform the request and parse the answer, retrying transient failures (a garbled body
+        included) unless ``retry`` is False."""
         if not retry:
             return parse(await self._send_once(request))
-        async for attempt in self.policy.asynchronous():
-            with attempt:
-                return parse(await self._send_once(request))
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+        async def once() -> T:
+            return parse(await self._send_once(request))
+
+        return await self.policy.acall(once)
 
     async def _send_once(self, request: ApiRequest) -> ApiResponse:
         import aiohttp

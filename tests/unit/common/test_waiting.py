@@ -5,14 +5,23 @@ from __future__ import annotations
 import itertools
 import time
 
+import pytest
+
 from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, RunWatcher, Snapshot, poll_schedule
 
 
 def test_long_poll_holds_the_whole_window_whatever_the_interval():
     for interval in (0.3, 0.5, 60):
         steps = list(itertools.islice(poll_schedule(interval=interval, long_poll=True, window=60), 4))
-        assert 30 <= steps[0].server_wait <= 60 and [s.server_wait for s in steps[1:]] == [60, 60, 60]
+        assert 57 <= steps[0].server_wait <= 60 and [s.server_wait for s in steps[1:]] == [60, 60, 60]
         assert all(step.gap >= MIN_POLL_GAP for step in steps)
+        if interval == 60:  # each request goes out as the previous window ends: no time unheard
+            assert steps[1].gap == pytest.approx(steps[0].server_wait) and steps[2].gap == 60
+
+
+def test_a_longer_interval_still_spaces_long_polls_by_the_interval():
+    steps = list(itertools.islice(poll_schedule(interval=300, long_poll=True, window=60), 3))
+    assert steps[1].gap == pytest.approx(300 - (60 - steps[0].server_wait)) and steps[2].gap == 300
 
 
 def test_plain_polling_spaces_looks_by_the_interval_never_below_a_second():
