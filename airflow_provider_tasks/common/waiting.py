@@ -194,7 +194,9 @@ class RunWatcher:
     * A status the provider does not know: one warning per status (the wait goes on, and the
       deadline ends it as a timeout if the run never reaches a known end).
     * The run's status and progress: logged when they change, at most once per ``every`` seconds
-      (the first look is logged at once). ``clock`` (monotonic seconds) is injectable, so a test
+      (the first look is logged at once, unless the run has already ended: then the task's own
+      line about its end says it, and a triggerer waiting on thousands of runs writes no line
+      per run). ``clock`` (monotonic seconds) is injectable, so a test
       can check the rate limit by its logic instead of sleeping.
     """
 
@@ -224,6 +226,12 @@ class RunWatcher:
             )
         state = (snapshot.status, snapshot.progress)
         if state == self._shown:
+            return
+        if self._shown_at is None and snapshot.terminal:
+            # ended before the wait saw it going (a long-poll answered at the end): nothing to
+            # tell on the way, and the task logs how the run ended
+            self._shown_at = self.clock()
+            self._shown = state
             return
         now = self.clock()
         if self._shown_at is not None and now - self._shown_at < self.every:

@@ -34,8 +34,8 @@ def test_waits_are_capped_by_the_deadline():
     assert Deadline(time.time() + 2).bound(60) <= 2
 
 
-def snap(status="RUNNING", progress=None, unknown=False):
-    return Snapshot("r1", status, False, False, None, None, unknown=unknown, progress=progress)
+def snap(status="RUNNING", progress=None, unknown=False, terminal=False):
+    return Snapshot("r1", status, terminal, False, None, None, unknown=unknown, progress=progress)
 
 
 class Log:
@@ -64,6 +64,13 @@ def test_watcher_logs_changes_at_most_once_a_minute_by_its_clock():
     now[0] = 200
     watcher.see(snap(progress="9 results"))  # nothing changed: nothing to say
     assert [line for _, line in log.lines][1:] == ["Lobstr.io run r1 is RUNNING (9 results)"]
+
+
+def test_watcher_says_nothing_when_the_first_look_finds_the_run_ended():
+    log = Log()
+    watcher = RunWatcher(log, "Apify", clock=lambda: 0.0)
+    watcher.see(snap("SUCCEEDED", terminal=True))
+    assert log.lines == []
 
 
 def test_watcher_warns_once_per_unknown_status():
