@@ -272,6 +272,10 @@ long enough for a burst of trigger creations to share one read, short enough tha
 connection reaches new triggers at once for any practical purpose."""
 
 
+_Read = tuple[float, "asyncio.Future[Any]"]
+"""When a connection read started (monotonic seconds), and the read."""
+
+
 class _RecentConnections:
     """Connections read by triggers, shared per event loop and connection id for
     :data:`CONNECTION_REUSE_SECONDS`.
@@ -284,8 +288,9 @@ class _RecentConnections:
     """
 
     def __init__(self) -> None:
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Future[Any]]]]
-        self._by_loop = weakref.WeakKeyDictionary()
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Read]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def get(self, conn_id: str, hook: Any) -> Any:
         entries = self._by_loop.setdefault(asyncio.get_running_loop(), {})

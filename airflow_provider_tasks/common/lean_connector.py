@@ -33,7 +33,7 @@ def shrink_tls_read_buffer(transport: Any, size: int = TLS_READ_BUFFER) -> bool:
 
     Safe between reads: the protocol hands its buffer to the socket and takes the bytes back within
     one callback of the event loop, never across an ``await``."""
-    protocol = getattr(transport, "_ssl_protocol", None)
+    protocol: Any = getattr(transport, "_ssl_protocol", None)
     buffer = getattr(protocol, "_ssl_buffer", None)
     if not isinstance(buffer, bytearray) or len(buffer) <= size or not hasattr(protocol, "_ssl_buffer_view"):
         return False
@@ -52,6 +52,6 @@ class LeanConnector(aiohttp.TCPConnector):
 
     async def _create_connection(self, *args: Any, **kwargs: Any) -> Any:
         async with self._connects:
-            protocol = await super()._create_connection(*args, **kwargs)  # type: ignore[misc]
+            protocol = await super()._create_connection(*args, **kwargs)
         shrink_tls_read_buffer(getattr(protocol, "transport", None))
         return protocol

@@ -63,7 +63,9 @@ class RetryPolicy:
         exponential = min(self.initial_wait * 2.0 ** min(attempt - 1, 64), self.max_wait)
         return exponential + random.uniform(0, self.jitter)
 
-    async def acall(self, call: Callable[[], Awaitable[T]], retry_on: Callable[[BaseException], bool] = is_retryable) -> T:
+    async def acall(
+        self, call: Callable[[], Awaitable[T]], retry_on: Callable[[BaseException], bool] = is_retryable
+    ) -> T:
         """Await ``call()``, repeating it after a transient failure: at most ``max_attempts`` tries
         with :meth:`delay` between them, the last error re-raised. Nothing is built per call, so
         a trigger's long-poll pays only for the retries it needs (cancellation is never retried)."""
