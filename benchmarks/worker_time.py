@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         assert worker.stdout is not None
         ready = wait_for_line(worker.stdout, "READY", worker, timeout=300)
         print(f"# {ready}")
+        # keep reading its log lines (one or two per task): a full pipe would stall the workers
+        drain = threading.Thread(target=lambda: [None for _ in worker.stdout], daemon=True)  # type: ignore[union-attr]
+        drain.start()
         if worker.wait() != 0:
             raise RuntimeError(f"worker process failed with exit code {worker.returncode}")
         requests = emulator.stats()["by_route"]
