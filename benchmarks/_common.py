@@ -9,6 +9,7 @@ import math
 import os
 import resource
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -122,10 +123,11 @@ class EmulatorProcess:
     Stopped (SIGTERM to its own pid, then SIGKILL after a grace period) on ``stop()``/exit.
     """
 
-    def __init__(self, python: str = sys.executable, token: str = TOKEN) -> None:
+    def __init__(self, python: str = sys.executable, token: str = TOKEN, *, tls: bool = False) -> None:
         self.token = token
+        command = [python, "-m", "airflow_provider_tasks.testing.apify_emulator", "--port", "0", "--token", token]
         self.proc = subprocess.Popen(
-            [python, "-m", "airflow_provider_tasks.testing.apify_emulator", "--port", "0", "--token", token],
+            command + (["--tls"] if tls else []),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -139,6 +141,11 @@ class EmulatorProcess:
             self.stop()
             raise RuntimeError(f"emulator did not start: {line!r}")
         self.base_url = line.split("base_url=", 1)[1].split()[0]
+        #: with ``tls``: the emulator's throwaway CA (clients trust it through the connection's ``verify``)
+        self.ca_file: str | None = line.split("ca_file=", 1)[1].split()[0] if "ca_file=" in line else None
+        self._ssl: ssl.SSLContext | None = None
+        if self.ca_file is not None:
+            self._ssl = ssl.create_default_context(cafile=self.ca_file)
         self.pid = self.proc.pid
 
     # -- control API (no auth) -----------------------------------------------------------------
@@ -147,7 +154,7 @@ class EmulatorProcess:
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=self._ssl) as response:
             return json.loads(response.read())["data"]
 
     def reset(self) -> None:

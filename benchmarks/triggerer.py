@@ -45,6 +45,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,13 @@ TARGET_PEAK_RSS_MB = 300.0
 TARGET_P50_S = 1.0
 TARGET_REQ_PER_RUN_MIN = 1.1
 TARGET_REQ_RATIO = 5.0
+# Goals of issue 12 at N = 10,000 over TLS (printed, never asserted).
+GOAL_CPU_CORES = 0.15
+GOAL_CPU_VS_POLLER = 0.5  # of the 60 s poller's CPU in the same run
+GOAL_RSS_GROWTH_MB = 120.0
+GOAL_REQ_VS_FLOOR = 1.1
+GOAL_P99_S = 0.5
+GOAL_LOOP_LAG_S = 0.2
 
 
 # =============================================================================================
@@ -85,10 +93,20 @@ TARGET_REQ_RATIO = 5.0
 def worker_main(args: argparse.Namespace) -> int:
     os.environ["AIRFLOW_HOME"] = args.airflow_home
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    os.environ["AIRFLOW_CONN_APIFY_DEFAULT"] = json.dumps(
-        {"conn_type": "apify", "password": args.token, "host": args.base_url}
-    )
+    conn: dict[str, Any] = {"conn_type": "apify", "password": args.token, "host": args.base_url}
+    if args.ca_file:  # --tls: the provider trusts the emulator's CA through the connection, as a user would
+        conn["extra"] = {"verify": args.ca_file}
+    os.environ["AIRFLOW_CONN_APIFY_DEFAULT"] = json.dumps(conn)
     raise_open_files_limit()
+    # --tls: the baseline's clients trust the same CA. aiohttp gets one SSLContext for the whole
+    # process (what it does itself for the default trust store: a cached context), so each poll pays
+    # its TCP connection and TLS handshake, not a context build; httpx gets the CA path, so every
+    # client builds its own context, as httpx.AsyncClient() does by default.
+    baseline_ssl: Any = None
+    if args.ca_file:
+        import ssl
+
+        baseline_ssl = ssl.create_default_context(cafile=args.ca_file)
 
     import aiohttp  # noqa: F401  (imported before the measurement, like a running triggerer)
     from airflow.sdk import BaseHook
@@ -133,13 +151,16 @@ def worker_main(args: argparse.Namespace) -> int:
             if self.client == "httpx":
                 import httpx
 
-                async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+                verify: Any = args.ca_file or True
+                async with httpx.AsyncClient(headers=headers, timeout=60, verify=verify) as client:
                     response = await client.get(url)
                     response.raise_for_status()
                     return response.json()
             import aiohttp
 
-            async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=60)) as session:
+            connector = aiohttp.TCPConnector(ssl=baseline_ssl if baseline_ssl is not None else True)
+            timeout = aiohttp.ClientTimeout(total=60)
+            async with aiohttp.ClientSession(headers=headers, timeout=timeout, connector=connector) as session:
                 async with session.get(url) as response:
                     response.raise_for_status()
                     return await response.json()
@@ -292,14 +313,19 @@ def plan_durations(n: int, lo: float, hi: float, scale: float, seed: int) -> lis
     return durations
 
 
-async def start_runs(base_url: str, token: str, task_ids: list[str], concurrency: int) -> list[str]:
+async def start_runs(
+    base_url: str, token: str, task_ids: list[str], concurrency: int, ca_file: str | None = None
+) -> list[str]:
     """POST one run per entry of ``task_ids`` (in order); returns the run ids in the same order."""
+    import ssl
+
     import aiohttp
 
     headers = {"Authorization": f"Bearer {token}"}
     ids: list[str | None] = [None] * len(task_ids)
     queue = iter(range(len(task_ids)))
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    context = ssl.create_default_context(cafile=ca_file) if ca_file else True
+    connector = aiohttp.TCPConnector(limit=concurrency, ssl=context)
     async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
 
         async def worker() -> None:
@@ -312,6 +338,11 @@ async def start_runs(base_url: str, token: str, task_ids: list[str], concurrency
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return [i for i in ids if i is not None]
+
+
+def _drain(stream: Any, count: list[int]) -> None:
+    for _line in stream:
+        count[0] += 1
 
 
 def parse_baselines(text: str) -> list[dict[str, Any]]:
@@ -350,7 +381,7 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
         "--out", out_file, "--deadline-secs", str(args.max_secs * args.scale + 900),
         "--baseline-interval", str(spec["interval"]), "--baseline-client", spec["client"],
         "--ramp-secs", str(args.ramp_secs), "--ramp-batch", str(args.ramp_batch),
-    ]  # fmt: skip
+    ] + (["--ca-file", emulator.ca_file] if emulator.ca_file else [])  # fmt: skip
     if args.profile and mode in args.profile_modes:
         cmd += ["--profile", args.profile]
     if args.tracemalloc:
@@ -358,8 +389,16 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
     worker = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env=bench_env())
     try:
         wait_for_line(worker.stdout, "READY", worker)
+        # Keep reading what the trigger process prints (Airflow logs the triggers' lines to stdout):
+        # a full pipe would block its event loop on a log write.
+        log_lines = [0]
+        drain = threading.Thread(target=_drain, args=(worker.stdout, log_lines), daemon=True)
+        drain.start()
         t_setup = time.time()
-        run_ids = asyncio.run(start_runs(emulator.base_url, emulator.token, [task_of[d] for d in durations], args.start_concurrency))
+        task_ids = [task_of[d] for d in durations]
+        run_ids = asyncio.run(
+            start_runs(emulator.base_url, emulator.token, task_ids, args.start_concurrency, emulator.ca_file)
+        )
         setup_s = time.time() - t_setup
         stats0, cpu0, t0 = emulator.stats(), emulator.cpu_seconds(), time.time()
         with open(runs_file, "w") as f:
@@ -377,6 +416,7 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
         if worker.returncode != 0:
             raise RuntimeError(f"trigger process failed with exit code {worker.returncode}")
         cpu1, t1, stats1 = emulator.cpu_seconds(), time.time(), emulator.stats()
+        drain.join(timeout=10)
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -422,6 +462,8 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
         "floor_per_run_min": floor_requests / run_minutes if run_minutes else math.nan,
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
+        "floor_requests": floor_requests,
         "max": max(latencies, default=math.nan),
         "late": late,
         "statuses": statuses,
@@ -436,6 +478,7 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
         "setup_s": setup_s,
         "ready_s": ready,
         "pre_wait_max_s": max(pre_wait, default=math.nan),
+        "log_lines": log_lines[0],
         "loadavg": load_average(),
         "profiled": bool(args.profile and mode in args.profile_modes) or bool(args.tracemalloc),
     }
@@ -443,7 +486,7 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
 
 def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print()
-    print(f"## Waiting on N runs (durations spread evenly over {args.min_secs * args.scale:g}-"
+    print(f"## Waiting on N runs over {'HTTPS' if args.tls else 'plain HTTP'} (durations spread evenly over {args.min_secs * args.scale:g}-"
           f"{args.max_secs * args.scale:g} s; baselines poll at a fixed interval with a new client per poll)")  # fmt: skip
     headers = [
         "mode", "N", "wall s", "CPU s", "CPU cores", "RSS before MB", "peak RSS MB", "requests", "req/run",
@@ -468,7 +511,8 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
               f"trigger started); RSS when the first event fired (all other triggers waiting) {r['rss_first_event_mb']:.0f} MB; "
               f"loop lag p99 {r['loop_lag_p99_s'] * 1000:.0f} ms, >0.2 s {r['loop_lag_over_0_2s']}x "
               f"(at [s since start, lag s]: {', '.join(f'[{t:g}, {lag:g}]' for t, lag in r['stalls'][:12]) or 'never'}); "
-              f"emulator peak RSS {r['emu_rss_peak_mb']:.0f} MB; requests by route: {routes}")  # fmt: skip
+              f"emulator peak RSS {r['emu_rss_peak_mb']:.0f} MB; log lines printed {r['log_lines']:,}; "
+              f"requests by route: {routes}")  # fmt: skip
 
     providers = {r["n"]: r for r in results if r["kind"] == "provider"}
     pairs = [(providers[r["n"]], r) for r in results if r["kind"] == "baseline" and r["n"] in providers]
@@ -512,6 +556,38 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
     print(table(headers, rows))
 
 
+def print_goals(results: list[dict[str, Any]]) -> None:
+    """Issue 12's goals, at every N measured (they are stated for N = 10,000 over TLS)."""
+    print()
+    print("## Goals (issue 12, stated for N = 10,000 over TLS; checked here at every N measured; worker time: "
+          "benchmarks/worker_time.py)")  # fmt: skip
+    headers = [
+        "N", f"CPU <= {GOAL_CPU_CORES:g} core", f"CPU <= {GOAL_CPU_VS_POLLER:g}x the 60 s poller's",
+        f"RSS growth <= {GOAL_RSS_GROWTH_MB:g} MB", f"requests <= {GOAL_REQ_VS_FLOOR:g}x floor",
+        f"latency p99 <= {GOAL_P99_S:g} s", f"loop lag <= {GOAL_LOOP_LAG_S:g} s",
+    ]  # fmt: skip
+    rows = []
+    for r in (r for r in results if r["kind"] == "provider"):
+        pollers = [b for b in results if b["kind"] == "baseline" and b["n"] == r["n"] and b["interval"] == 60]
+        if pollers:
+            cpu_ratio = r["cpu_s"] / pollers[0]["cpu_s"] if pollers[0]["cpu_s"] else math.inf
+            vs_poller = f"{_yes(cpu_ratio <= GOAL_CPU_VS_POLLER)} ({cpu_ratio:.2f}x: {r['cpu_s']:.1f} vs {pollers[0]['cpu_s']:.1f} s)"
+        else:
+            vs_poller = "n/a (no 60 s baseline at this N)"
+        floor_ratio = r["requests"] / r["floor_requests"] if r["floor_requests"] else math.inf
+        rows.append([
+            r["n"],
+            f"{_yes(r['cpu_cores'] <= GOAL_CPU_CORES)} ({r['cpu_cores']:.3f})",
+            vs_poller,
+            f"{_yes(r['rss_growth_mb'] <= GOAL_RSS_GROWTH_MB)} (+{r['rss_growth_mb']:.0f} MB, "
+            f"{r['rss_growth_mb'] * 1000 / r['n']:.1f} KB per run)",
+            f"{_yes(floor_ratio <= GOAL_REQ_VS_FLOOR)} ({floor_ratio:.2f}x: {r['requests']:,} vs {r['floor_requests']:,})",
+            f"{_yes(r['p99'] <= GOAL_P99_S)} ({r['p99']:.3f} s)",
+            f"{_yes(r['loop_lag_max_s'] <= GOAL_LOOP_LAG_S)} ({r['loop_lag_max_s']:.3f} s)",
+        ])  # fmt: skip
+    print(table(headers, rows))
+
+
 def _ratio(a: float, b: float) -> str:
     if not b or math.isnan(a) or math.isnan(b):
         return "n/a"
@@ -547,12 +623,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="directory: snapshot Python allocations when the first event fires (all other "
                              "triggers waiting) and write the top allocation sites; slows the run")  # fmt: skip
     parser.add_argument("--json-out", default=None, help="also write the raw results to this JSON file")
+    parser.add_argument("--tls", action="store_true",
+                        help="the emulator serves HTTPS with a throwaway CA; the provider trusts it through the "
+                             "connection's 'verify' extra, the baselines pay a TLS handshake per poll")  # fmt: skip
     # trigger-process (internal) options
     parser.add_argument("--worker", choices=("provider", "baseline"), help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--token", default=TOKEN, help=argparse.SUPPRESS)
     parser.add_argument("--airflow-home", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--ca-file", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--deadline-secs", type=float, default=3600.0, help=argparse.SUPPRESS)
     parser.add_argument("--baseline-interval", type=float, default=60.0, help=argparse.SUPPRESS)
     parser.add_argument("--baseline-client", choices=("aiohttp", "httpx"), default="aiohttp", help=argparse.SUPPRESS)
@@ -571,8 +651,8 @@ def main(argv: list[str] | None = None) -> int:
     home = tempfile.mkdtemp(prefix="bench-airflow-home-")
     results = []
     try:
-        with EmulatorProcess() as emulator:
-            print(f"# emulator pid {emulator.pid} at {emulator.base_url}")
+        with EmulatorProcess(tls=args.tls) as emulator:
+            print(f"# emulator pid {emulator.pid} at {emulator.base_url}" + (" (TLS)" if args.tls else ""))
             for n in sizes:
                 for spec in specs:
                     if spec["kind"] == "baseline" and (n not in baseline_sizes or (spec["max_n"] or n) < n):
@@ -585,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print_results(results, args)
+    print_goals(results)
     print(f"\nload average at end: {load_average()}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2))

@@ -195,12 +195,15 @@ class AsyncTransport:
         self._session: aiohttp.ClientSession | None = None
 
     async def send(self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, *, retry: bool = True) -> T:
+        """Perform the request and parse the answer, retrying transient failures (a garbled body
+        included) unless ``retry`` is False."""
         if not retry:
             return parse(await self._send_once(request))
-        async for attempt in self.policy.asynchronous():
-            with attempt:
-                return parse(await self._send_once(request))
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+        async def once() -> T:
+            return parse(await self._send_once(request))
+
+        return await self.policy.acall(once)
 
     async def _send_once(self, request: ApiRequest) -> ApiResponse:
         import aiohttp
@@ -251,10 +254,12 @@ class _SharedSessions:
         """The session for ``key`` (which must include the TLS setting ``ssl`` is made from)."""
         import aiohttp
 
+        from airflow_provider_tasks.common.lean_connector import LeanConnector
+
         full_key = self._key(key)
         entry = self._entries.get(full_key)
         if entry is None or entry[0].closed:
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=ssl)
+            connector = LeanConnector(limit=0, ttl_dns_cache=300, ssl=ssl)
             # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as requests does on the sync path
             entry = [aiohttp.ClientSession(connector=connector, trust_env=True), 0]
             self._entries[full_key] = entry

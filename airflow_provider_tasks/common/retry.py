@@ -1,18 +1,23 @@
 """Retry policy for API calls: bounded, exponential with jitter, honouring ``Retry-After``.
 
-The policy is plain data (so a trigger can carry it through Airflow's serde) and turns into
-tenacity controllers for the sync and async paths.
+The policy is plain data (so a trigger can carry it through Airflow's serde). Blocking code gets
+tenacity controllers (:meth:`RetryPolicy.sync`); the triggerer's hot path awaits
+:meth:`RetryPolicy.acall`, the same waits without building a controller for every long-poll.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import tenacity
 
 from airflow_provider_tasks.common.errors import ApiError, is_retryable
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,33 @@ class RetryPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def delay(self, attempt: int, error: BaseException) -> float:
+        """Seconds to wait after failed try number ``attempt`` (1: the first) before the next one:
+        the server's ``Retry-After`` when it said (capped at ``max_wait``), else ``initial_wait``
+        doubled per try (capped at ``max_wait``) plus up to ``jitter`` random seconds. The same
+        waits as the tenacity controllers."""
+        if isinstance(error, ApiError) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), self.max_wait)
+        exponential = min(self.initial_wait * 2.0 ** min(attempt - 1, 64), self.max_wait)
+        return exponential + random.uniform(0, self.jitter)
+
+    async def acall(
+        self, call: Callable[[], Awaitable[T]], retry_on: Callable[[BaseException], bool] = is_retryable
+    ) -> T:
+        """Await ``call()``, repeating it after a transient failure: at most ``max_attempts`` tries
+        with :meth:`delay` between them, the last error re-raised. Nothing is built per call, so
+        a trigger's long-poll pays only for the retries it needs (cancellation is never retried)."""
+        attempt = 1
+        while True:
+            try:
+                return await call()
+            except Exception as error:
+                if attempt >= self.max_attempts or not retry_on(error):
+                    raise
+                wait = self.delay(attempt, error)
+            await asyncio.sleep(wait)
+            attempt += 1
 
     def _wait(self) -> tenacity.wait.wait_base:
         exponential = tenacity.wait_exponential(multiplier=self.initial_wait, max=self.max_wait)

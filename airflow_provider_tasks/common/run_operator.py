@@ -5,8 +5,8 @@ One try of the task reads top to bottom:
     validate → resolve the run (reconnect to an earlier try's: by task_state_store, else by the
                task instance's start marker from the second try on; else, when asked, reuse the
                target's run that is already going; or start one) → publish its ids
-             → wait for it: already terminal? / in the worker / deferred to the trigger
-               (execute_complete picks the journey up again from the event)
+             → wait for it: already terminal? / deferred to the trigger right after the start
+               answer (execute_complete picks the journey up again from the event) / in the worker
              → a picked-up run that ended ABORTED (its try was cleared)? start one new run, wait again
              → finish: XCom, the run's cost logged, success (asset outlets get the run in their
                event's extra) or the run's failure
@@ -42,6 +42,8 @@ REUSED_RUN_XCOM_KEY = "reused_run"
 
 DEFAULT_TIMEOUT = timedelta(days=7)
 START_CHECK_SECONDS = 5
+"""In a worker (not deferrable): the first status request, a short long-poll, so a run that ends
+within seconds finishes the task at once; deferrable tasks skip it and defer right away."""
 
 
 def default_deferrable() -> bool:
@@ -234,18 +236,25 @@ class RemoteRunOperator(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
         return self._finish(context, run)
 
     def _wait(self, context: Context, run: RunT, deadline: Deadline, *, reconnected: bool) -> RunT:
-        """The run once terminal: as it is, after a short server-side check, in this worker, or by
-        deferring to the trigger (which raises here and resumes in :meth:`execute_complete`)."""
+        """The run once terminal: as it is, deferred to the trigger at once (which raises here and
+        resumes in :meth:`execute_complete`), or in this worker after a short server-side check.
+
+        Deferrable tasks hand over right after the start (or reconnection) answer: no status
+        request holds the worker slot. A run that ends within seconds is heard by the trigger,
+        whose event waits until :data:`~airflow_provider_tasks.common.waiting.FIRE_GUARD_SECONDS`
+        after the deferral (``fire_not_before``), which is what guards Airflow's fast-trigger race.
+        """
         run_id = run.snapshot().id
         try:
             check_cost(run.snapshot(), self.cost_limit, self.platform)
-            if not run.snapshot().terminal:
-                run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
-                check_cost(run.snapshot(), self.cost_limit, self.platform)
             if run.snapshot().terminal:
                 return run
             if self.deferrable:
                 self._defer(run_id, deadline, reconnected)
+            run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
+            check_cost(run.snapshot(), self.cost_limit, self.platform)
+            if run.snapshot().terminal:
+                return run
             ended: RunT = self.hook.wait_for_run(
                 run_id, deadline, poll_interval=self.poll_interval, just_looked=True, cost_limit=self.cost_limit
             )

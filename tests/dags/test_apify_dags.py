@@ -80,9 +80,20 @@ def test_a_retry_after_a_crash_reconnects_to_the_run_instead_of_starting_another
         assert "started by an earlier try of this task instance" in result.output
 
 
-def test_short_run_finishes_without_deferring(run_dag, apify_emulator):
+def test_a_short_run_defers_at_once_and_its_trigger_finishes_it(run_dag, apify_emulator):
+    # No status request holds the worker before the deferral (issue 12): a run that ends within a
+    # second is heard by the trigger, whose event waits out the fast-trigger guard (fire_not_before).
     apify_emulator.add_task("instant", duration_secs=1)
     result = run_dag('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~instant", deferrable=True)\n')
+    assert result.state == "success", result.output[-3000:]
+    assert result.deferred
+    assert result.xcom("run")["status"] == "SUCCEEDED"
+    assert apify_emulator.stats()["by_route"].get("GET /v2/actor-runs/{runId}", 0) == 1  # one long-poll, by the trigger
+
+
+def test_a_short_run_in_a_worker_finishes_without_deferring(run_dag, apify_emulator):
+    apify_emulator.add_task("instant", duration_secs=1)
+    result = run_dag('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~instant", deferrable=False)\n')
     assert result.state == "success"
     assert not result.deferred
 
@@ -262,7 +273,7 @@ def test_max_cost_usd_aborts_the_run_and_fails_saying_what_was_spent(run_dag, ap
     run = apify_emulator.runs()[0]
     assert run["status"] in ("ABORTING", "ABORTED")
     assert 0.1 < run["usageTotalUsd"] < 0.5  # stopped within a few looks, not after 300 s
-    assert result.deferred is deferrable  # the start check (5 s) sees 0.05 USD: the trigger guards the rest
+    assert result.deferred is deferrable  # deferred at once: the trigger's 2 s looks at the bill stop it
     assert "past the limit of 0.1 USD" in result.output and "the run was aborted" in result.output
     result.assert_error_shown("max_cost_usd=0.1")  # last: may xfail
 

@@ -47,7 +47,8 @@ def test_a_short_run_is_asked_about_a_few_times_however_the_task_waits(run_dag, 
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
 def test_apify_run_passing_through_an_unknown_status_succeeds(run_dag, apify_emulator, deferrable):
-    # RESURRECTING for 7 s: the operator's first check (5 s) sees it (it used to fail "malformed")
+    # RESURRECTING for 7 s: in a worker the first check (5 s) sees it (it used to fail "malformed");
+    # deferred, the trigger's long-poll is answered only at the end
     apify_emulator.add_task("resurrects", duration_secs=1, unknown_status="RESURRECTING", unknown_secs=7)
     result = run_dag(f'ApifyRunTaskOperator(task_id="run", actor_task_id="demo~resurrects", deferrable={deferrable})\n')
     assert result.state == "success", result.output[-3000:]

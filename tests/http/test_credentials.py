@@ -159,12 +159,14 @@ def test_a_missing_ca_bundle_is_a_configuration_error(platform, tls_emulator, mo
 
 
 def test_async_sessions_are_shared_per_tls_setting(platform, tls_emulator, monkeypatch):
+    from airflow_provider_tasks.common.hook import _RECENT_CONNECTIONS
     from airflow_provider_tasks.common.http import _SHARED_SESSIONS
 
     async def two_settings():
         hooks = []
         for verify in (tls_emulator.tls_files.ca_path, "false"):
             platform.conn(monkeypatch, tls_emulator, verify=verify)
+            _RECENT_CONNECTIONS.clear()  # a read serves the loop's other triggers for 5 s: this edit is instant
             hook = platform.hook()
             await hook.asend(hook.auth_check_request())
             hooks.append(hook)
@@ -230,3 +232,33 @@ def test_streamed_dataset_pages_take_the_same_tls_setting(apify_emulator_tls, mo
         list(apify.hook().iter_dataset_jsonl(dataset))
     apify.conn(monkeypatch, apify_emulator_tls, verify=apify_emulator_tls.tls_files.ca_path)
     assert sum(chunk.count(b"\n") for chunk in apify.hook().iter_dataset_jsonl(dataset)) == 5
+
+
+def test_triggerer_tls_connections_keep_a_small_read_buffer(platform, tls_emulator, monkeypatch):
+    """asyncio gives each TLS connection a 256 KiB buffer (Python 3.11+): 2.6 GB for 10,000 waiting
+    runs. The shared session's connections are cut to 4 KiB, and still read whole answers."""
+    import sys
+
+    from airflow_provider_tasks.common.hook import _RECENT_CONNECTIONS
+    from airflow_provider_tasks.common.lean_connector import TLS_READ_BUFFER
+
+    platform.conn(monkeypatch, tls_emulator, verify=tls_emulator.tls_files.ca_path)
+    _RECENT_CONNECTIONS.clear()
+
+    async def two_calls():
+        hook = platform.hook()
+        try:
+            first = await hook.asend(hook.auth_check_request())
+            second = await hook.asend(hook.auth_check_request())  # on the same, cut connection
+            transport = await hook.async_transport()
+            connector = transport._session.connector
+            protocols = [proto for conns in connector._conns.values() for proto, _ in conns]
+            buffers = [len(getattr(p.transport._ssl_protocol, "_ssl_buffer", b"")) for p in protocols]
+            return first, second, buffers
+        finally:
+            await hook.aclose()
+
+    first, second, buffers = asyncio.run(two_calls())
+    assert first.ok and second.ok and first.body == second.body
+    if sys.version_info >= (3, 11):
+        assert buffers and all(size == TLS_READ_BUFFER for size in buffers)

@@ -482,7 +482,7 @@ class AirflowCluster:
             "APIFY_WATCH_POLL_SECONDS": "2",  # example_asset_pair's watcher: look every 2 s, not 60
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            # 2 cores: a few worker slots. Each task start holds one for its ~5 s start check,
+            # 2 cores: a few worker slots. A deferrable task holds one only for its start request,
             # then releases it while deferred.
             "AIRFLOW__CORE__PARALLELISM": "6",
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "32",

@@ -90,3 +90,46 @@ def test_non_retryable_errors_fail_at_once_and_budget_is_bounded():
     with pytest.raises(ServerError):
         _waits(policy, [api_error(ServerError, 500)] * 3)
     assert isinstance(policy.sync(), tenacity.Retrying)
+
+
+def _async_waits(policy, errors):
+    """The same as :func:`_waits` through :meth:`RetryPolicy.acall` (the triggerer's path)."""
+    import asyncio
+    from unittest import mock
+
+    waits = []
+    calls = iter(errors)
+    tries = []
+
+    async def call():
+        tries.append(1)
+        error = next(calls, None)
+        if error is not None:
+            raise error
+        return "ok"
+
+    async def sleep(seconds):
+        waits.append(seconds)
+
+    with mock.patch("airflow_provider_tasks.common.retry.asyncio.sleep", sleep):
+        return asyncio.run(policy.acall(call)), waits, len(tries)
+
+
+def test_the_async_path_waits_as_the_sync_controller_does():
+    policy = RetryPolicy(max_attempts=5, initial_wait=0.1, max_wait=4, jitter=0)
+    errors = [api_error(RateLimitedError, 429, 2.5), api_error(RateLimitedError, 429, 99)]
+    assert _async_waits(policy, list(errors))[:2] == _waits(policy, list(errors)) == ("ok", [2.5, 4])
+    policy = RetryPolicy(max_attempts=4, initial_wait=0.5, max_wait=10, jitter=0)
+    errors = [api_error(ServerError, 500)] * 3
+    assert _async_waits(policy, list(errors)) == ("ok", [0.5, 1.0, 2.0], 4)
+    jittered = RetryPolicy(max_attempts=2, initial_wait=0.5, max_wait=10, jitter=1)
+    _, waits, _ = _async_waits(jittered, [api_error(ServerError, 500)])
+    assert 0.5 <= waits[0] <= 1.5
+
+
+def test_the_async_path_fails_at_once_on_permanent_errors_and_bounds_its_tries():
+    policy = RetryPolicy(max_attempts=3, initial_wait=0, jitter=0)
+    with pytest.raises(AuthenticationError):
+        _async_waits(policy, [api_error(AuthenticationError, 401)])
+    with pytest.raises(ServerError):
+        _async_waits(policy, [api_error(ServerError, 500)] * 3)

@@ -186,3 +186,66 @@ def test_with_nothing_going_reuse_starts_a_run_and_says_it_was_not_reused():
     assert hook.started == ["mine"] and reused_pushes(ctx) == [False]
     if TASK_STATE_STORE:
         assert ctx["task_state_store"]["fake_run_id"] == "mine"
+
+
+# -- deferrable: the worker hands over right after the start answer ---------------------------
+
+
+class FakeTrigger:
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+
+
+class DeferringOperator(FakeOperator):
+    def trigger_class(self) -> Any:
+        return FakeTrigger
+
+
+class CountingHook(FakeHook):
+    conn_id = "fake_default"
+
+    def __init__(self, script: dict[str, list[str]]) -> None:
+        super().__init__(script)
+        self.polls = 0
+        from airflow_provider_tasks.common.retry import RetryPolicy
+
+        self.retry_policy = RetryPolicy()
+
+    def poll_run(self, run_id: str, wait: float = 0) -> FakeRun:
+        self.polls += 1
+        return super().poll_run(run_id, wait)
+
+
+def deferring(hook: FakeHook, new_runs: list[str]) -> DeferringOperator:
+    return DeferringOperator(task_id="run", fake_hook=hook, new_runs=new_runs, deferrable=True, timeout=60)
+
+
+def test_a_deferrable_task_defers_right_after_the_start_without_a_status_request():
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    hook = CountingHook({"new": ["READY", "SUCCEEDED"]})
+    before = time.time()
+    with pytest.raises(TaskDeferred) as deferred:
+        deferring(hook, ["new"]).execute(context())
+    assert hook.started == ["new"] and hook.polls == 0  # no long-poll held the worker
+    trigger = deferred.value.trigger
+    assert trigger.kwargs["run_id"] == "new"
+    # Airflow's fast-trigger race is guarded in the trigger: no event before 5 s after deferral
+    assert trigger.kwargs["fire_not_before"] >= before + 5
+    assert hook.closed == 1
+
+
+def test_a_deferrable_task_whose_run_ended_already_finishes_without_deferring():
+    hook = CountingHook({"new": ["SUCCEEDED"]})
+    assert deferring(hook, ["new"]).execute(context())["status"] == "SUCCEEDED"
+    assert hook.polls == 0
+
+
+def test_a_deferrable_retry_reconnects_to_the_earlier_run_and_defers_with_it():
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    hook = CountingHook({"old": ["RUNNING"]})
+    with pytest.raises(TaskDeferred) as deferred:
+        deferring(hook, ["new"]).execute(context(previous_run="old"))
+    assert hook.started == [] and deferred.value.trigger.kwargs["run_id"] == "old"
+    assert deferred.value.kwargs["reconnected"] is True  # a picked-up run that ends ABORTED is replaced once
