@@ -239,8 +239,8 @@ class RemoteRunOperator(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
         """The run once terminal: as it is, deferred to the trigger at once (which raises here and
         resumes in :meth:`execute_complete`), or in this worker after a short server-side check.
 
-        Deferrable tasks hand over right after the start (or reconnection) answer: no status
-        request holds the worker slot. A run that ends within seconds is heard by the trigger,
+        Deferrable tasks hand over right after the start answer: no status request holds the
+        worker slot (a run picked up from an earlier try is looked at once first, see below). A run that ends within seconds is heard by the trigger,
         whose event waits until :data:`~airflow_provider_tasks.common.waiting.FIRE_GUARD_SECONDS`
         after the deferral (``fire_not_before``), which is what guards Airflow's fast-trigger race.
         """
@@ -249,12 +249,18 @@ class RemoteRunOperator(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
             check_cost(run.snapshot(), self.cost_limit, self.platform)
             if run.snapshot().terminal:
                 return run
-            if self.deferrable:
+            if self.deferrable and not reconnected:
                 self._defer(run_id, deadline, reconnected)
+            # In the worker, and for a run picked up from an earlier try: that try was cleared or
+            # lost, and its trigger may be aborting the run right now; seeing that here (and
+            # replacing the run) beats a trigger that would fire within seconds of the deferral,
+            # which Airflow's scheduler can mishandle (seen in the integration suite under load).
             run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
             check_cost(run.snapshot(), self.cost_limit, self.platform)
             if run.snapshot().terminal:
                 return run
+            if self.deferrable:
+                self._defer(run_id, deadline, reconnected)
             ended: RunT = self.hook.wait_for_run(
                 run_id, deadline, poll_interval=self.poll_interval, just_looked=True, cost_limit=self.cost_limit
             )

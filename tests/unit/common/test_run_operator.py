@@ -249,3 +249,16 @@ def test_a_deferrable_retry_reconnects_to_the_earlier_run_and_defers_with_it():
         deferring(hook, ["new"]).execute(context(previous_run="old"))
     assert hook.started == [] and deferred.value.trigger.kwargs["run_id"] == "old"
     assert deferred.value.kwargs["reconnected"] is True  # a picked-up run that ends ABORTED is replaced once
+    assert hook.polls == 2  # the reconnection read, then one look at the picked-up run before deferring
+
+
+def test_a_deferrable_retry_whose_picked_up_run_is_being_aborted_replaces_it_before_deferring():
+    """The cleared try's trigger aborts its run while the new try picks it up: the look before
+    deferring sees that, and the new try defers with a fresh run instead of a trigger that would
+    fire within seconds of the deferral."""
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    hook = CountingHook({"old": ["RUNNING", "ABORTED"], "new": ["READY"]})
+    with pytest.raises(TaskDeferred) as deferred:
+        deferring(hook, ["new"]).execute(context(previous_run="old"))
+    assert hook.started == ["new"] and deferred.value.trigger.kwargs["run_id"] == "new"
