@@ -17,9 +17,11 @@ from typing import Any, Protocol, TypeVar
 
 from airflow_provider_tasks.common.errors import CostLimitExceeded, RunFailedError, RunTimeoutError
 
-FIRE_GUARD_SECONDS = 5.0
+FIRE_GUARD_SECONDS = 10.0
 """Minimum age of a deferral before its trigger fires: Airflow's scheduler can mis-handle a trigger
-that fires within a few seconds of the deferral (apache/airflow #66374 and related issues)."""
+that fires within a few seconds of the deferral (apache/airflow #66374 and related issues). It must
+outlast the scheduler's handling of the deferring worker's exit: 5.25 s was seen on a loaded 2-core
+CI machine, so 10 s. Only runs that end within 10 s of the deferral are heard later for it."""
 
 MIN_POLL_GAP = 1.0
 """No run is asked about more than once a second, however a task is configured: the floor of the

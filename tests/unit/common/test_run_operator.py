@@ -230,8 +230,8 @@ def test_a_deferrable_task_defers_right_after_the_start_without_a_status_request
     assert hook.started == ["new"] and hook.polls == 0  # no long-poll held the worker
     trigger = deferred.value.trigger
     assert trigger.kwargs["run_id"] == "new"
-    # Airflow's fast-trigger race is guarded in the trigger: no event before 5 s after deferral
-    assert trigger.kwargs["fire_not_before"] >= before + 5
+    # Airflow's fast-trigger race is guarded in the trigger: no event before 10 s after deferral
+    assert trigger.kwargs["fire_not_before"] >= before + 10
     assert hook.closed == 1
 
 
