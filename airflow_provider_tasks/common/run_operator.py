@@ -240,9 +240,10 @@ class RemoteRunOperator(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
         resumes in :meth:`execute_complete`), or in this worker after a short server-side check.
 
         Deferrable tasks hand over right after the start answer: no status request holds the
-        worker slot (a run picked up from an earlier try is looked at once first, see below). A run that ends within seconds is heard by the trigger,
-        whose event waits until :data:`~airflow_provider_tasks.common.waiting.FIRE_GUARD_SECONDS`
-        after the deferral (``fire_not_before``), which is what guards Airflow's fast-trigger race.
+        worker slot (a run picked up from an earlier try is looked at once first, see below). A run
+        that ends within seconds is heard by the trigger, whose event waits until
+        :data:`~airflow_provider_tasks.common.waiting.FIRE_GUARD_SECONDS` after the deferral
+        (``fire_not_before``), which is what guards Airflow's fast-trigger race.
         """
         run_id = run.snapshot().id
         try:
