@@ -98,72 +98,23 @@ def worker_main(args: argparse.Namespace) -> int:
         conn["extra"] = {"verify": args.ca_file}
     os.environ["AIRFLOW_CONN_APIFY_DEFAULT"] = json.dumps(conn)
     raise_open_files_limit()
-    # --tls: the baseline's clients trust the same CA. aiohttp gets one SSLContext for the whole
-    # process (what it does itself for the default trust store: a cached context), so each poll pays
-    # its TCP connection and TLS handshake, not a context build; httpx gets the CA path, so every
-    # client builds its own context, as httpx.AsyncClient() does by default.
-    baseline_ssl: Any = None
-    if args.ca_file:
-        import ssl
-
-        baseline_ssl = ssl.create_default_context(cafile=args.ca_file)
-
+    # --tls: the baseline's clients trust the same CA (benchmarks/polling_trigger.py): aiohttp gets one
+    # SSLContext for the whole process (what it does itself for the default trust store: a cached
+    # context), so each poll pays its TCP connection and TLS handshake, not a context build; httpx
+    # gets the CA path, so every client builds its own context, as httpx.AsyncClient() does by default.
     import aiohttp  # noqa: F401  (imported before the measurement, like a running triggerer)
     from airflow.sdk import BaseHook
-    from airflow.triggers.base import BaseTrigger, TriggerEvent
+    from airflow.triggers.base import BaseTrigger
+    from polling_trigger import FixedIntervalPollTrigger
 
     from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
 
     if args.worker == "baseline" and args.baseline_client == "httpx":
         import httpx  # noqa: F401  (so the import is not counted in the waiting phase)
+    if args.ca_file and args.worker == "baseline" and args.baseline_client == "aiohttp":
+        from polling_trigger import _ssl_context
 
-    class FixedIntervalPollTrigger(BaseTrigger):
-        """The polling shape of dbt Cloud's trigger: a new HTTP client per poll, fixed sleep."""
-
-        def __init__(self, run_id: str, conn_id: str, poll_interval: float, client: str) -> None:
-            super().__init__()
-            self.run_id, self.conn_id, self.poll_interval, self.client = run_id, conn_id, poll_interval, client
-
-        def serialize(self) -> tuple[str, dict[str, Any]]:
-            return "benchmarks.FixedIntervalPollTrigger", {
-                "run_id": self.run_id,
-                "conn_id": self.conn_id,
-                "poll_interval": self.poll_interval,
-                "client": self.client,
-            }
-
-        async def run(self):  # type: ignore[override]
-            try:
-                conn = await BaseHook.aget_connection(self.conn_id)  # once per trigger, as dbt's hook caches it
-                url = f"{conn.host.rstrip('/')}/v2/actor-runs/{self.run_id}"
-                headers = {"Authorization": f"Bearer {conn.password}", "Accept": "application/json"}
-                while True:
-                    run = (await self._poll(url, headers))["data"]
-                    if run["status"] in TERMINAL:
-                        status = "success" if run["status"] == "SUCCEEDED" else "failed"
-                        yield TriggerEvent({"status": status, "run_id": self.run_id, "run": run})
-                        return
-                    await asyncio.sleep(self.poll_interval)
-            except Exception as error:  # dbt Cloud's trigger turns any error into an error event
-                yield TriggerEvent({"status": "error", "run_id": self.run_id, "message": str(error)})
-
-        async def _poll(self, url: str, headers: dict[str, str]) -> dict[str, Any]:
-            if self.client == "httpx":
-                import httpx
-
-                verify: Any = args.ca_file or True
-                async with httpx.AsyncClient(headers=headers, timeout=60, verify=verify) as client:
-                    response = await client.get(url)
-                    response.raise_for_status()
-                    return response.json()
-            import aiohttp
-
-            connector = aiohttp.TCPConnector(ssl=baseline_ssl if baseline_ssl is not None else True)
-            timeout = aiohttp.ClientTimeout(total=60)
-            async with aiohttp.ClientSession(headers=headers, timeout=timeout, connector=connector) as session:
-                async with session.get(url) as response:
-                    response.raise_for_status()
-                    return await response.json()
+        _ssl_context(args.ca_file)  # the process's one context, built before the measurement
 
     # A running triggerer has looked connections up before: load that machinery now (the first
     # lookup imports the supervisor module and sets up the secrets backends), outside the timing.
@@ -179,7 +130,9 @@ def worker_main(args: argparse.Namespace) -> int:
     def make_trigger(run_id: str) -> BaseTrigger:
         if args.worker == "provider":
             return ApifyRunTrigger(run_id=run_id, conn_id="apify_default", deadline=deadline, fire_not_before=None)
-        return FixedIntervalPollTrigger(run_id, "apify_default", args.baseline_interval, args.baseline_client)
+        return FixedIntervalPollTrigger(
+            run_id, "apify_default", args.baseline_interval, args.baseline_client, ca_file=args.ca_file
+        )
 
     async def drive_one(trigger: BaseTrigger, out: list[Any], index: int) -> None:
         started = time.time()
