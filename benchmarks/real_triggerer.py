@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import shutil
 import sys
@@ -45,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
-from _common import PYCACHE_PREFIX, load_average, proc_cpu_seconds, proc_rss_mb, table  # noqa: E402
+from _common import PYCACHE_PREFIX, load_average, parse_iso, percentile, proc_cpu_seconds, proc_rss_mb, table  # noqa: E402
 from triggerer import plan_durations, start_runs  # noqa: E402
 
 from tests.integration.harness import AirflowCluster, wait_for  # noqa: E402
@@ -132,7 +133,7 @@ def make_trigger(mode: str, run_id: str, args: argparse.Namespace) -> Any:
     return FixedIntervalPollTrigger(run_id, "apify_default", args.poll_interval)
 
 
-def insert_deferred(mode: str, run_ids: list[str], args: argparse.Namespace) -> str:
+def insert_deferred(mode: str, run_ids: list[str], args: argparse.Namespace, tag: str = "") -> str:
     """One DAG run of the paused DAG with N mapped task instances DEFERRED on N new triggers."""
     from datetime import datetime, timedelta, timezone
 
@@ -144,7 +145,7 @@ def insert_deferred(mode: str, run_ids: list[str], args: argparse.Namespace) -> 
     from airflow.utils.state import DagRunState, TaskInstanceState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
-    dag_run_id = f"bench_{mode}_{int(time.time())}"
+    dag_run_id = f"bench_{mode}{tag}_{int(time.time())}"
     triggers = [Trigger.from_object(make_trigger(mode, rid, args)) for rid in run_ids]
     with create_session() as session:
         serialized = SerializedDagModel.get(DAG_ID, session=session)
@@ -195,6 +196,21 @@ def ti_states(dag_run_id: str) -> dict[str, int]:
     return out
 
 
+def event_times(dag_run_id: str) -> dict[int, float]:
+    """map_index -> when the triggerer's event resumed the task instance (``scheduled_dttm``)."""
+    from airflow.models.taskinstance import TaskInstance as TI
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(
+            select(TI.map_index, TI.scheduled_dttm).where(
+                TI.dag_id == DAG_ID, TI.run_id == dag_run_id, TI.state == "scheduled"
+            )
+        ).all()
+    return {index: when.timestamp() for index, when in rows if when is not None}
+
+
 def assigned_triggers(dag_run_id: str) -> int:
     from airflow.models.taskinstance import TaskInstance as TI
     from airflow.models.trigger import Trigger
@@ -215,6 +231,24 @@ def assigned_triggers(dag_run_id: str) -> int:
 
 def run_gets(stats: dict[str, Any]) -> int:
     return sum(v for k, v in stats["by_route"].items() if "actor-runs" in k and "GET" in k.upper())
+
+
+def warm_up(cluster: BenchCluster, modes: list[str], args: argparse.Namespace) -> None:
+    """One short deferred run per mode, so that the trigger runner has imported every trigger's
+    modules (aiohttp, the provider) before any measurement: that one-off cost is no waiting run's."""
+    emulator = cluster.emulator
+    assert emulator is not None
+    task = emulator.add_task("bench-warmup", duration_secs=0.2)["id"]
+    for mode in modes:
+        run_ids = asyncio.run(start_runs(emulator.base_url, emulator.token, [task], 1))
+        time.sleep(1.0)  # the run has ended: the first look fires, whatever the mode's interval
+        dag_run_id = insert_deferred(mode, run_ids, args, tag="_warmup")
+        wait_for(
+            lambda run=dag_run_id: not ti_states(run).get("deferred", 0),
+            timeout=120,
+            interval=1.0,
+            what=f"the {mode} warm-up trigger to fire",
+        )
 
 
 def measure(cluster: BenchCluster, mode: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -269,6 +303,12 @@ def measure(cluster: BenchCluster, mode: str, args: argparse.Namespace) -> dict[
     while time.time() < deadline and ti_states(dag_run_id).get("deferred", 0):
         time.sleep(2.0)
     states = ti_states(dag_run_id)
+    finished = {run["id"]: run.get("finishedAt") for run in emulator.runs()}
+    latencies = [
+        fired - parse_iso(finished[run_ids[index]])
+        for index, fired in event_times(dag_run_id).items()
+        if finished.get(run_ids[index])
+    ]
     requests = stats2["total"] - stats1["total"]
     return {
         "mode": mode,
@@ -281,6 +321,9 @@ def measure(cluster: BenchCluster, mode: str, args: argparse.Namespace) -> dict[
         "rss_peak_mb": max([*rss_samples, rss2]),
         "requests": requests,
         "req_per_min": requests * 60 / window,
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "max": max(latencies, default=math.nan),
         "emu_cores": (emu_cpu2 - emu_cpu1) / window,
         "insert_s": insert_s,
         "assigned_s": assigned_s,
@@ -302,6 +345,7 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
     headers = [
         "mode", "N", "CPU cores (window)", "idle cores (before)", "cores per 1,000 (net of idle)", "RSS before MB",
         "peak RSS MB", "RSS growth MB per 1,000", "requests/min", "req/min per 1,000", "events fired",
+        "latency p50 s", "p95 s", "max s",
         "emulator cores", "load avg 1/5/15",
     ]  # fmt: skip
     rows = []
@@ -310,7 +354,7 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
         rows.append([
             r["mode"], r["n"], r["cores"], r["idle_cores"], (r["cores"] - r["idle_cores"]) * per, r["rss_before_mb"],
             r["rss_peak_mb"], (r["rss_peak_mb"] - r["rss_before_mb"]) * per, r["req_per_min"], r["req_per_min"] * per,
-            f"{r['states'].get('event', 0):,}/{r['n']:,}", r["emu_cores"], r["loadavg"],
+            f"{r['states'].get('event', 0):,}/{r['n']:,}", r["p50"], r["p95"], r["max"], r["emu_cores"], r["loadavg"],
         ])  # fmt: skip
     print(table(headers, rows))
     print()
@@ -349,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster.start()
         print(f"# Airflow up in {time.time() - t0:.0f} s, home {cluster.home}", flush=True)
         os.environ.update(cluster.env)  # this process reads the cluster's database (imports Airflow below)
+        warm_up(cluster, modes, args)
         for mode in modes:
             print(f"# measuring {mode} N={args.n:,} ...", flush=True)
             r = measure(cluster, mode, args)
