@@ -11,8 +11,7 @@ from airflow_provider_tasks.apify.hooks import ApifyHook
 from airflow_provider_tasks.apify.platform import DEFAULT_CONN_ID
 from airflow_provider_tasks.common.assets import run_extra
 from airflow_provider_tasks.common.errors import ConfigurationError
-from airflow_provider_tasks.common.finished_runs import Listed
-from airflow_provider_tasks.common.times import parse_time
+from airflow_provider_tasks.common.finished_runs import Listed, listed
 from airflow_provider_tasks.common.watchers import RunFinishedTrigger
 
 
@@ -68,14 +67,8 @@ class ApifyRunFinishedTrigger(RunFinishedTrigger):
 
 
 def _listed(item: dict[str, Any]) -> Listed:
-    started, finished = parse_time(item.get("startedAt")), parse_time(item.get("finishedAt"))
-    return Listed(
-        id=str(item["id"]),
-        started=started.timestamp() if started else None,
-        finished=finished.timestamp() if finished else None,
-        terminal=api.RunStatus(item.get("status") or "UNKNOWN").is_terminal,
-        raw=item,
-    )
+    terminal = api.RunStatus(item.get("status") or "UNKNOWN").is_terminal
+    return listed(item, started=item.get("startedAt"), finished=item.get("finishedAt"), terminal=terminal)
 
 
 __all__ = ["ApifyRunFinishedTrigger"]

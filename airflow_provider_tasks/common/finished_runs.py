@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_tasks.common.times import parse_time
+
 
 @dataclass(frozen=True)
 class Listed:
@@ -27,6 +29,19 @@ class Listed:
     finished: float | None
     terminal: bool
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def listed(raw: Mapping[str, Any], *, started: str | None, finished: str | None, terminal: bool) -> Listed:
+    """A list item as :class:`Listed`: ``started``/``finished`` are the item's timestamps as the
+    API sends them (each platform names them its own way)."""
+    start, end = parse_time(started), parse_time(finished)
+    return Listed(
+        id=str(raw["id"]),
+        started=start.timestamp() if start else None,
+        finished=end.timestamp() if end else None,
+        terminal=terminal,
+        raw=raw,
+    )
 
 
 @dataclass(frozen=True)
@@ -126,4 +141,4 @@ def _finish_order(run: Listed) -> tuple[float, str]:
     return (run.finished if run.finished is not None else float("-inf"), run.id)
 
 
-__all__ = ["Listed", "Mark", "baseline", "newly_finished"]
+__all__ = ["Listed", "Mark", "baseline", "listed", "newly_finished"]

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from airflow_provider_tasks.common.assets import run_extra
-from airflow_provider_tasks.common.finished_runs import Listed
-from airflow_provider_tasks.common.times import parse_time
+from airflow_provider_tasks.common.finished_runs import Listed, listed
 from airflow_provider_tasks.common.watchers import RunFinishedTrigger
 from airflow_provider_tasks.lobstr import api
 from airflow_provider_tasks.lobstr.hooks import LobstrHook
@@ -59,15 +58,9 @@ class LobstrRunFinishedTrigger(RunFinishedTrigger):
 
 
 def _listed(item: dict[str, Any]) -> Listed:
-    started = parse_time(item.get("started_at") or item.get("created_at"))
-    finished = parse_time(item.get("ended_at"))
-    return Listed(
-        id=str(item["id"]),
-        started=started.timestamp() if started else None,
-        finished=finished.timestamp() if finished else None,
-        terminal=api.RunStatus(item.get("status") or "unknown").is_terminal,
-        raw=item,
-    )
+    terminal = api.RunStatus(item.get("status") or "unknown").is_terminal
+    started = item.get("started_at") or item.get("created_at")
+    return listed(item, started=started, finished=item.get("ended_at"), terminal=terminal)
 
 
 __all__ = ["LobstrRunFinishedTrigger"]
