@@ -28,9 +28,7 @@ class ApifyRunFinishedTrigger(RunFinishedTrigger):
     """
 
     hook_class: ClassVar[type[ApifyHook]] = ApifyHook
-    terminal_statuses: ClassVar[frozenset[str]] = frozenset(
-        status.value for status in api.RunStatus if status.is_terminal
-    )
+    status_class: ClassVar[type[api.RunStatus]] = api.RunStatus
     default_statuses: ClassVar[tuple[str, ...]] = (api.RunStatus.SUCCEEDED.value,)
 
     def __init__(

@@ -58,18 +58,22 @@ class RunFinishedTrigger(BaseEventTrigger):
     """
 
     hook_class: ClassVar[type[PlatformHook[Any]]]
-    terminal_statuses: ClassVar[frozenset[str]]
+    status_class: ClassVar[Any]
+    """The platform's run-status enum: its terminal members are the statuses a watcher may watch."""
     default_statuses: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def terminal_statuses(cls) -> frozenset[str]:
+        return frozenset(status.value for status in cls.status_class if status.is_terminal)
 
     def __init__(self, conn_id: str, statuses: Sequence[str] | None = None, poll_interval: float = 60.0) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.conn_id = conn_id
         self.statuses = tuple(statuses) if statuses else self.default_statuses
-        unknown = sorted(set(self.statuses) - self.terminal_statuses)
+        allowed = self.terminal_statuses()
+        unknown = sorted(set(self.statuses) - allowed)
         if unknown:
-            raise ConfigurationError(
-                f"statuses: {unknown} are not terminal statuses; allowed: {sorted(self.terminal_statuses)}"
-            )
+            raise ConfigurationError(f"statuses: {unknown} are not terminal statuses; allowed: {sorted(allowed)}")
         if poll_interval < MIN_POLL_INTERVAL:
             raise ConfigurationError(f"poll_interval must be at least {MIN_POLL_INTERVAL} s, got {poll_interval}")
         self.poll_interval = float(poll_interval)

@@ -25,9 +25,7 @@ class LobstrRunFinishedTrigger(RunFinishedTrigger):
     """
 
     hook_class: ClassVar[type[LobstrHook]] = LobstrHook
-    terminal_statuses: ClassVar[frozenset[str]] = frozenset(
-        status.value for status in api.RunStatus if status.is_terminal
-    )
+    status_class: ClassVar[type[api.RunStatus]] = api.RunStatus
     default_statuses: ClassVar[tuple[str, ...]] = (api.RunStatus.DONE.value,)
 
     def __init__(
