@@ -107,6 +107,8 @@ def worker_main(args: argparse.Namespace) -> int:
     from airflow.triggers.base import BaseTrigger
     from polling_trigger import FixedIntervalPollTrigger
 
+    from floor_clients import FLOORS
+
     from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
 
     if args.worker == "baseline" and args.baseline_client == "httpx":
@@ -130,6 +132,8 @@ def worker_main(args: argparse.Namespace) -> int:
     def make_trigger(run_id: str) -> BaseTrigger:
         if args.worker == "provider":
             return ApifyRunTrigger(run_id=run_id, conn_id="apify_default", deadline=deadline, fire_not_before=None)
+        if args.worker in FLOORS:
+            return FLOORS[args.worker](run_id, args.base_url, args.token, args.ca_file)  # type: ignore[return-value]
         return FixedIntervalPollTrigger(
             run_id, "apify_default", args.baseline_interval, args.baseline_client, ca_file=args.ca_file
         )
@@ -187,6 +191,7 @@ def worker_main(args: argparse.Namespace) -> int:
 
         tracemalloc.start(1)
     stalls: list[tuple[float, float]] = []
+    gc_pauses = _record_gc_pauses()
     profiler = None
     if args.profile:
         import cProfile
@@ -220,6 +225,9 @@ def worker_main(args: argparse.Namespace) -> int:
         "loop_lag_p99_s": percentile(lags, 99),
         "loop_lag_over_0_2s": sum(1 for lag in lags if lag > 0.2),
         "stalls": stalls,
+        "gc_pause_max_s": max((p for _, p in gc_pauses), default=0.0),
+        "gc_pause_total_s": sum(p for _, p in gc_pauses),
+        "gc_full_collections": sum(1 for gen, _ in gc_pauses if gen == 2),
         "rss_first_event_mb": rss_at_first_event[0] if rss_at_first_event else float("nan"),
         "records": {rid: rec for rid, rec in zip(run_ids, records)},
     }
@@ -252,6 +260,24 @@ def worker_main(args: argparse.Namespace) -> int:
         Path(args.tracemalloc, f"{args.worker}-{len(run_ids)}.txt").write_text("\n".join(lines) + "\n")
     print("DONE", flush=True)
     return 0
+
+
+def _record_gc_pauses() -> list[tuple[int, float]]:
+    """(generation, seconds) of every garbage collection from now on: a full collection walks every
+    object alive, so with thousands of waiting triggers it can stall the loop by itself."""
+    import gc
+
+    pauses: list[tuple[int, float]] = []
+    started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append((info["generation"], time.perf_counter() - started.pop()))
+
+    gc.callbacks.append(on_gc)
+    return pauses
 
 
 # =============================================================================================
@@ -314,6 +340,10 @@ def parse_baselines(text: str) -> list[dict[str, Any]]:
 
 
 PROVIDER = {"kind": "provider", "client": "aiohttp", "interval": 60.0, "max_n": None, "label": "provider"}
+FLOOR_SPECS = [
+    {"kind": "floor-aiohttp", "client": "aiohttp", "interval": 60.0, "max_n": None, "label": "floor: bare aiohttp long-polls"},
+    {"kind": "floor-raw", "client": "aiohttp", "interval": 60.0, "max_n": None, "label": "floor: raw asyncio long-polls"},
+]  # fmt: skip
 
 
 def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argparse.Namespace, home: str) -> dict[str, Any]:
@@ -427,6 +457,9 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
         "loop_lag_p99_s": result["loop_lag_p99_s"],
         "loop_lag_over_0_2s": result["loop_lag_over_0_2s"],
         "stalls": result["stalls"],
+        "gc_pause_max_s": result["gc_pause_max_s"],
+        "gc_pause_total_s": result["gc_pause_total_s"],
+        "gc_full_collections": result["gc_full_collections"],
         "rss_first_event_mb": result["rss_first_event_mb"],
         "setup_s": setup_s,
         "ready_s": ready,
@@ -464,6 +497,8 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
               f"trigger started); RSS when the first event fired (all other triggers waiting) {r['rss_first_event_mb']:.0f} MB; "
               f"loop lag p99 {r['loop_lag_p99_s'] * 1000:.0f} ms, >0.2 s {r['loop_lag_over_0_2s']}x "
               f"(at [s since start, lag s]: {', '.join(f'[{t:g}, {lag:g}]' for t, lag in r['stalls'][:12]) or 'never'}); "
+              f"garbage collection: {r['gc_full_collections']} full, longest pause {r['gc_pause_max_s']:.3f} s, "
+              f"{r['gc_pause_total_s']:.2f} s in all; "
               f"emulator peak RSS {r['emu_rss_peak_mb']:.0f} MB; log lines printed {r['log_lines']:,}; "
               f"requests by route: {routes}")  # fmt: skip
 
@@ -509,18 +544,39 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
     print(table(headers, rows))
 
 
+def print_floors(results: list[dict[str, Any]]) -> None:
+    """The provider against the floors measured in the same invocation (above 1x: it spends more)."""
+    providers = {r["n"]: r for r in results if r["kind"] == "provider"}
+    floors = [r for r in results if r["kind"].startswith("floor") and r["n"] in providers]
+    if not floors:
+        return
+    print()
+    print("## Provider / floor (above 1x = the provider spends more than the floor; benchmarks/floor_clients.py)")
+    headers = ["N", "floor", "CPU s", "RSS growth", "requests", "latency p99", "loop lag max", "GC pause max", "GC total"]
+    rows = [
+        [f"{f['n']:,}", f["mode"], _ratio(providers[f["n"]]["cpu_s"], f["cpu_s"]),
+         _ratio(providers[f["n"]]["rss_growth_mb"], f["rss_growth_mb"]),
+         _ratio(providers[f["n"]]["requests"], f["requests"]), _ratio(providers[f["n"]]["p99"], f["p99"]),
+         _ratio(providers[f["n"]]["loop_lag_max_s"], f["loop_lag_max_s"]),
+         _ratio(providers[f["n"]]["gc_pause_max_s"], f["gc_pause_max_s"]),
+         _ratio(providers[f["n"]]["gc_pause_total_s"], f["gc_pause_total_s"])]
+        for f in floors
+    ]  # fmt: skip
+    print(table(headers, rows))
+
+
 def print_goals(results: list[dict[str, Any]]) -> None:
     """Issue 12's goals, at every N measured (they are stated for N = 10,000 over TLS)."""
     print()
     print("## Goals (issue 12, stated for N = 10,000 over TLS; checked here at every N measured; worker time: "
           "benchmarks/worker_time.py)")  # fmt: skip
     headers = [
-        "N", f"CPU <= {GOAL_CPU_CORES:g} core", f"CPU <= {GOAL_CPU_VS_POLLER:g}x the 60 s poller's",
+        "N, client", f"CPU <= {GOAL_CPU_CORES:g} core", f"CPU <= {GOAL_CPU_VS_POLLER:g}x the 60 s poller's",
         f"RSS growth <= {GOAL_RSS_GROWTH_MB:g} MB", f"requests <= {GOAL_REQ_VS_FLOOR:g}x floor",
         f"latency p99 <= {GOAL_P99_S:g} s", f"loop lag <= {GOAL_LOOP_LAG_S:g} s",
     ]  # fmt: skip
     rows = []
-    for r in (r for r in results if r["kind"] == "provider"):
+    for r in (r for r in results if r["kind"] == "provider" or r["kind"].startswith("floor")):
         pollers = [b for b in results if b["kind"] == "baseline" and b["n"] == r["n"] and b["interval"] == 60]
         if pollers:
             cpu_ratio = r["cpu_s"] / pollers[0]["cpu_s"] if pollers[0]["cpu_s"] else math.inf
@@ -529,7 +585,7 @@ def print_goals(results: list[dict[str, Any]]) -> None:
             vs_poller = "n/a (no 60 s baseline at this N)"
         floor_ratio = r["requests"] / r["floor_requests"] if r["floor_requests"] else math.inf
         rows.append([
-            r["n"],
+            f"{r['n']:,} {r['mode']}",
             f"{_yes(r['cpu_cores'] <= GOAL_CPU_CORES)} ({r['cpu_cores']:.3f})",
             vs_poller,
             f"{_yes(r['rss_growth_mb'] <= GOAL_RSS_GROWTH_MB)} (+{r['rss_growth_mb']:.0f} MB, "
@@ -555,7 +611,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,1000", help="comma-separated N values (default 100,1000)")
     parser.add_argument("--baseline-sizes", default=None, help="N values at which baselines run too (default: all --sizes; '' for none)")
-    parser.add_argument("--modes", default="provider,baseline", help="provider, baseline or both")
+    parser.add_argument("--modes", default="provider,baseline",
+                        help="comma-separated: provider, baseline, floor (both floor clients of "
+                             "benchmarks/floor_clients.py), floor-aiohttp, floor-raw")  # fmt: skip
     parser.add_argument("--baselines", default="aiohttp:60,aiohttp:2@1000",
                         help="baselines as CLIENT:INTERVAL[@MAX_N], comma-separated; CLIENT is aiohttp (what dbt Cloud's "
                              "hook opens per poll) or httpx; 60 s is dbt Cloud's default check_interval "
@@ -580,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the emulator serves HTTPS with a throwaway CA; the provider trusts it through the "
                              "connection's 'verify' extra, the baselines pay a TLS handshake per poll")  # fmt: skip
     # trigger-process (internal) options
-    parser.add_argument("--worker", choices=("provider", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("provider", "baseline", "floor-aiohttp", "floor-raw"), help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--token", default=TOKEN, help=argparse.SUPPRESS)
     parser.add_argument("--airflow-home", help=argparse.SUPPRESS)
@@ -597,6 +655,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline_sizes = sizes if args.baseline_sizes is None else [int(s) for s in args.baseline_sizes.split(",") if s.strip()]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     specs = ([PROVIDER] if "provider" in modes else []) + (parse_baselines(args.baselines) if "baseline" in modes else [])
+    specs += [f for f in FLOOR_SPECS if "floor" in modes or f["kind"] in modes]
     args.profile_modes = [m.strip() for m in args.profile_modes.split(",")]
     raise_open_files_limit()
     print(f"# triggerer benchmark: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
@@ -618,6 +677,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print_results(results, args)
+    print_floors(results)
     print_goals(results)
     print(f"\nload average at end: {load_average()}")
     if args.json_out:
