@@ -192,6 +192,7 @@ def worker_main(args: argparse.Namespace) -> int:
         tracemalloc.start(1)
     stalls: list[tuple[float, float]] = []
     gc_pauses = _record_gc_pauses()
+    slow_callbacks = _record_slow_callbacks() if args.slow_callbacks else []
     profiler = None
     if args.profile:
         import cProfile
@@ -225,6 +226,7 @@ def worker_main(args: argparse.Namespace) -> int:
         "loop_lag_p99_s": percentile(lags, 99),
         "loop_lag_over_0_2s": sum(1 for lag in lags if lag > 0.2),
         "stalls": stalls,
+        "slow_callbacks": sorted(slow_callbacks, reverse=True)[:15],
         "gc_pause_max_s": max((p for _, p in gc_pauses), default=0.0),
         "gc_pause_total_s": sum(p for _, p in gc_pauses),
         "gc_full_collections": sum(1 for gen, _ in gc_pauses if gen == 2),
@@ -260,6 +262,53 @@ def worker_main(args: argparse.Namespace) -> int:
         Path(args.tracemalloc, f"{args.worker}-{len(run_ids)}.txt").write_text("\n".join(lines) + "\n")
     print("DONE", flush=True)
     return 0
+
+
+def _record_slow_callbacks(threshold: float = 0.1) -> list[tuple[float, str]]:
+    """(seconds, what) of every event-loop iteration that ran its callbacks for longer than
+    ``threshold``, with how many callbacks it ran and what they were: where a loop stall comes from
+    (one slow callback, or thousands of quick ones woken together). Wraps ``Handle._run`` and the
+    loop's ``_run_once``, so it costs a little on every callback."""
+    import collections
+    import gc
+
+    handle_run = asyncio.events.Handle._run
+    run_once = asyncio.base_events.BaseEventLoop._run_once
+    slow: list[tuple[float, str]] = []
+    current: collections.Counter[str] = collections.Counter()
+    in_gc = [0.0, 0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            in_gc[1] = time.perf_counter()
+        else:
+            in_gc[0] += time.perf_counter() - in_gc[1]
+
+    spent_in_callbacks = [0.0]
+
+    def timed_handle(handle: asyncio.events.Handle) -> None:
+        callback = getattr(handle, "_callback", None)
+        target = getattr(callback, "__self__", None)
+        coro = getattr(target, "get_coro", lambda: None)() if target is not None else None
+        name = getattr(coro, "__qualname__", None) or getattr(callback, "__qualname__", type(callback).__name__)
+        current[name] += 1
+        t0 = time.perf_counter()
+        handle_run(handle)
+        spent_in_callbacks[0] += time.perf_counter() - t0
+
+    def timed_run_once(loop: Any) -> None:
+        current.clear()
+        in_gc[0] = spent_in_callbacks[0] = 0.0
+        run_once(loop)
+        spent = spent_in_callbacks[0]  # not the wait for I/O
+        if spent > threshold:
+            top = ", ".join(f"{n}x {name}" for name, n in current.most_common(4))
+            slow.append((round(spent, 3), f"{sum(current.values())} callbacks, {in_gc[0]:.3f} s in GC: {top}"))
+
+    gc.callbacks.append(on_gc)
+    asyncio.events.Handle._run = timed_handle  # type: ignore[method-assign]
+    asyncio.base_events.BaseEventLoop._run_once = timed_run_once  # type: ignore[method-assign]
+    return slow
 
 
 def _record_gc_pauses() -> list[tuple[int, float]]:
@@ -369,6 +418,8 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
         cmd += ["--profile", args.profile]
     if args.tracemalloc:
         cmd += ["--tracemalloc", args.tracemalloc]
+    if args.slow_callbacks:
+        cmd += ["--slow-callbacks"]
     worker = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env=bench_env())
     try:
         wait_for_line(worker.stdout, "READY", worker)
@@ -457,6 +508,7 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
         "loop_lag_p99_s": result["loop_lag_p99_s"],
         "loop_lag_over_0_2s": result["loop_lag_over_0_2s"],
         "stalls": result["stalls"],
+        "slow_callbacks": result["slow_callbacks"],
         "gc_pause_max_s": result["gc_pause_max_s"],
         "gc_pause_total_s": result["gc_pause_total_s"],
         "gc_full_collections": result["gc_full_collections"],
@@ -502,6 +554,9 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
               f"emulator peak RSS {r['emu_rss_peak_mb']:.0f} MB; log lines printed {r['log_lines']:,}; "
               f"requests by route: {routes}")  # fmt: skip
 
+    for r in results:
+        for spent, what in r["slow_callbacks"]:
+            print(f"  - {r['mode']} N={r['n']:,}: a loop iteration ran {spent:.3f} s: {what}")
     providers = {r["n"]: r for r in results if r["kind"] == "provider"}
     pairs = [(providers[r["n"]], r) for r in results if r["kind"] == "baseline" and r["n"] in providers]
     if pairs:
@@ -633,6 +688,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracemalloc", default=None,
                         help="directory: snapshot Python allocations when the first event fires (all other "
                              "triggers waiting) and write the top allocation sites; slows the run")  # fmt: skip
+    parser.add_argument("--slow-callbacks", action="store_true",
+                        help="record event-loop callbacks longer than 50 ms (where loop lag comes from) and print "
+                             "the longest; costs a little on every callback")  # fmt: skip
     parser.add_argument("--json-out", default=None, help="also write the raw results to this JSON file")
     parser.add_argument("--tls", action="store_true",
                         help="the emulator serves HTTPS with a throwaway CA; the provider trusts it through the "

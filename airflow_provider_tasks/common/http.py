@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_tasks.common.bodies import deadline_passed, read_async, read_sync, sync_chunks
 from airflow_provider_tasks.common.errors import TransportError
+from airflow_provider_tasks.common.pacing import turnstile
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.tls import aiohttp_ssl, tls_error
@@ -193,6 +194,7 @@ class AsyncTransport:
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxy: EnvProxy = _NO_PROXY
 
     async def send(self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, *, retry: bool = True) -> T:
         """Perform the request and parse the answer, retrying transient failures (a garbled body
@@ -209,8 +211,10 @@ class AsyncTransport:
         import aiohttp
 
         if self._session is None:
-            self._session = await _SHARED_SESSIONS.acquire(
-                self.endpoint.session_key(), aiohttp_ssl(self.endpoint.verify)
+            # a trigger's first request: a burst of thousands goes through a few dozen per turn
+            await turnstile().passage()
+            self._session, self._proxy = await _SHARED_SESSIONS.acquire(
+                self.endpoint.session_key(), aiohttp_ssl(self.endpoint.verify), self.endpoint.base_url
             )
         try:
             async with self._session.request(
@@ -220,6 +224,8 @@ class AsyncTransport:
                 json=request.json_body,
                 headers=self.endpoint.headers(),
                 timeout=aiohttp.ClientTimeout(total=request.total_timeout(self.timeout)),
+                proxy=self._proxy.url,
+                proxy_auth=self._proxy.auth,
             ) as raw:
                 body = await read_async(raw, request, request.body_limit(), self.endpoint.dialect.platform)
                 response = ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)
@@ -241,8 +247,35 @@ class AsyncTransport:
             await _SHARED_SESSIONS.release(self.endpoint.session_key())
 
 
+@dataclass(frozen=True)
+class EnvProxy:
+    """The proxy the environment names for a base URL (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``
+    unless ``NO_PROXY`` exempts its host), as ``requests`` honours it on the sync path."""
+
+    url: Any = None
+    auth: Any = None
+
+    @classmethod
+    def for_url(cls, base_url: str) -> EnvProxy:
+        """Read once per shared session, not per request: aiohttp's own ``trust_env`` looks the
+        environment (and ``~/.netrc``) up in a worker thread for every request, two thread hops
+        per long-poll that stalled a triggerer's loop when 10,000 triggers asked at once."""
+        from aiohttp.helpers import get_env_proxy_for_url
+        from yarl import URL
+
+        try:
+            url, auth = get_env_proxy_for_url(URL(base_url))
+        except LookupError:  # no proxy for this scheme, or NO_PROXY exempts the host
+            return _NO_PROXY
+        return cls(url, auth)
+
+
+_NO_PROXY = EnvProxy()
+
+
 class _SharedSessions:
-    """Reference-counted ``aiohttp.ClientSession`` objects, one per (event loop, connection)."""
+    """Reference-counted ``aiohttp.ClientSession`` objects, one per (event loop, connection), each
+    with the proxy the environment names for that connection's URL."""
 
     def __init__(self) -> None:
         self._entries: dict[tuple[int, Any], list[Any]] = {}
@@ -250,8 +283,9 @@ class _SharedSessions:
     def _key(self, key: Any) -> tuple[int, Any]:
         return id(asyncio.get_running_loop()), key
 
-    async def acquire(self, key: Any, ssl: Any = True) -> aiohttp.ClientSession:
-        """The session for ``key`` (which must include the TLS setting ``ssl`` is made from)."""
+    async def acquire(self, key: Any, ssl: Any, base_url: str) -> tuple[aiohttp.ClientSession, EnvProxy]:
+        """The session for ``key`` (which must include the TLS setting ``ssl`` is made from and
+        the ``base_url`` its proxy is read for), and that proxy."""
         import aiohttp
 
         from airflow_provider_tasks.common.lean_connector import LeanConnector
@@ -260,12 +294,10 @@ class _SharedSessions:
         entry = self._entries.get(full_key)
         if entry is None or entry[0].closed:
             connector = LeanConnector(limit=0, ttl_dns_cache=300, ssl=ssl)
-            # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as requests does on the sync path
-            entry = [aiohttp.ClientSession(connector=connector, trust_env=True), 0]
+            entry = [aiohttp.ClientSession(connector=connector), 0, EnvProxy.for_url(base_url)]
             self._entries[full_key] = entry
         entry[1] += 1
-        session: aiohttp.ClientSession = entry[0]
-        return session
+        return entry[0], entry[2]
 
     async def release(self, key: Any) -> None:
         full_key = self._key(key)

@@ -1,0 +1,70 @@
+"""Pacing a burst of coroutines through the event loop: at most so many per turn of the loop.
+
+A triggerer that starts or takes over thousands of triggers at once wakes them together: everyone
+that waited for one shared connection read, say, becomes ready in the same turn of the event loop,
+and that turn runs them all before anything else (a timer, another trigger's answer) gets its turn.
+Measured with 10,000 HTTPS long-polls: one turn woke 4,700 triggers and stalled the loop 1.2 s.
+A :class:`Turnstile` lets at most ``per_turn`` callers through per turn and queues the rest, so a
+burst is spread over many short turns instead of one long one. It costs nothing when no burst is on:
+a caller that finds room passes without suspending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import deque
+
+PER_TURN = 64
+"""Callers let through per turn of the event loop (each then builds and sends a request: ~0.1 ms)."""
+
+
+class Turnstile:
+    """At most ``per_turn`` callers of :meth:`passage` per turn of one event loop; the others wait
+    their turn in arrival order. A cancelled waiter gives its place up."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, per_turn: int = PER_TURN) -> None:
+        self._loop = loop
+        self._per_turn = per_turn
+        self._passed = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._turn_scheduled = False
+
+    async def passage(self) -> None:
+        if not self._waiting and self._passed < self._per_turn:
+            self._passed += 1
+            self._schedule_turn()
+            return
+        waiter = self._loop.create_future()
+        self._waiting.append(waiter)
+        self._schedule_turn()
+        await waiter
+
+    def _schedule_turn(self) -> None:
+        if not self._turn_scheduled:
+            self._turn_scheduled = True
+            self._loop.call_soon(self._next_turn)
+
+    def _next_turn(self) -> None:
+        """Runs once per turn while anyone passed or waits: opens the next ``per_turn`` places."""
+        self._turn_scheduled = False
+        self._passed = 0
+        while self._waiting and self._passed < self._per_turn:
+            waiter = self._waiting.popleft()
+            if not waiter.done():  # a cancelled waiter frees its place
+                waiter.set_result(None)
+                self._passed += 1
+        if self._waiting or self._passed:
+            self._schedule_turn()
+
+
+_TURNSTILES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Turnstile] = weakref.WeakKeyDictionary()
+
+
+def turnstile() -> Turnstile:
+    """The running loop's turnstile for first requests (one per loop, made on first use)."""
+    loop = asyncio.get_running_loop()
+    gate = _TURNSTILES.get(loop)
+    if gate is None:
+        gate = _TURNSTILES[loop] = Turnstile(loop)
+    return gate
