@@ -105,9 +105,8 @@ def worker_main(args: argparse.Namespace) -> int:
     import aiohttp  # noqa: F401  (imported before the measurement, like a running triggerer)
     from airflow.sdk import BaseHook
     from airflow.triggers.base import BaseTrigger
-    from polling_trigger import FixedIntervalPollTrigger
-
     from floor_clients import FLOORS
+    from polling_trigger import FixedIntervalPollTrigger
 
     from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
 
