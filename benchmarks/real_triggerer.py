@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -49,7 +51,7 @@ sys.path.insert(1, str(HERE.parent))
 from _common import PYCACHE_PREFIX, load_average, parse_iso, percentile, proc_cpu_seconds, proc_rss_mb, table  # noqa: E402
 from triggerer import plan_durations, start_runs  # noqa: E402
 
-from tests.integration.harness import AirflowCluster, wait_for  # noqa: E402
+from tests.integration.harness import AirflowCluster, EmulatorControl, wait_for  # noqa: E402
 
 DAG_ID = "bench_real_triggerer"
 TASK_ID = "wait"
@@ -66,6 +68,23 @@ with DAG("{DAG_ID}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz=
 '''
 
 
+class TlsEmulatorControl(EmulatorControl):
+    """The harness's emulator serving HTTPS with a CA made at start (``--tls``)."""
+
+    def __init__(self, home: Path, env: dict[str, str]) -> None:
+        super().__init__(home, env)
+        self.service.argv.append("--tls")
+        self.ca_file: str | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        super().start(timeout)
+        match = re.search(r"ca_file=(\S+)", self.service.log_path.read_text(errors="replace"))
+        assert match, "the emulator's banner names no CA file"
+        self.ca_file = match.group(1)
+        self.http.verify = self.ca_file
+        self.http.trust_env = False  # else REQUESTS_CA_BUNDLE overrides the session's verify
+
+
 class BenchCluster(AirflowCluster):
     """The integration harness's Airflow with only the benchmark's DAG and a bigger triggerer."""
 
@@ -73,9 +92,26 @@ class BenchCluster(AirflowCluster):
     DAG_IDS: ClassVar[tuple[str, ...]] = (DAG_ID,)
     HOME_PREFIX: ClassVar[str] = "airflow-bench-rt-"
     capacity = 10_000
+    tls = False
+    select_per_loop: int | None = None
+
+    def start_emulators(self) -> None:
+        if not self.tls:
+            super().start_emulators()
+            return
+        emulator = TlsEmulatorControl(self.home, self.env)
+        emulator.start()
+        self.emulator = emulator
+        # the provider trusts the emulator's CA through the connection's ``verify`` extra, as a user would
+        self.env["AIRFLOW_CONN_APIFY_DEFAULT"] = json.dumps(
+            {"conn_type": "apify", "password": emulator.token, "host": emulator.base_url, "extra": {"verify": emulator.ca_file}}
+        )
 
     def config(self) -> dict[str, str]:
-        return {**super().config(), "AIRFLOW__TRIGGERER__CAPACITY": str(self.capacity)}
+        config = {**super().config(), "AIRFLOW__TRIGGERER__CAPACITY": str(self.capacity)}
+        if self.select_per_loop is not None:
+            config["AIRFLOW__TRIGGERER__MAX_TRIGGER_TO_SELECT_PER_LOOP"] = str(self.select_per_loop)
+        return config
 
     def _environment(self) -> dict[str, str]:
         env = super()._environment()
@@ -130,7 +166,7 @@ def make_trigger(mode: str, run_id: str, args: argparse.Namespace) -> Any:
         return ApifyRunTrigger(**kwargs)
     from polling_trigger import FixedIntervalPollTrigger
 
-    return FixedIntervalPollTrigger(run_id, "apify_default", args.poll_interval)
+    return FixedIntervalPollTrigger(run_id, "apify_default", args.poll_interval, ca_file=args.ca_file)
 
 
 def insert_deferred(mode: str, run_ids: list[str], args: argparse.Namespace, tag: str = "") -> str:
@@ -240,7 +276,7 @@ def warm_up(cluster: BenchCluster, modes: list[str], args: argparse.Namespace) -
     assert emulator is not None
     task = emulator.add_task("bench-warmup", duration_secs=0.2)["id"]
     for mode in modes:
-        run_ids = asyncio.run(start_runs(emulator.base_url, emulator.token, [task], 1))
+        run_ids = asyncio.run(start_runs(emulator.base_url, emulator.token, [task], 1, args.ca_file))
         time.sleep(1.0)  # the run has ended: the first look fires, whatever the mode's interval
         dag_run_id = insert_deferred(mode, run_ids, args, tag="_warmup")
         wait_for(
@@ -259,7 +295,9 @@ def measure(cluster: BenchCluster, mode: str, args: argparse.Namespace) -> dict[
     durations = plan_durations(n, args.min_secs, args.max_secs, 1.0, args.seed)
     task_of = {d: emulator.add_task(f"bench-{round(d * 10)}", duration_secs=d)["id"] for d in sorted(set(durations))}
     started = time.time()
-    run_ids = asyncio.run(start_runs(emulator.base_url, emulator.token, [task_of[d] for d in durations], 50))
+    run_ids = asyncio.run(
+        start_runs(emulator.base_url, emulator.token, [task_of[d] for d in durations], 50, args.ca_file)
+    )
     first_end = started + min(durations)
 
     # idle: the triggerer with no trigger of ours
@@ -380,12 +418,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--capacity", type=int, default=10_000, help="[triggerer] capacity (default 10,000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep-home", action="store_true", help="keep the Airflow home (logs, database)")
+    parser.add_argument("--select-per-loop", type=int, default=None,
+                        help="[triggerer] max_trigger_to_select_per_loop (Airflow's default: 50), so that "
+                             "thousands of triggers are all claimed before the first run ends")  # fmt: skip
+    parser.add_argument("--tls", action="store_true",
+                        help="the emulator serves HTTPS with a throwaway CA, trusted through the connection's "
+                             "'verify' extra (the poller gets the CA file: a TLS handshake per poll)")  # fmt: skip
     args = parser.parse_args(argv)
+    args.ca_file = None
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     print(f"# real triggerer benchmark: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"load average at start {load_average()}", flush=True)  # fmt: skip
     BenchCluster.capacity = args.capacity
+    BenchCluster.tls = args.tls
+    BenchCluster.select_per_loop = args.select_per_loop
     cluster = BenchCluster.create()
     results = []
     try:
@@ -393,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster.start()
         print(f"# Airflow up in {time.time() - t0:.0f} s, home {cluster.home}", flush=True)
         os.environ.update(cluster.env)  # this process reads the cluster's database (imports Airflow below)
+        args.ca_file = getattr(cluster.emulator, "ca_file", None)
         warm_up(cluster, modes, args)
         for mode in modes:
             print(f"# measuring {mode} N={args.n:,} ...", flush=True)

@@ -28,7 +28,7 @@ from airflow_provider_tasks.common.compat import (
 from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.waiting import (
-    PROGRESS_LOG_SECONDS,
+    TRIGGER_PROGRESS_LOG_SECONDS,
     Deadline,
     F,
     RunT,
@@ -62,8 +62,9 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
     """
 
     hook_class: type[HookT]
-    progress_log_seconds: float = PROGRESS_LOG_SECONDS
-    """Status and progress are logged when they change, at most this often."""
+    progress_log_seconds: float = TRIGGER_PROGRESS_LOG_SECONDS
+    """Status and progress are logged when they change, at most this often, and not at the first
+    look (see :data:`~airflow_provider_tasks.common.waiting.TRIGGER_PROGRESS_LOG_SECONDS`)."""
     clock: Callable[[], float] = staticmethod(time.monotonic)
     """Monotonic clock of that rate limit (a test may replace it on the instance)."""
     cost_limit: float | None = None
@@ -132,7 +133,9 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
 
     async def _follow(self) -> dict[str, Any]:
         deadline = Deadline(self.deadline)
-        watcher = RunWatcher(self.log, self.hook.dialect.platform, every=self.progress_log_seconds, clock=self.clock)
+        watcher = RunWatcher(
+            self.log, self.hook.dialect.platform, every=self.progress_log_seconds, clock=self.clock, log_first_look=False
+        )
         backoff = 1.0
         while True:
             try:

@@ -33,6 +33,14 @@ FIRST_WINDOW_SPREAD = 0.05
 PROGRESS_LOG_SECONDS = 60.0
 """A wait logs the run's status and progress when they change, at most this often."""
 
+TRIGGER_PROGRESS_LOG_SECONDS = 300.0
+"""The same for a trigger, which also keeps its first look to itself. A trigger's lines travel
+through the triggerer's supervisor, synchronously from the event loop that every trigger shares:
+with 10,000 waiting runs logging once a minute (and all at once on their first look) Airflow
+3.3.2's triggerer deadlocked, its trigger runner blocked writing a log line to the supervisor while
+the supervisor was blocked sending it a message. The worker has logged the start and the console
+link before deferring; the task logs how the run ended when it resumes."""
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -198,7 +206,8 @@ class RunWatcher:
     * The run's status and progress: logged when they change, at most once per ``every`` seconds
       (the first look is logged at once, unless the run has already ended: then the task's own
       line about its end says it, and a triggerer waiting on thousands of runs writes no line
-      per run). ``clock`` (monotonic seconds) is injectable, so a test
+      per run; with ``log_first_look=False``, as triggers have it, the first look is only
+      remembered). ``clock`` (monotonic seconds) is injectable, so a test
       can check the rate limit by its logic instead of sleeping.
     """
 
@@ -209,11 +218,13 @@ class RunWatcher:
         *,
         every: float = PROGRESS_LOG_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        log_first_look: bool = True,
     ) -> None:
         self.log = log
         self.platform = platform
         self.every = every
         self.clock = clock
+        self.log_first_look = log_first_look
         self._unknown: set[str] = set()
         self._shown: tuple[str, str | None] | None = None
         self._shown_at: float | None = None
@@ -229,7 +240,7 @@ class RunWatcher:
         state = (snapshot.status, snapshot.progress)
         if state == self._shown:
             return
-        if self._shown_at is None and snapshot.terminal:
+        if self._shown_at is None and (snapshot.terminal or not self.log_first_look):
             # ended before the wait saw it going (a long-poll answered at the end): nothing to
             # tell on the way, and the task logs how the run ended
             self._shown_at = self.clock()
