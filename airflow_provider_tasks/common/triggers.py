@@ -133,9 +133,8 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
 
     async def _follow(self) -> dict[str, Any]:
         deadline = Deadline(self.deadline)
-        watcher = RunWatcher(
-            self.log, self.hook.dialect.platform, every=self.progress_log_seconds, clock=self.clock, log_first_look=False
-        )
+        platform = self.hook.dialect.platform
+        watcher = RunWatcher(self.log, platform, every=self.progress_log_seconds, clock=self.clock, log_first_look=False)
         backoff = 1.0
         while True:
             try:
