@@ -133,8 +133,8 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
 
     async def _follow(self) -> dict[str, Any]:
         deadline = Deadline(self.deadline)
-        platform = self.hook.dialect.platform
-        watcher = RunWatcher(self.log, platform, every=self.progress_log_seconds, clock=self.clock, log_first_look=False)
+        every, platform = self.progress_log_seconds, self.hook.dialect.platform
+        watcher = RunWatcher(self.log, platform, every=every, clock=self.clock, log_first_look=False)
         backoff = 1.0
         while True:
             try:
