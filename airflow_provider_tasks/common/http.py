@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     import aiohttp
     import requests
+    from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -252,8 +253,8 @@ class EnvProxy:
     """The proxy the environment names for a base URL (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``
     unless ``NO_PROXY`` exempts its host), as ``requests`` honours it on the sync path."""
 
-    url: Any = None
-    auth: Any = None
+    url: URL | None = None
+    auth: aiohttp.BasicAuth | None = None
 
     @classmethod
     def for_url(cls, base_url: str) -> EnvProxy:
@@ -273,12 +274,19 @@ class EnvProxy:
 _NO_PROXY = EnvProxy()
 
 
+@dataclass
+class _SharedSession:
+    session: aiohttp.ClientSession
+    proxy: EnvProxy
+    users: int = 0
+
+
 class _SharedSessions:
     """Reference-counted ``aiohttp.ClientSession`` objects, one per (event loop, connection), each
     with the proxy the environment names for that connection's URL."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[int, Any], list[Any]] = {}
+        self._entries: dict[tuple[int, Any], _SharedSession] = {}
 
     def _key(self, key: Any) -> tuple[int, Any]:
         return id(asyncio.get_running_loop()), key
@@ -292,22 +300,22 @@ class _SharedSessions:
 
         full_key = self._key(key)
         entry = self._entries.get(full_key)
-        if entry is None or entry[0].closed:
+        if entry is None or entry.session.closed:
             connector = LeanConnector(limit=0, ttl_dns_cache=300, ssl=ssl)
-            entry = [aiohttp.ClientSession(connector=connector), 0, EnvProxy.for_url(base_url)]
+            entry = _SharedSession(aiohttp.ClientSession(connector=connector), EnvProxy.for_url(base_url))
             self._entries[full_key] = entry
-        entry[1] += 1
-        return entry[0], entry[2]
+        entry.users += 1
+        return entry.session, entry.proxy
 
     async def release(self, key: Any) -> None:
         full_key = self._key(key)
         entry = self._entries.get(full_key)
         if entry is None:
             return
-        entry[1] -= 1
-        if entry[1] <= 0:
+        entry.users -= 1
+        if entry.users <= 0:
             del self._entries[full_key]
-            await entry[0].close()
+            await entry.session.close()
 
     def open_sessions(self) -> int:
         """How many sessions are open (for tests and benchmarks)."""

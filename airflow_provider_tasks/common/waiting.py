@@ -241,8 +241,8 @@ class RunWatcher:
         if state == self._shown:
             return
         if self._shown_at is None and (snapshot.terminal or not self.log_first_look):
-            # ended before the wait saw it going (a long-poll answered at the end): nothing to
-            # tell on the way, and the task logs how the run ended
+            # ended before the wait saw it going (a long-poll answered at the end: the task logs
+            # how the run ended), or a trigger's first look: remembered, not told
             self._shown_at = self.clock()
             self._shown = state
             return
