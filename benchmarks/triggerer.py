@@ -190,8 +190,8 @@ def worker_main(args: argparse.Namespace) -> int:
 
         tracemalloc.start(1)
     stalls: list[tuple[float, float]] = []
-    gc_pauses = _record_gc_pauses()
-    slow_callbacks = _record_slow_callbacks() if args.slow_callbacks else []
+    gc_timer = GcPauses()
+    slow_callbacks = _record_slow_callbacks(gc_timer) if args.slow_callbacks else []
     profiler = None
     if args.profile:
         import cProfile
@@ -226,9 +226,9 @@ def worker_main(args: argparse.Namespace) -> int:
         "loop_lag_over_0_2s": sum(1 for lag in lags if lag > 0.2),
         "stalls": stalls,
         "slow_callbacks": sorted(slow_callbacks, reverse=True)[:15],
-        "gc_pause_max_s": max((p for _, p in gc_pauses), default=0.0),
-        "gc_pause_total_s": sum(p for _, p in gc_pauses),
-        "gc_full_collections": sum(1 for gen, _ in gc_pauses if gen == 2),
+        "gc_pause_max_s": max((p for _, p in gc_timer.pauses), default=0.0),
+        "gc_pause_total_s": gc_timer.total,
+        "gc_full_collections": sum(1 for gen, _ in gc_timer.pauses if gen == 2),
         "rss_first_event_mb": rss_at_first_event[0] if rss_at_first_event else float("nan"),
         "records": {rid: rec for rid, rec in zip(run_ids, records)},
     }
@@ -263,26 +263,18 @@ def worker_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record_slow_callbacks(threshold: float = 0.1) -> list[tuple[float, str]]:
+def _record_slow_callbacks(gc_timer: GcPauses, threshold: float = 0.1) -> list[tuple[float, str]]:
     """(seconds, what) of every event-loop iteration that ran its callbacks for longer than
-    ``threshold``, with how many callbacks it ran and what they were: where a loop stall comes from
-    (one slow callback, or thousands of quick ones woken together). Wraps ``Handle._run`` and the
-    loop's ``_run_once``, so it costs a little on every callback."""
+    ``threshold``, with how many callbacks it ran, how long of it was garbage collection (from
+    ``gc_timer``) and what they were: where a loop stall comes from (one slow callback, or
+    thousands of quick ones woken together). Wraps ``Handle._run`` and the loop's ``_run_once``,
+    so it costs a little on every callback."""
     import collections
-    import gc
 
     handle_run = asyncio.events.Handle._run
     run_once = asyncio.base_events.BaseEventLoop._run_once
     slow: list[tuple[float, str]] = []
     current: collections.Counter[str] = collections.Counter()
-    in_gc = [0.0, 0.0]
-
-    def on_gc(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            in_gc[1] = time.perf_counter()
-        else:
-            in_gc[0] += time.perf_counter() - in_gc[1]
-
     spent_in_callbacks = [0.0]
 
     def timed_handle(handle: asyncio.events.Handle) -> None:
@@ -297,35 +289,41 @@ def _record_slow_callbacks(threshold: float = 0.1) -> list[tuple[float, str]]:
 
     def timed_run_once(loop: Any) -> None:
         current.clear()
-        in_gc[0] = spent_in_callbacks[0] = 0.0
+        spent_in_callbacks[0] = 0.0
+        gc_before = gc_timer.total
         run_once(loop)
         spent = spent_in_callbacks[0]  # not the wait for I/O
         if spent > threshold:
             top = ", ".join(f"{n}x {name}" for name, n in current.most_common(4))
-            slow.append((round(spent, 3), f"{sum(current.values())} callbacks, {in_gc[0]:.3f} s in GC: {top}"))
+            in_gc = gc_timer.total - gc_before
+            slow.append((round(spent, 3), f"{sum(current.values())} callbacks, {in_gc:.3f} s in GC: {top}"))
 
-    gc.callbacks.append(on_gc)
     asyncio.events.Handle._run = timed_handle  # type: ignore[method-assign]
     asyncio.base_events.BaseEventLoop._run_once = timed_run_once  # type: ignore[method-assign]
     return slow
 
 
-def _record_gc_pauses() -> list[tuple[int, float]]:
-    """(generation, seconds) of every garbage collection from now on: a full collection walks every
-    object alive, so with thousands of waiting triggers it can stall the loop by itself."""
-    import gc
+class GcPauses:
+    """(generation, seconds) of every garbage collection from now on, and their running total: a
+    full collection walks every object alive, so with thousands of waiting triggers it can stall
+    the loop by itself."""
 
-    pauses: list[tuple[int, float]] = []
-    started: list[float] = []
+    def __init__(self) -> None:
+        import gc
 
-    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self.total = 0.0
+        self._started: float | None = None
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            started.append(time.perf_counter())
-        elif started:
-            pauses.append((info["generation"], time.perf_counter() - started.pop()))
-
-    gc.callbacks.append(on_gc)
-    return pauses
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            pause = time.perf_counter() - self._started
+            self.pauses.append((info["generation"], pause))
+            self.total += pause
+            self._started = None
 
 
 # =============================================================================================
