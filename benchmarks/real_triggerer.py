@@ -2,8 +2,10 @@
 
 Starts a real Airflow 3 with the integration harness (``tests/integration/harness.py``: SQLite,
 LocalExecutor, api-server, scheduler, dag-processor, triggerer, the Apify emulator as its own
-process), the triggerer's ``[triggerer] capacity`` raised. For each mode, one after the other in
-the same triggerer:
+process), the triggerer's ``[triggerer] capacity`` raised; ``--postgres`` puts its database on a
+throwaway PostgreSQL (``tests/topology/cluster.Postgres``) instead of SQLite. For each mode, one after
+the other in the same triggerer (``--fresh-triggerer``: a new triggerer process for each mode, the
+previous mode's undelivered triggers retired first):
 
 1. the emulator starts N runs that last ``--min-secs``..``--max-secs``;
 2. the triggerer's CPU is sampled idle for ``--idle-secs`` (its own loop: DB queries every second);
@@ -52,6 +54,7 @@ from _common import PYCACHE_PREFIX, load_average, parse_iso, percentile, proc_cp
 from triggerer import plan_durations, start_runs  # noqa: E402
 
 from tests.integration.harness import AirflowCluster, EmulatorControl, wait_for  # noqa: E402
+from tests.topology.cluster import Postgres  # noqa: E402
 
 DAG_ID = "bench_real_triggerer"
 TASK_ID = "wait"
@@ -94,6 +97,24 @@ class BenchCluster(AirflowCluster):
     capacity = 10_000
     tls = False
     select_per_loop: int | None = None
+    use_postgres = False
+    postgres: Postgres | None = None
+
+    def start_backing(self) -> None:
+        if self.use_postgres:
+            self.home.chmod(0o711)  # PostgreSQL's unprivileged user must reach its folder under the home
+            self.postgres = Postgres(self.home / "postgres", self.home / "proc-logs")
+            self.postgres.start()
+
+    def stop_backing(self) -> None:
+        if self.postgres is not None:
+            self.postgres.stop()
+
+    def restart_triggerer(self) -> None:
+        """A new triggerer process (its job heartbeats anew; nothing of the previous one's memory)."""
+        self.services["triggerer"].stop()
+        self.start_service("triggerer")
+        self.wait_triggerer_healthy()
 
     def start_emulators(self) -> None:
         if not self.tls:
@@ -111,6 +132,8 @@ class BenchCluster(AirflowCluster):
         config = {**super().config(), "AIRFLOW__TRIGGERER__CAPACITY": str(self.capacity)}
         if self.select_per_loop is not None:
             config["AIRFLOW__TRIGGERER__MAX_TRIGGER_TO_SELECT_PER_LOOP"] = str(self.select_per_loop)
+        if self.postgres is not None:
+            config["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = self.postgres.sqlalchemy_url
         return config
 
     def _environment(self) -> dict[str, str]:
@@ -211,6 +234,23 @@ def insert_deferred(mode: str, run_ids: list[str], args: argparse.Namespace, tag
             ti.trigger_timeout = now + timedelta(seconds=3600 + 300)  # the operator's defer_timeout
             session.add(ti)
     return dag_run_id
+
+
+def retire(dag_run_id: str) -> int:
+    """Skip the DAG run's task instances still deferred and detach their triggers, so that a next
+    triggerer does not pick them up: Airflow deletes a trigger no task instance waits on."""
+    from airflow.models.taskinstance import TaskInstance as TI
+    from airflow.utils.session import create_session
+    from sqlalchemy import update
+
+    with create_session() as session:
+        result = session.execute(
+            update(TI)
+            .where(TI.dag_id == DAG_ID, TI.run_id == dag_run_id, TI.state == "deferred")
+            .values(state="skipped", trigger_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount
 
 
 def ti_states(dag_run_id: str) -> dict[str, int]:
@@ -341,6 +381,7 @@ def measure(cluster: BenchCluster, mode: str, args: argparse.Namespace) -> dict[
     while time.time() < deadline and ti_states(dag_run_id).get("deferred", 0):
         time.sleep(2.0)
     states = ti_states(dag_run_id)
+    retired = retire(dag_run_id)
     finished = {run["id"]: run.get("finishedAt") for run in emulator.runs()}
     latencies = [
         fired - parse_iso(finished[run_ids[index]])
@@ -369,6 +410,7 @@ def measure(cluster: BenchCluster, mode: str, args: argparse.Namespace) -> dict[
         "window_ended_before_first_run_end": t2 < first_end,
         "window_states": states_window_end,
         "states": states,
+        "retired": retired,
         "procs": f"{procs}/{procs_window}",
         "rss_idle_mb": rss_idle,
         "loadavg": load,
@@ -401,7 +443,7 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
               f"{r['assigned_s']:.1f} s, all polling after {r['running_s']:.1f} s; window {r['window_s']:.0f} s, "
               f"CPU {r['cpu_s']:.1f} s, {r['requests']:,} requests; window ended before the first run's end: "
               f"{r['window_ended_before_first_run_end']}; task instances at the window's end {r['window_states']}, "
-              f"at the end {r['states']}; triggerer processes (before/window) {r['procs']}; "
+              f"at the end {r['states']} ({r['retired']:,} still deferred retired); triggerer processes (before/window) {r['procs']}; "
               f"RSS after the idle sample {r['rss_idle_mb']:.0f} MB")  # fmt: skip
 
 
@@ -421,6 +463,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select-per-loop", type=int, default=None,
                         help="[triggerer] max_trigger_to_select_per_loop (Airflow's default: 50), so that "
                              "thousands of triggers are all claimed before the first run ends")  # fmt: skip
+    parser.add_argument("--postgres", action="store_true",
+                        help="Airflow's database on a throwaway PostgreSQL (Debian's packages) instead of SQLite")
+    parser.add_argument("--fresh-triggerer", action="store_true",
+                        help="a new triggerer process for each mode after the first (and its warm-up again)")
     parser.add_argument("--tls", action="store_true",
                         help="the emulator serves HTTPS with a throwaway CA, trusted through the connection's "
                              "'verify' extra (the poller gets the CA file: a TLS handshake per poll)")  # fmt: skip
@@ -429,10 +475,12 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     print(f"# real triggerer benchmark: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"database {'PostgreSQL' if args.postgres else 'SQLite'}, "
           f"load average at start {load_average()}", flush=True)  # fmt: skip
     BenchCluster.capacity = args.capacity
     BenchCluster.tls = args.tls
     BenchCluster.select_per_loop = args.select_per_loop
+    BenchCluster.use_postgres = args.postgres
     cluster = BenchCluster.create()
     results = []
     try:
@@ -441,8 +489,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# Airflow up in {time.time() - t0:.0f} s, home {cluster.home}", flush=True)
         os.environ.update(cluster.env)  # this process reads the cluster's database (imports Airflow below)
         args.ca_file = getattr(cluster.emulator, "ca_file", None)
-        warm_up(cluster, modes, args)
-        for mode in modes:
+        warm_up(cluster, modes if not args.fresh_triggerer else modes[:1], args)
+        for number, mode in enumerate(modes):
+            if args.fresh_triggerer and number:
+                cluster.restart_triggerer()
+                warm_up(cluster, [mode], args)
             print(f"# measuring {mode} N={args.n:,} ...", flush=True)
             r = measure(cluster, mode, args)
             print(f"#   {r['cores']:.3f} cores, RSS {r['rss_before_mb']:.0f} -> {r['rss_peak_mb']:.0f} MB, "
