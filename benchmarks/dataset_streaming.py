@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     REPO,
     TOKEN,
     EmulatorProcess,
@@ -49,7 +49,6 @@ from _common import (  # noqa: E402
     self_peak_rss_mb,
     table,
 )
-
 
 IMPLS = ("provider", "provider-jsonl", "apify-client", "apify-client+airflow")
 
@@ -72,7 +71,7 @@ def worker_main(args: argparse.Namespace) -> int:
         {"conn_type": "apify", "password": args.token, "host": args.base_url}
     )
     if args.worker == "provider":
-        import requests  # noqa: F401  (the sync transport imports it lazily: keep imports out of the timing)
+        import requests  # the sync transport imports it lazily: keep imports out of the timing
 
         from airflow_provider_tasks.apify.hooks import ApifyHook
         from airflow_provider_tasks.apify.operators import PARSED_BATCH
@@ -178,7 +177,7 @@ def run_one(emulator: EmulatorProcess, impl: str, dataset_id: str, page_size: st
     emu_cpu0 = emulator.cpu_seconds()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=1800, env=bench_env())
     emu_cpu = emulator.cpu_seconds() - emu_cpu0
-    line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"{impl} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
     result = json.loads(line[len("RESULT "):])

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -32,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, bench_env, load_average, table  # noqa: E402
+from _common import REPO, bench_env, load_average, table
 
 TARGET_MS = 150.0
 HEAVY = (

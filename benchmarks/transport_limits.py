@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, TOKEN, EmulatorProcess, bench_env, proc_peak_rss_mb, proc_rss_mb, table  # noqa: E402
+from _common import REPO, TOKEN, EmulatorProcess, bench_env, proc_peak_rss_mb, proc_rss_mb, table
 
 
 def child(mode: str, path: str, timeout: float) -> None:
@@ -63,7 +62,7 @@ def child(mode: str, path: str, timeout: float) -> None:
             asyncio.run(call())
         else:
             hook.send(request, retry=False)
-    except Exception as error:  # noqa: BLE001 - reported, not judged
+    except Exception as error:  # reported, not judged
         outcome = f"{type(error).__name__}: {str(error)[:90]}"
     print(json.dumps({
         "seconds": time.monotonic() - started,

@@ -52,7 +52,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     REPO,
     TOKEN,
     EmulatorProcess,
@@ -230,7 +230,7 @@ def worker_main(args: argparse.Namespace) -> int:
         "gc_pause_total_s": gc_timer.total,
         "gc_full_collections": sum(1 for gen, _ in gc_timer.pauses if gen == 2),
         "rss_first_event_mb": rss_at_first_event[0] if rss_at_first_event else float("nan"),
-        "records": {rid: rec for rid, rec in zip(run_ids, records)},
+        "records": dict(zip(run_ids, records, strict=False)),
     }
     with open(args.out, "w") as f:
         json.dump(result, f)
@@ -399,7 +399,7 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
     ready = n / 1000 if args.ready_secs is None else args.ready_secs
     task_of: dict[float, str] = {}
     for d in sorted(set(durations)):
-        task_of[d] = emulator.add_task(f"bench-{int(round(d * 10))}", duration_secs=d, ready_secs=ready)["id"]
+        task_of[d] = emulator.add_task(f"bench-{round(d * 10)}", duration_secs=d, ready_secs=ready)["id"]
 
     tmp = tempfile.mkdtemp(prefix="bench-trig-")
     out_file = os.path.join(tmp, "result.json")

@@ -13,8 +13,8 @@ import pytest
 
 pytest.importorskip("apify_client")  # apify-client 3 needs Python 3.11; skipped on 3.10
 
-from apify_client import ApifyClient, ApifyClientAsync  # noqa: E402
-from apify_client.errors import NotFoundError  # noqa: E402
+from apify_client import ApifyClient, ApifyClientAsync
+from apify_client.errors import NotFoundError
 
 FAST_RETRY = {"min_delay_between_retries": timedelta(milliseconds=5)}
 

@@ -82,7 +82,7 @@ def test_abort_and_errors(client, lobstr_emulator):
         client.results.list(run=run.id)
     assert (limited.value.retry_after, limited.value.message) == ("3", "Rate limit exceeded")
     lobstr_emulator.add_squid("fresh", is_ready=False)
-    with pytest.raises(APIError, match="squids.update"):  # the SDK rewrites the "not ready" error
+    with pytest.raises(APIError, match=r"squids\.update"):  # the SDK rewrites the "not ready" error
         client.runs.start(squid=lobstr_emulator.squid("fresh")["id"])
     with LobstrClient("wrong", base_url=f"{lobstr_emulator.base_url}/v1/") as bad, pytest.raises(AuthError):
         bad.me()

@@ -178,7 +178,7 @@ def test_a_run_that_never_starts_hits_our_deadline(env):
 
 
 def test_aborted_and_timed_out_runs_are_failures_with_their_status(env):
-    platform, emulator, targets, make = env
+    platform, _, targets, make = env
     hook = make()
     run = platform.start(hook, targets["aborted"])
     hook.abort_run(run.id)

@@ -16,8 +16,8 @@ import pytest
 
 from airflow_provider_tasks.apify.hooks import ApifyHook
 from airflow_provider_tasks.common.errors import ResponseTooLargeError, TransportError, is_retryable
-from airflow_provider_tasks.common.sansio import DEFAULT_MAX_BODY
 from airflow_provider_tasks.common.retry import RetryPolicy
+from airflow_provider_tasks.common.sansio import DEFAULT_MAX_BODY
 from airflow_provider_tasks.lobstr.hooks import LobstrHook
 
 FAST = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05, jitter=0)
@@ -53,7 +53,7 @@ def call(hook, *, asynchronous: bool, retry: bool = True, **changes):
 def test_a_dripping_body_times_out_within_the_request_timeout_and_is_retried(env, asynchronous):
     emulator, make, path = env
     emulator.faults.add("drip", seconds=0.05, count=None, path=path)  # ~250 bytes: > 10 s a body
-    with pytest.raises(TransportError, match="timed out after the request was sent.*within 1 s") as caught:
+    with pytest.raises(TransportError, match=r"timed out after the request was sent.*within 1 s") as caught:
         call(make(timeout=1.0), asynchronous=asynchronous, retry=False)
     assert is_retryable(caught.value) and caught.value.request_sent
     emulator.faults.clear()

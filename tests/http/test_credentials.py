@@ -228,7 +228,7 @@ def test_streamed_dataset_pages_take_the_same_tls_setting(apify_emulator_tls, mo
     apify = PLATFORMS[0]
     dataset = apify_emulator_tls.add_dataset(5)["id"]
     apify.conn(monkeypatch, apify_emulator_tls)
-    with pytest.raises(TlsError, match="TLS certificate problem with 127.0.0.1"):
+    with pytest.raises(TlsError, match=r"TLS certificate problem with 127\.0\.0\.1"):
         list(apify.hook().iter_dataset_jsonl(dataset))
     apify.conn(monkeypatch, apify_emulator_tls, verify=apify_emulator_tls.tls_files.ca_path)
     assert sum(chunk.count(b"\n") for chunk in apify.hook().iter_dataset_jsonl(dataset)) == 5

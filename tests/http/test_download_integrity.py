@@ -13,7 +13,6 @@ import json
 import pytest
 
 from airflow_provider_tasks.apify import api
-
 from airflow_provider_tasks.apify.hooks import ApifyHook
 from airflow_provider_tasks.common.errors import MalformedResponseError, TransportError
 from airflow_provider_tasks.common.pagination import IncompleteDataError

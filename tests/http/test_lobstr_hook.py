@@ -6,7 +6,13 @@ import asyncio
 
 import pytest
 
-from airflow_provider_tasks.common.errors import AmbiguousStartError, AuthenticationError, NotFoundError, RateLimitedError, RunTimeoutError
+from airflow_provider_tasks.common.errors import (
+    AmbiguousStartError,
+    AuthenticationError,
+    NotFoundError,
+    RateLimitedError,
+    RunTimeoutError,
+)
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.waiting import Deadline
 from airflow_provider_tasks.lobstr.api import RunStatus, TaskStatus

@@ -115,7 +115,7 @@ class Service:
 
     def start(self, env: dict[str, str], cwd: Path) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child from here on
+        handle = open(self.log_path, "ab")  # owned by the child from here on
         try:
             self.process = subprocess.Popen(
                 self.argv,

@@ -21,7 +21,7 @@ import pytest
 
 pytest.importorskip("airflow.providers.openlineage")
 
-from tests.dag_harness import DAG_HEADER  # noqa: E402
+from tests.dag_harness import DAG_HEADER
 
 ROOT = Path(__file__).resolve().parents[2]
 

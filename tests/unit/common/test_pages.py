@@ -8,8 +8,8 @@ import pytest
 
 from airflow_provider_tasks.common import pages
 from airflow_provider_tasks.common.errors import ConfigurationError, MalformedResponseError
-from airflow_provider_tasks.common.sansio import ApiRequest
 from airflow_provider_tasks.common.pagination import IncompleteDataError, Page, iterate_pages
+from airflow_provider_tasks.common.sansio import ApiRequest
 from airflow_provider_tasks.common.writers import check_output_path, write_jsonl_chunks
 
 JSONL = {"content-type": "application/jsonl; charset=utf-8"}
