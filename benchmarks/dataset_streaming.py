@@ -167,7 +167,9 @@ def worker_main(args: argparse.Namespace) -> int:
 # -- orchestrator ---------------------------------------------------------------------------------
 
 
-def run_one(emulator: EmulatorProcess, impl: str, dataset_id: str, page_size: str, tmp: str, home: str) -> dict[str, Any]:
+def run_one(
+    emulator: EmulatorProcess, impl: str, dataset_id: str, page_size: str, tmp: str, home: str
+) -> dict[str, Any]:
     output = os.path.join(tmp, f"{impl}.jsonl")
     cmd = [
         sys.executable, os.path.abspath(__file__), "--worker", impl, "--dataset-id", dataset_id,
@@ -194,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100000,1000000", help="dataset sizes in items (default 100000,1000000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per cell; the table shows the median speed")
     parser.add_argument("--page-sizes", default="1000,default",
-                        help="provider page sizes; 'default' = the operator's default (default: 1000,default)")  # fmt: skip
+                        help="provider page sizes; 'default' = the operator's default "
+                             "(default: 1000,default)")  # fmt: skip
     parser.add_argument("--impls", default=",".join(IMPLS), help=f"any of {','.join(IMPLS)} (default: all)")
     parser.add_argument("--worker", choices=IMPLS, help=argparse.SUPPRESS)
     parser.add_argument("--dataset-id", help=argparse.SUPPRESS)
@@ -229,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
                     for _ in range(args.repeat):
                         r = run_one(emulator, impl, dataset_id, page, tmp, home)
                         if r["items"] != size or not r["first_id_ok"]:
-                            raise RuntimeError(f"{impl} wrote {r['items']} items of {size} (first id ok: {r['first_id_ok']})")
+                            raise RuntimeError(
+                                f"{impl} wrote {r['items']} items of {size} (first id ok: {r['first_id_ok']})"
+                            )
                         runs.append(r)
                         print(f"#   {impl} page {r['page_size'] or 1000} {size:,}: {size / r['seconds']:,.0f} items/s, "
                               f"peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip

@@ -125,7 +125,12 @@ class BenchCluster(AirflowCluster):
         self.emulator = emulator
         # the provider trusts the emulator's CA through the connection's ``verify`` extra, as a user would
         self.env["AIRFLOW_CONN_APIFY_DEFAULT"] = json.dumps(
-            {"conn_type": "apify", "password": emulator.token, "host": emulator.base_url, "extra": {"verify": emulator.ca_file}}
+            {
+                "conn_type": "apify",
+                "password": emulator.token,
+                "host": emulator.base_url,
+                "extra": {"verify": emulator.ca_file},
+            }
         )
 
     def config(self) -> dict[str, str]:
@@ -443,7 +448,8 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
               f"{r['assigned_s']:.1f} s, all polling after {r['running_s']:.1f} s; window {r['window_s']:.0f} s, "
               f"CPU {r['cpu_s']:.1f} s, {r['requests']:,} requests; window ended before the first run's end: "
               f"{r['window_ended_before_first_run_end']}; task instances at the window's end {r['window_states']}, "
-              f"at the end {r['states']} ({r['retired']:,} still deferred retired); triggerer processes (before/window) {r['procs']}; "
+              f"at the end {r['states']} ({r['retired']:,} still deferred retired); "
+              f"triggerer processes (before/window) {r['procs']}; "
               f"RSS after the idle sample {r['rss_idle_mb']:.0f} MB")  # fmt: skip
 
 

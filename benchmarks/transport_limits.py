@@ -103,17 +103,28 @@ def main() -> None:
     with EmulatorProcess() as emulator:
         for mode in ("sync", "async"):
             emulator.control("DELETE", "/_emulator/faults")
-            emulator.control("POST", "/_emulator/faults", {"kind": "drip", "seconds": args.drip_ms / 1000, "path": "^/v2/users/me$", "count": 1})
+            emulator.control(
+                "POST",
+                "/_emulator/faults",
+                {"kind": "drip", "seconds": args.drip_ms / 1000, "path": "^/v2/users/me$", "count": 1},
+            )
             result = measure(emulator, f"drip-{mode}", provider, args.timeout, home)
             rows.append([f"drip {args.drip_ms:g} ms/byte", mode, result["seconds"], "", "", result["outcome"]])
         for chunked in (False, True):
             for mode in ("sync", "async"):
                 emulator.control("DELETE", "/_emulator/faults")
                 size = args.big_mb * 1000 * 1000
-                emulator.control("POST", "/_emulator/faults", {"kind": "oversized", "size": size, "chunked": chunked, "path": "^/v2/users/me$", "count": 1})
+                emulator.control(
+                    "POST",
+                    "/_emulator/faults",
+                    {"kind": "oversized", "size": size, "chunked": chunked, "path": "^/v2/users/me$", "count": 1},
+                )
                 result = measure(emulator, f"big-{mode}", provider, 60.0, home)
                 shape = "chunked" if chunked else "Content-Length"
-                rows.append([f"{args.big_mb} MB body, {shape}", mode, result["seconds"], result["rss_before"], result["peak"], result["outcome"]])
+                rows.append([
+                    f"{args.big_mb} MB body, {shape}", mode, result["seconds"], result["rss_before"], result["peak"],
+                    result["outcome"],
+                ])
     print(f"provider: {provider}  (hook timeout {args.timeout:g} s)")
     print(table(["case", "path", "wall s", "RSS before MB", "peak RSS MB", "outcome"], rows))
 

@@ -253,7 +253,9 @@ def worker_main(args: argparse.Namespace) -> int:
         for key in ("lineno", "filename"):
             stats = snapshot.statistics(key)
             total = sum(stat.size for stat in stats)
-            lines.append(f"\n-- top 25 by {key} (total {total / 1e6:.1f} MB, {total / len(run_ids) / 1e3:.1f} kB per trigger)")
+            lines.append(
+                f"\n-- top 25 by {key} (total {total / 1e6:.1f} MB, {total / len(run_ids) / 1e3:.1f} kB per trigger)"
+            )
             for stat in stats[:25]:
                 frame = stat.traceback[0]
                 where = f"{frame.filename}:{frame.lineno}" if key == "lineno" else frame.filename
@@ -387,12 +389,16 @@ def parse_baselines(text: str) -> list[dict[str, Any]]:
 
 PROVIDER = {"kind": "provider", "client": "aiohttp", "interval": 60.0, "max_n": None, "label": "provider"}
 FLOOR_SPECS = [
-    {"kind": "floor-aiohttp", "client": "aiohttp", "interval": 60.0, "max_n": None, "label": "floor: bare aiohttp long-polls"},
-    {"kind": "floor-raw", "client": "aiohttp", "interval": 60.0, "max_n": None, "label": "floor: raw asyncio long-polls"},
+    {"kind": "floor-aiohttp", "client": "aiohttp", "interval": 60.0, "max_n": None,
+     "label": "floor: bare aiohttp long-polls"},
+    {"kind": "floor-raw", "client": "aiohttp", "interval": 60.0, "max_n": None,
+     "label": "floor: raw asyncio long-polls"},
 ]  # fmt: skip
 
 
-def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argparse.Namespace, home: str) -> dict[str, Any]:
+def measure(
+    emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argparse.Namespace, home: str
+) -> dict[str, Any]:
     mode = spec["kind"]
     emulator.reset()
     durations = plan_durations(n, args.min_secs, args.max_secs, args.scale, args.seed)
@@ -521,8 +527,9 @@ def measure(emulator: EmulatorProcess, spec: dict[str, Any], n: int, args: argpa
 
 def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print()
-    print(f"## Waiting on N runs over {'HTTPS' if args.tls else 'plain HTTP'} (durations spread evenly over {args.min_secs * args.scale:g}-"
-          f"{args.max_secs * args.scale:g} s; baselines poll at a fixed interval with a new client per poll)")  # fmt: skip
+    print(f"## Waiting on N runs over {'HTTPS' if args.tls else 'plain HTTP'} "
+          f"(durations spread evenly over {args.min_secs * args.scale:g}-{args.max_secs * args.scale:g} s; "
+          f"baselines poll at a fixed interval with a new client per poll)")  # fmt: skip
     headers = [
         "mode", "N", "wall s", "CPU s", "CPU cores", "RSS before MB", "peak RSS MB", "requests", "req/run",
         "req/run-min", "floor req/run-min", "latency p50 s", "p95 s", "max s", "loop lag max s",
@@ -542,10 +549,12 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
     for r in results:
         routes = ", ".join(f"{k}: {v:,}" for k, v in sorted(r["by_route"].items()))
         print(f"- {r['mode']} N={r['n']:,}: events {r['statuses']}; runs ended before their trigger started: "
-              f"{r['late']}; runs READY for {r['ready_s']:g} s first; start phase {r['setup_s']:.1f} s (oldest run {r['pre_wait_max_s']:.1f} s old when its "
-              f"trigger started); RSS when the first event fired (all other triggers waiting) {r['rss_first_event_mb']:.0f} MB; "
+              f"{r['late']}; runs READY for {r['ready_s']:g} s first; start phase {r['setup_s']:.1f} s "
+              f"(oldest run {r['pre_wait_max_s']:.1f} s old when its trigger started); "
+              f"RSS when the first event fired (all other triggers waiting) {r['rss_first_event_mb']:.0f} MB; "
               f"loop lag p99 {r['loop_lag_p99_s'] * 1000:.0f} ms, >0.2 s {r['loop_lag_over_0_2s']}x "
-              f"(at [s since start, lag s]: {', '.join(f'[{t:g}, {lag:g}]' for t, lag in r['stalls'][:12]) or 'never'}); "
+              f"(at [s since start, lag s]: "
+              f"{', '.join(f'[{t:g}, {lag:g}]' for t, lag in r['stalls'][:12]) or 'never'}); "
               f"garbage collection: {r['gc_full_collections']} full, longest pause {r['gc_pause_max_s']:.3f} s, "
               f"{r['gc_pause_total_s']:.2f} s in all; "
               f"emulator peak RSS {r['emu_rss_peak_mb']:.0f} MB; log lines printed {r['log_lines']:,}; "
@@ -559,7 +568,9 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
     if pairs:
         print()
         print("## Side by side: baseline / provider (above 1x = the provider does better)")
-        headers = ["N", "baseline", "requests", "CPU s", "peak RSS", "RSS growth", "latency p50", "latency p95", "latency max"]
+        headers = [
+            "N", "baseline", "requests", "CPU s", "peak RSS", "RSS growth", "latency p50", "latency p95", "latency max"
+        ]  # fmt: skip
         rows = [
             [p["n"], b["mode"], _ratio(b["requests"], p["requests"]), _ratio(b["cpu_s"], p["cpu_s"]),
              _ratio(b["peak_rss_mb"], p["peak_rss_mb"]), _ratio(b["rss_growth_mb"], p["rss_growth_mb"]),
@@ -583,14 +594,17 @@ def print_results(results: list[dict[str, Any]], args: argparse.Namespace) -> No
                 continue
             ratio = b["requests"] / r["requests"] if r["requests"] else math.inf
             not_worse = r["p50"] <= b["p50"] and r["p95"] <= b["p95"]
-            verdicts.append(f"vs {b['interval']:g} s {b['mode'].split()[1]}: {_yes(ratio >= TARGET_REQ_RATIO and not_worse)} "
+            verdicts.append(f"vs {b['interval']:g} s {b['mode'].split()[1]}: "
+                            f"{_yes(ratio >= TARGET_REQ_RATIO and not_worse)} "
                             f"({ratio:.1f}x, p50 {r['p50']:.3f} vs {b['p50']:.2f} s)")  # fmt: skip
         rows.append([
             n,
             f"{_yes(r['cpu_cores'] < TARGET_CPU_CORES)} ({r['cpu_cores']:.3f})",
-            f"{_yes(r['peak_rss_mb'] < TARGET_PEAK_RSS_MB)} ({r['peak_rss_mb']:.0f}; +{r['rss_growth_mb']:.0f} while waiting)",
+            f"{_yes(r['peak_rss_mb'] < TARGET_PEAK_RSS_MB)} "
+            f"({r['peak_rss_mb']:.0f}; +{r['rss_growth_mb']:.0f} while waiting)",
             f"{_yes(r['p50'] < TARGET_P50_S)} ({r['p50']:.3f})",
-            f"{_yes(r['req_per_run_min'] <= TARGET_REQ_PER_RUN_MIN)} ({r['req_per_run_min']:.2f}; floor {r['floor_per_run_min']:.2f})",
+            f"{_yes(r['req_per_run_min'] <= TARGET_REQ_PER_RUN_MIN)} "
+            f"({r['req_per_run_min']:.2f}; floor {r['floor_per_run_min']:.2f})",
             "; ".join(verdicts) or "n/a (no baseline at this N)",
         ])  # fmt: skip
     print(table(headers, rows))
@@ -604,7 +618,9 @@ def print_floors(results: list[dict[str, Any]]) -> None:
         return
     print()
     print("## Provider / floor (above 1x = the provider spends more than the floor; benchmarks/floor_clients.py)")
-    headers = ["N", "floor", "CPU s", "RSS growth", "requests", "latency p99", "loop lag max", "GC pause max", "GC total"]
+    headers = [
+        "N", "floor", "CPU s", "RSS growth", "requests", "latency p99", "loop lag max", "GC pause max", "GC total"
+    ]  # fmt: skip
     rows = [
         [f"{f['n']:,}", f["mode"], _ratio(providers[f["n"]]["cpu_s"], f["cpu_s"]),
          _ratio(providers[f["n"]]["rss_growth_mb"], f["rss_growth_mb"]),
@@ -632,7 +648,10 @@ def print_goals(results: list[dict[str, Any]]) -> None:
         pollers = [b for b in results if b["kind"] == "baseline" and b["n"] == r["n"] and b["interval"] == 60]
         if pollers:
             cpu_ratio = r["cpu_s"] / pollers[0]["cpu_s"] if pollers[0]["cpu_s"] else math.inf
-            vs_poller = f"{_yes(cpu_ratio <= GOAL_CPU_VS_POLLER)} ({cpu_ratio:.2f}x: {r['cpu_s']:.1f} vs {pollers[0]['cpu_s']:.1f} s)"
+            vs_poller = (
+                f"{_yes(cpu_ratio <= GOAL_CPU_VS_POLLER)} "
+                f"({cpu_ratio:.2f}x: {r['cpu_s']:.1f} vs {pollers[0]['cpu_s']:.1f} s)"
+            )
         else:
             vs_poller = "n/a (no 60 s baseline at this N)"
         floor_ratio = r["requests"] / r["floor_requests"] if r["floor_requests"] else math.inf
@@ -642,7 +661,8 @@ def print_goals(results: list[dict[str, Any]]) -> None:
             vs_poller,
             f"{_yes(r['rss_growth_mb'] <= GOAL_RSS_GROWTH_MB)} (+{r['rss_growth_mb']:.0f} MB, "
             f"{r['rss_growth_mb'] * 1000 / r['n']:.1f} KB per run)",
-            f"{_yes(floor_ratio <= GOAL_REQ_VS_FLOOR)} ({floor_ratio:.2f}x: {r['requests']:,} vs {r['floor_requests']:,})",
+            f"{_yes(floor_ratio <= GOAL_REQ_VS_FLOOR)} "
+            f"({floor_ratio:.2f}x: {r['requests']:,} vs {r['floor_requests']:,})",
             f"{_yes(r['p99'] <= GOAL_P99_S)} ({r['p99']:.3f} s)",
             f"{_yes(r['loop_lag_max_s'] <= GOAL_LOOP_LAG_S)} ({r['loop_lag_max_s']:.3f} s)",
         ])  # fmt: skip
@@ -662,12 +682,14 @@ def _yes(ok: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,1000", help="comma-separated N values (default 100,1000)")
-    parser.add_argument("--baseline-sizes", default=None, help="N values at which baselines run too (default: all --sizes; '' for none)")
+    parser.add_argument("--baseline-sizes", default=None,
+                        help="N values at which baselines run too (default: all --sizes; '' for none)")  # fmt: skip
     parser.add_argument("--modes", default="provider,baseline",
                         help="comma-separated: provider, baseline, floor (both floor clients of "
                              "benchmarks/floor_clients.py), floor-aiohttp, floor-raw")  # fmt: skip
     parser.add_argument("--baselines", default="aiohttp:60,aiohttp:2@1000",
-                        help="baselines as CLIENT:INTERVAL[@MAX_N], comma-separated; CLIENT is aiohttp (what dbt Cloud's "
+                        help="baselines as CLIENT:INTERVAL[@MAX_N], comma-separated; CLIENT is aiohttp "
+                             "(what dbt Cloud's "
                              "hook opens per poll) or httpx; 60 s is dbt Cloud's default check_interval "
                              "(default: aiohttp:60,aiohttp:2@1000)")  # fmt: skip
     parser.add_argument("--min-secs", type=float, default=10.0, help="shortest run (before --scale)")
@@ -693,7 +715,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the emulator serves HTTPS with a throwaway CA; the provider trusts it through the "
                              "connection's 'verify' extra, the baselines pay a TLS handshake per poll")  # fmt: skip
     # trigger-process (internal) options
-    parser.add_argument("--worker", choices=("provider", "baseline", "floor-aiohttp", "floor-raw"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", choices=("provider", "baseline", "floor-aiohttp", "floor-raw"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--token", default=TOKEN, help=argparse.SUPPRESS)
     parser.add_argument("--airflow-home", help=argparse.SUPPRESS)
@@ -707,9 +731,13 @@ def main(argv: list[str] | None = None) -> int:
         return worker_main(args)
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    baseline_sizes = sizes if args.baseline_sizes is None else [int(s) for s in args.baseline_sizes.split(",") if s.strip()]
+    baseline_sizes = (
+        sizes if args.baseline_sizes is None else [int(s) for s in args.baseline_sizes.split(",") if s.strip()]
+    )
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    specs = ([PROVIDER] if "provider" in modes else []) + (parse_baselines(args.baselines) if "baseline" in modes else [])
+    specs = ([PROVIDER] if "provider" in modes else []) + (
+        parse_baselines(args.baselines) if "baseline" in modes else []
+    )
     specs += [f for f in FLOOR_SPECS if "floor" in modes or f["kind"] in modes]
     args.profile_modes = [m.strip() for m in args.profile_modes.split(",")]
     raise_open_files_limit()
@@ -727,7 +755,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"# measuring {spec['label']} N={n:,} ...", flush=True)
                     r = measure(emulator, spec, n, args, home)
                     print(f"#   wall {r['wall_s']:.1f} s, CPU {r['cpu_s']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB, "
-                          f"{r['requests']:,} requests, p50 {r['p50']:.3f} s, load {r['loadavg']}", flush=True)  # fmt: skip
+                          f"{r['requests']:,} requests, p50 {r['p50']:.3f} s, "
+                          f"load {r['loadavg']}", flush=True)  # fmt: skip
                     results.append(r)
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -742,7 +771,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n## Memory {path.name}\n```\n{path.read_text()}```")
     if args.profile:
         for path in sorted(Path(args.profile).glob("*.txt")):
-            print(f"\n## Profile {path.name} (cProfile of the trigger process; full stats in {path.with_suffix('.pstats')})")
+            print(
+                f"\n## Profile {path.name} "
+                f"(cProfile of the trigger process; full stats in {path.with_suffix('.pstats')})"
+            )
             print(path.read_text())
     return 0
 

@@ -183,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     ]  # fmt: skip
     print(table(headers, [row]))
     routes = ", ".join(f"{k}: {v:,}" for k, v in sorted(requests.items()))
-    print(f"\n- outcomes {outcomes}; emulator requests by route (warm-up included): {routes}; provider code from {data['provider']}")
+    print(
+        f"\n- outcomes {outcomes}; emulator requests by route (warm-up included): {routes}; "
+        f"provider code from {data['provider']}"
+    )
     if args.json_out:
         Path(args.json_out).write_text(json.dumps({"row": row, "outcomes": outcomes, "requests": requests}, indent=2))
     return 0

@@ -9,7 +9,7 @@ consumer does not care who started the run. Airflow 3 only (asset watchers are 3
 needs a scheduler and a triggerer (``dag.test()`` runs one DAG): the integration suite runs it
 against the emulator (``tests/integration/test_run_finished_watcher.py``). Against Apify, set
 ``APIFY_TASK`` (run by Airflow) and ``APIFY_WATCHED_TASK`` (run by Apify's own scheduler).
-"""
+"""  # noqa: E501 - the diagram, shown as the DAGs' doc_md
 
 from __future__ import annotations
 

@@ -185,7 +185,7 @@ def test_templated_options_and_csv_dataset(run_dag, apify_emulator, tmp_path):
                                           dataset_id="{{{{ ti.xcom_pull(task_ids='run', key='default_dataset_id') }}}}",
                                           output_path="{tmp_path}/{{{{ params.task }}}}.csv")
         run >> items
-        """,
+        """,  # noqa: E501 - the DAG's source, kept verbatim
         params={"task": "demo~templated", "memory": "1024"},
     )
     assert result.state == "success", result.output[-3000:]
@@ -197,9 +197,11 @@ def test_templated_options_and_csv_dataset(run_dag, apify_emulator, tmp_path):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ('actor_task_id="demo~succeeds-with-items", memory_mbytes=100', "memory_mbytes must be a power of 2 between 128 and 32768"),
+        ('actor_task_id="demo~succeeds-with-items", memory_mbytes=100',
+         "memory_mbytes must be a power of 2 between 128 and 32768"),
         ('actor_task_id="", memory_mbytes=256', "actor_task_id must be a non-empty string"),
-        ('actor_task_id="demo~succeeds-with-items", run_input=["not", "an", "object"]', "run_input must be a JSON object"),
+        ('actor_task_id="demo~succeeds-with-items", run_input=["not", "an", "object"]',
+         "run_input must be a JSON object"),
         ('actor_task_id="demo~succeeds-with-items", timeout_secs=-5', "timeout_secs must be a number >= 0"),
     ],
 )

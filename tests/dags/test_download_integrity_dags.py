@@ -52,10 +52,13 @@ def test_apify_short_pages_and_a_cut_page_still_deliver_every_item(run_dag, apif
             return counts
 
         read_back(clean_jsonl.output, clean_json.output, capped_csv.output, capped_jsonl.output, cut_jsonl.output)
-        """
+        """  # noqa: E501 - the DAG's source, kept verbatim
     )
     assert result.state == "success", result.output[-3000:]
-    assert {task: result.xcom(task)["item_count"] for task in ("clean_jsonl", "clean_json", "capped_csv", "capped_jsonl", "cut_jsonl")} == {
+    assert {
+        task: result.xcom(task)["item_count"]
+        for task in ("clean_jsonl", "clean_json", "capped_csv", "capped_jsonl", "cut_jsonl")
+    } == {
         "clean_jsonl": 2000, "clean_json": 2000, "capped_csv": 250, "capped_jsonl": 250, "cut_jsonl": 40,
     }  # fmt: skip
     assert result.xcom("read_back") == {
@@ -77,7 +80,8 @@ def test_apify_a_proxy_page_every_time_fails_the_task_and_leaves_no_file(run_dag
     assert result.state == "failed"
     assert set(result.task_states.values()) == {"failed"}
     assert sorted(os.listdir(tmp_path)) == ["a-directory"] and not os.listdir(tmp_path / "a-directory")
-    assert apify_emulator.stats()["by_route"]["GET /v2/datasets/{datasetId}/items"] == 6  # 3 tries each, none for the directory
+    # 3 tries each, none for the directory
+    assert apify_emulator.stats()["by_route"]["GET /v2/datasets/{datasetId}/items"] == 6
     result.assert_error_shown("expected a JSON answer, got Content-Type 'text/html'")
     result.assert_error_shown(f"output_path '{tmp_path}/a-directory' is a directory")  # last: may xfail on 3.0
 
@@ -95,7 +99,8 @@ def test_lobstr_results_every_row_or_a_clear_failure(run_dag, lobstr_emulator, t
 
     lobstr_emulator.set_plan(export_limit=50)
     limited = run_dag(
-        f'LobstrResultsOperator(task_id="rows", run_id={run_id!r}, format="csv", output_path="{tmp_path}/limited/rows.csv")\n'
+        f'LobstrResultsOperator(task_id="rows", run_id={run_id!r}, format="csv", '
+        f'output_path="{tmp_path}/limited/rows.csv")\n'
     )
     assert limited.state == "failed"
     assert "received 50 items but the platform reports 60" in limited.output

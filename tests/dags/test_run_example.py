@@ -14,7 +14,8 @@ def test_example_runner_succeeds_and_removes_its_airflow_home(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env["TMPDIR"] = str(tmp_path)  # where the runner makes its throwaway Airflow home
     finished = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_tasks.testing.run_example", "example_lobstr", "--dags-folder", "example_dags"],
+        [sys.executable, "-m", "airflow_provider_tasks.testing.run_example", "example_lobstr",
+         "--dags-folder", "example_dags"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
     )
     assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]

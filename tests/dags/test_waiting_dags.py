@@ -27,8 +27,12 @@ wait = ApifyRunSensor(task_id="wait", run_id="{{{{ ti.xcom_pull(task_ids='start'
 start >> wait
 """
 WAYS_TO_WAIT = {
-    "operator-in-worker": 'ApifyRunTaskOperator(task_id="run", actor_task_id="demo~six", deferrable=False, poll_interval=0.5)\n',
-    "operator-deferrable": 'ApifyRunTaskOperator(task_id="run", actor_task_id="demo~six", deferrable=True, poll_interval=0.5)\n',
+    "operator-in-worker": (
+        'ApifyRunTaskOperator(task_id="run", actor_task_id="demo~six", deferrable=False, poll_interval=0.5)\n'
+    ),
+    "operator-deferrable": (
+        'ApifyRunTaskOperator(task_id="run", actor_task_id="demo~six", deferrable=True, poll_interval=0.5)\n'
+    ),
     "sensor-poke": START_THEN_WAIT.format(deferrable=False),
     "sensor-deferrable": START_THEN_WAIT.format(deferrable=True),
 }
@@ -58,7 +62,9 @@ def test_apify_run_passing_through_an_unknown_status_succeeds(run_dag, apify_emu
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
 def test_apify_run_stuck_in_an_unknown_status_ends_as_our_timeout(run_dag, apify_emulator, deferrable):
     apify_emulator.add_task("limbo", unknown_status="RESURRECTING", unknown_secs=math.inf)
-    result = run_dag(f'ApifyRunTaskOperator(task_id="run", actor_task_id="demo~limbo", deferrable={deferrable}, timeout=8)\n')
+    result = run_dag(
+        f'ApifyRunTaskOperator(task_id="run", actor_task_id="demo~limbo", deferrable={deferrable}, timeout=8)\n'
+    )
     assert result.task_states["run"] == "failed"
     run_id = apify_emulator.runs()[0]["id"]
     assert "which this provider does not know" in result.output
@@ -67,8 +73,12 @@ def test_apify_run_stuck_in_an_unknown_status_ends_as_our_timeout(run_dag, apify
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
 def test_lobstr_run_passing_through_an_unknown_status_succeeds(run_dag, lobstr_emulator, deferrable):
-    squid = lobstr_emulator.add_squid("hibernates", duration_secs=2, pause_secs=6, pause_status="hibernating", task_count=1)["id"]
-    result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, deferrable={deferrable}, poll_interval=5)\n')
+    squid = lobstr_emulator.add_squid(
+        "hibernates", duration_secs=2, pause_secs=6, pause_status="hibernating", task_count=1
+    )["id"]
+    result = run_dag(
+        f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, deferrable={deferrable}, poll_interval=5)\n'
+    )
     assert result.state == "success", result.output[-3000:]
     assert result.xcom("run")["status"] == "done"
     assert "reports status 'hibernating', which this provider does not know" in result.output
@@ -76,13 +86,18 @@ def test_lobstr_run_passing_through_an_unknown_status_succeeds(run_dag, lobstr_e
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
 def test_lobstr_run_stuck_in_an_unknown_status_ends_as_our_timeout(run_dag, lobstr_emulator, deferrable):
-    squid = lobstr_emulator.add_squid("limbo", duration_secs=1, pause_secs=math.inf, pause_status="hibernating", task_count=1)["id"]
+    squid = lobstr_emulator.add_squid(
+        "limbo", duration_secs=1, pause_secs=math.inf, pause_status="hibernating", task_count=1
+    )["id"]
     result = run_dag(
-        f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, deferrable={deferrable}, poll_interval=5, timeout=11)\n'
+        f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, deferrable={deferrable}, poll_interval=5, '
+        'timeout=11)\n'
     )
     assert result.task_states["run"] == "failed"
     run_id = lobstr_emulator.runs(squid)[0]["id"]
-    result.assert_error_shown(f"Timed out waiting for Lobstr.io run {run_id} (last status hibernating)")  # last: may xfail
+    result.assert_error_shown(
+        f"Timed out waiting for Lobstr.io run {run_id} (last status hibernating)"
+    )  # last: may xfail
 
 
 # -- bad waiting settings and inputs fail before any run exists ----------------------------------
@@ -114,19 +129,27 @@ LOBSTR_SQUID = "1a88c8c8d90d3cbbd068752ec21a9c09"
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~succeeds-with-items", timeout=0)', "timeout must be a positive number of seconds"),
-        ('ApifyRunActorOperator(task_id="run", actor_id="demo~example-actor", timeout=-5)', "timeout must be a positive number of seconds"),
-        (f'LobstrRunSquidOperator(task_id="run", squid_id="{LOBSTR_SQUID}", timeout=0)', "timeout must be a positive number of seconds"),
+        ('ApifyRunTaskOperator(task_id="run", actor_task_id="demo~succeeds-with-items", timeout=0)',
+         "timeout must be a positive number of seconds"),
+        ('ApifyRunActorOperator(task_id="run", actor_id="demo~example-actor", timeout=-5)',
+         "timeout must be a positive number of seconds"),
+        (f'LobstrRunSquidOperator(task_id="run", squid_id="{LOBSTR_SQUID}", timeout=0)',
+         "timeout must be a positive number of seconds"),
         ('ApifyRunSensor(task_id="wait", run_id="r1", timeout=0)', "timeout must be a positive number of seconds"),
         ('LobstrRunSensor(task_id="wait", run_id="r1", timeout=0)', "timeout must be a positive number of seconds"),
-        (f'LobstrRunSquidOperator(task_id="run", squid_id="{LOBSTR_SQUID}", poll_interval=1)', "poll_interval must be a number of seconds >= 5 (Lobstr.io asks"),
-        ('LobstrRunSensor(task_id="wait", run_id="r1", poke_interval=2)', "poke_interval must be a number of seconds >= 5 (Lobstr.io asks"),
-        (f'LobstrTaskSensor(task_id="wait", task_hash="{"f" * 32}", poke_interval=4.9)', "poke_interval must be a number of seconds >= 5"),
+        (f'LobstrRunSquidOperator(task_id="run", squid_id="{LOBSTR_SQUID}", poll_interval=1)',
+         "poll_interval must be a number of seconds >= 5 (Lobstr.io asks"),
+        ('LobstrRunSensor(task_id="wait", run_id="r1", poke_interval=2)',
+         "poke_interval must be a number of seconds >= 5 (Lobstr.io asks"),
+        (f'LobstrTaskSensor(task_id="wait", task_hash="{"f" * 32}", poke_interval=4.9)',
+         "poke_interval must be a number of seconds >= 5"),
     ],
     ids=["apify-task-0", "apify-actor-negative", "lobstr-0", "apify-sensor-0", "lobstr-sensor-0",
          "lobstr-poll-1", "lobstr-run-sensor-poke-2", "lobstr-task-sensor-poke-4.9"],
 )
-def test_bad_waiting_settings_are_rejected_when_the_dag_is_parsed(parse_errors, apify_emulator, lobstr_emulator, body, message):
+def test_bad_waiting_settings_are_rejected_when_the_dag_is_parsed(
+    parse_errors, apify_emulator, lobstr_emulator, body, message
+):
     assert message in parse_errors(body)
     assert apify_emulator.runs() == [] and lobstr_emulator.runs() == []
 

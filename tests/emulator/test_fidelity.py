@@ -61,7 +61,9 @@ def test_start_wait_and_read_items(client, quick_task):
     items = list(dataset.iterate_items())
     assert len(items) == 2_500 and items[-1]["id"] == 2_499
     page = dataset.list_items(offset=10, limit=5, desc=True)
-    assert (page.total, page.count, page.desc, [i["id"] for i in page.items]) == (2_500, 5, True, list(range(2489, 2484, -1)))
+    assert (page.total, page.count, page.desc, [i["id"] for i in page.items]) == (
+        2_500, 5, True, list(range(2489, 2484, -1))
+    )
     assert len(list(client.run(run.id).iterate_dataset_items(chunk_size=1000))) == 2_500
     assert client.run(run.id).key_value_store().get_record("INPUT")["value"]["extra"] == "x" * 4096
 

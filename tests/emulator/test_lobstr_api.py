@@ -12,11 +12,14 @@ from airflow_provider_tasks.testing.lobstr_state import SEED_HASHES
 DEMO = SEED_HASHES["demo-squid"]
 HASH = re.compile(r"^[0-9a-f]{32}$")
 NAIVE_MICROS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
-ENVELOPE_KEYS = {"total_results", "limit", "page", "total_pages", "result_from", "result_to", "next", "previous", "data"}
+ENVELOPE_KEYS = {
+    "total_results", "limit", "page", "total_pages", "result_from", "result_to", "next", "previous", "data"
+}  # fmt: skip
 # The seed's fields, in the seed's order.
 TASK_KEYS = ["hash_value", "created_at", "is_active", "params", "module", "status", "object"]
 STATUS_KEYS = [
-    "status", "started_at", "ended_at", "is_done", "total_results", "total_pages", "done_reason", "has_errors", "errors",
+    "status", "started_at", "ended_at", "is_done", "total_results", "total_pages", "done_reason", "has_errors",
+    "errors",
 ]  # fmt: skip
 
 
@@ -154,7 +157,10 @@ def test_bad_queries_are_400_validation_errors(lobstr_api, path, params, param):
 
 def test_list_tasks_by_type(lobstr_api, lobstr_emulator):
     lobstr_emulator.add_task("demo-squid", {"keyword": "pizza", "location": "Paris"})
-    by_type = {kind: lobstr_api.get("/v1/tasks", params={"squid": DEMO["hash"], "type": kind}).json() for kind in ("url", "params")}
+    by_type = {
+        kind: lobstr_api.get("/v1/tasks", params={"squid": DEMO["hash"], "type": kind}).json()
+        for kind in ("url", "params")
+    }
     assert (by_type["url"]["total_results"], by_type["params"]["total_results"]) == (3, 1)
     assert by_type["params"]["data"][0]["params"] == {"keyword": "pizza", "location": "Paris"}
 

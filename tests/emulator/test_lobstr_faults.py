@@ -26,7 +26,9 @@ def test_server_error_faults(lobstr_api, lobstr_emulator, status):
     lobstr_emulator.faults.add("status", status=status)
     response = lobstr_api.get("/v1/me")
     assert response.status_code == status
-    assert response.json() == {"errors": {"message": f"Injected fault: HTTP {status}", "type": "SomethingWentWrong", "code": status}}
+    assert response.json() == {
+        "errors": {"message": f"Injected fault: HTTP {status}", "type": "SomethingWentWrong", "code": status}
+    }
 
 
 @pytest.mark.parametrize(

@@ -24,14 +24,18 @@ DEMO = SEED_HASHES["demo-squid"]
 
 @pytest.fixture
 def client(lobstr_emulator):
-    with LobstrClient(lobstr_emulator.token, base_url=f"{lobstr_emulator.base_url}/v1/", user_agent="fidelity-test") as sdk:
+    with LobstrClient(
+        lobstr_emulator.token, base_url=f"{lobstr_emulator.base_url}/v1/", user_agent="fidelity-test"
+    ) as sdk:
         yield sdk
 
 
 def test_account_squids_and_tasks(client):
     assert client.me().first_name == "Demo"
     assert client.balance().available > 0
-    assert [squid.name for squid in client.squids.iter(limit=2)] == ["demo-squid", "failing-squid", "slow-squid", "pending-squid"]
+    assert [squid.name for squid in client.squids.iter(limit=2)] == [
+        "demo-squid", "failing-squid", "slow-squid", "pending-squid"
+    ]
     squid = client.squids.get(DEMO["hash"])
     assert (squid.id, squid.is_ready, squid.crawler_name) == (DEMO["hash"], True, "Google Maps Search Export")
     task = client.tasks.get(DEMO["tasks"][0])
@@ -77,7 +81,9 @@ def test_abort_and_errors(client, lobstr_emulator):
         client.runs.abort(run.id)
     with pytest.raises(NotFoundError):
         client.tasks.get("0" * 32)
-    lobstr_emulator.faults.add("status", status=429, retry_after=3, error_type="RateLimitExceeded", message="Rate limit exceeded")
+    lobstr_emulator.faults.add(
+        "status", status=429, retry_after=3, error_type="RateLimitExceeded", message="Rate limit exceeded"
+    )
     with pytest.raises(RateLimitError) as limited:
         client.results.list(run=run.id)
     assert (limited.value.retry_after, limited.value.message) == ("3", "Rate limit exceeded")

@@ -79,5 +79,7 @@ def test_a_hundred_thousand_results_cost_nothing_until_read(lobstr_api, lobstr_e
     squid = lobstr_emulator.add_squid("big", task_count=2, results_per_task=50_000, duration_secs=10)["id"]
     run = finished_run(lobstr_api, lobstr_emulator, squid)
     last = results(lobstr_api, run=run, limit=100, page=1000)
-    assert (last["total_results"], last["total_pages"], last["result_from"], last["result_to"]) == (100_000, 1000, 99_901, 100_000)
+    assert (last["total_results"], last["total_pages"], last["result_from"], last["result_to"]) == (
+        100_000, 1000, 99_901, 100_000
+    )
     assert last["data"][-1]["name"] == "Place 2-50000" and last["next"] is None

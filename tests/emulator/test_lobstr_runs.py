@@ -53,7 +53,9 @@ def task_status(api, task_hash: str) -> dict:
 def test_start_answers_the_pending_run(lobstr_api):
     run = start(lobstr_api, DEMO["hash"])
     assert set(run) == RUN_KEYS
-    assert (run["object"], run["squid"], run["status"], run["is_done"], run["origin"]) == ("run", DEMO["hash"], "pending", False, "user")
+    assert (run["object"], run["squid"], run["status"], run["is_done"], run["origin"]) == (
+        "run", DEMO["hash"], "pending", False, "user"
+    )
     assert (run["total_results"], run["export_done"], run["done_reason"], run["ended_at"]) == (0, None, None, None)
     assert ZULU.match(run["started_at"]) and isinstance(run["duration"], float)
 
@@ -67,7 +69,9 @@ def test_demo_run_lifecycle(lobstr_api, lobstr_emulator):
     assert [task_status(lobstr_api, t)["status"] for t in DEMO["tasks"]] == ["completed", "running", "pending"]
     stats = lobstr_api.get(f"/v1/runs/{run}/stats").json()
     assert set(stats) == STATS_KEYS and "status" not in stats
-    assert (stats["percent_done"], stats["total_tasks"], stats["total_tasks_done"], stats["total_tasks_left"]) == ("50%", 3, 1, 2)
+    assert (stats["percent_done"], stats["total_tasks"], stats["total_tasks_done"], stats["total_tasks_left"]) == (
+        "50%", 3, 1, 2
+    )
     assert (stats["results_total"], stats["results_done"], stats["current_task"]) == (60, 30, DEMO["tasks"][1])
 
     lobstr_emulator.advance(2)  # collection over, export being built
@@ -81,7 +85,9 @@ def test_demo_run_lifecycle(lobstr_api, lobstr_emulator):
     assert (done["done_reason"], done["done_reason_desc"]) == ("tasks_done", "All tasks are done")
     assert TIMEDELTA.match(done["duration"]) and ZULU.match(done["ended_at"]) and ZULU.match(done["export_time"])
     task = task_status(lobstr_api, DEMO["tasks"][0])
-    assert {k: task[k] for k in ("status", "is_done", "total_results", "total_pages", "done_reason", "has_errors", "errors")} == {
+    assert {
+        k: task[k] for k in ("status", "is_done", "total_results", "total_pages", "done_reason", "has_errors", "errors")
+    } == {
         "status": "completed",
         "is_done": True,
         "total_results": 20,
@@ -92,9 +98,13 @@ def test_demo_run_lifecycle(lobstr_api, lobstr_emulator):
     }
     assert task["started_at"] < task["ended_at"]
     stats = lobstr_api.get(f"/v1/runs/{run}/stats").json()
-    assert (stats["is_done"], stats["percent_done"], stats["eta"], stats["total_tasks_left"]) == (True, "100%", "0:00:00", 0)
+    assert (stats["is_done"], stats["percent_done"], stats["eta"], stats["total_tasks_left"]) == (
+        True, "100%", "0:00:00", 0
+    )
     squid = lobstr_api.get(f"/v1/squids/{DEMO['hash']}").json()
-    assert (squid["last_run"], squid["last_run_status"], squid["last_run_is_done"], squid["total_runs"]) == (run, "DONE", True, 1)
+    assert (squid["last_run"], squid["last_run_status"], squid["last_run_is_done"], squid["total_runs"]) == (
+        run, "DONE", True, 1
+    )
 
 
 def test_duration_is_seconds_in_lists_and_text_in_get_run(lobstr_api, lobstr_emulator):
@@ -147,13 +157,17 @@ def test_abort_keeps_partial_results(lobstr_api, lobstr_emulator):
     response = lobstr_api.post(f"/v1/runs/{run}/abort")
     assert response.status_code == 200
     aborted = response.json()
-    assert (aborted["status"], aborted["is_done"], aborted["done_reason"], aborted["export_done"]) == ("uploading", True, "aborted", None)
+    assert (aborted["status"], aborted["is_done"], aborted["done_reason"], aborted["export_done"]) == (
+        "uploading", True, "aborted", None
+    )
     assert isinstance(aborted["duration"], float)
     partial = aborted["total_results"]
     assert 20 < partial < 60
     lobstr_emulator.advance(100)
     final = get_run(lobstr_api, run)
-    assert (final["status"], final["total_results"], final["export_done"], final["done_reason"]) == ("aborted", partial, True, "aborted")
+    assert (final["status"], final["total_results"], final["export_done"], final["done_reason"]) == (
+        "aborted", partial, True, "aborted"
+    )
     statuses = [task_status(lobstr_api, t) for t in DEMO["tasks"]]
     assert [(s["status"], s["done_reason"]) for s in statuses] == [
         ("completed", "completed"),
@@ -168,7 +182,9 @@ def test_abort_keeps_partial_results(lobstr_api, lobstr_emulator):
 
 
 def test_abort_of_a_finished_or_unknown_run_is_404(lobstr_api, lobstr_emulator):
-    expected = {"error": {"message": "Run not found or already completed", "type": "not_found_error", "param": "run_hash"}}
+    expected = {
+        "error": {"message": "Run not found or already completed", "type": "not_found_error", "param": "run_hash"}
+    }
     assert lobstr_api.post("/v1/runs/" + "0" * 32 + "/abort").json() == expected
     run = start(lobstr_api, DEMO["hash"])["id"]
     assert lobstr_api.post(f"/v1/runs/{run}/abort").status_code == 200
@@ -187,11 +203,17 @@ def test_failing_squid_ends_in_error(lobstr_api, lobstr_emulator):
     lobstr_emulator.advance(2)
     failed = get_run(lobstr_api, run)
     assert (failed["status"], failed["is_done"], failed["export_done"]) == ("error", True, None)
-    assert (failed["done_reason"], failed["done_reason_desc"]) == ("website_inaccessible", "The website could not be reached")
+    assert (failed["done_reason"], failed["done_reason_desc"]) == (
+        "website_inaccessible", "The website could not be reached"
+    )
     status = task_status(lobstr_api, failing["tasks"][0])
-    assert (status["status"], status["is_done"], status["done_reason"], status["has_errors"]) == ("failed", True, "error", True)
+    assert (status["status"], status["is_done"], status["done_reason"], status["has_errors"]) == (
+        "failed", True, "error", True
+    )
     assert status["errors"]
-    assert [rt["status"] for rt in lobstr_api.get("/v1/runtasks", params={"run": run}).json()["data"]] == ["error", "error"]
+    assert [rt["status"] for rt in lobstr_api.get("/v1/runtasks", params={"run": run}).json()["data"]] == [
+        "error", "error"
+    ]
     assert lobstr_api.get(f"/v1/runs/{run}/download").status_code == 404
 
 
@@ -217,7 +239,9 @@ def test_pause_reports_its_reason_and_resumes(lobstr_api, lobstr_emulator):
     run = start(lobstr_api, squid)["id"]
     lobstr_emulator.advance(10)
     paused = get_run(lobstr_api, run)
-    assert (paused["status"], paused["is_done"], paused["done_reason"], paused["total_results"]) == ("paused", False, "no_account_available", 10)
+    assert (paused["status"], paused["is_done"], paused["done_reason"], paused["total_results"]) == (
+        "paused", False, "no_account_available", 10
+    )
     lobstr_emulator.advance(30)
     assert get_run(lobstr_api, run)["status"] == "done"
 
@@ -260,7 +284,9 @@ def test_runtasks_shape_and_deleted_tasks_stay_in_their_runs(lobstr_api, lobstr_
 
 def test_get_run_and_stats_of_unknown_run_are_404(lobstr_api):
     for path in ("/v1/runs/" + "0" * 32, "/v1/runs/" + "0" * 32 + "/stats"):
-        assert lobstr_api.get(path).json() == {"error": {"message": "Run not found", "type": "not_found_error", "param": "run_hash"}}
+        assert lobstr_api.get(path).json() == {
+            "error": {"message": "Run not found", "type": "not_found_error", "param": "run_hash"}
+        }
 
 
 def test_export_download_is_a_signed_url_without_auth(lobstr_api, lobstr_emulator):

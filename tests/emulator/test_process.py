@@ -32,7 +32,9 @@ def test_module_runs_in_foreground_and_exits_cleanly(stop_signal):
         base_url, tokens = match.groups()
         assert tokens == "alpha,beta"
         assert requests.get(f"{base_url}/v2/users/me", headers={"Authorization": "Bearer beta"}, timeout=10).ok
-        assert requests.get(f"{base_url}/v2/users/me", headers={"Authorization": "Bearer x"}, timeout=10).status_code == 401
+        assert requests.get(
+            f"{base_url}/v2/users/me", headers={"Authorization": "Bearer x"}, timeout=10
+        ).status_code == 401
         process.send_signal(stop_signal)
         assert process.wait(timeout=20) == 0
     finally:

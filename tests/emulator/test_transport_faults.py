@@ -41,7 +41,9 @@ def test_lobstr_tls_fixture(lobstr_emulator_tls):
 
 
 def test_the_cli_tls_flag_names_the_ca_file_in_its_banner():
-    command = [sys.executable, "-m", "airflow_provider_tasks.testing.apify_emulator", "--port", "0", "--token", "t", "--tls"]
+    command = [
+        sys.executable, "-m", "airflow_provider_tasks.testing.apify_emulator", "--port", "0", "--token", "t", "--tls"
+    ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         banner = process.stdout.readline()
@@ -87,5 +89,7 @@ def test_the_new_rules_are_checked_and_travel_over_the_control_api(apify_emulato
     rule = {"kind": "oversized", "size": 10, "chunked": True, "path": "^/v2/users/me$"}
     armed = requests.post(apify_emulator.base_url + "/_emulator/faults", json=rule, timeout=10).json()["data"]
     assert armed["kind"] == "oversized" and armed["size"] == 10 and armed["chunked"] is True
-    armed = requests.post(apify_emulator.base_url + "/_emulator/faults", json={"kind": "drip", "seconds": 0.01}, timeout=10)
+    armed = requests.post(
+        apify_emulator.base_url + "/_emulator/faults", json={"kind": "drip", "seconds": 0.01}, timeout=10
+    )
     assert armed.status_code == 201 and armed.json()["data"]["seconds"] == 0.01

@@ -60,7 +60,12 @@ def _apify_runs(emulator, task_name):
 
 def _lobstr_prepare(emulator):
     quick = emulator.add_squid("quick", duration_secs=0.3, results_per_task=2, task_count=1)["id"]
-    return {"quick": quick, "stuck": SEED_HASHES["pending-squid"]["hash"], "timed_out": None, "aborted": SEED_HASHES["slow-squid"]["hash"]}
+    return {
+        "quick": quick,
+        "stuck": SEED_HASHES["pending-squid"]["hash"],
+        "timed_out": None,
+        "aborted": SEED_HASHES["slow-squid"]["hash"],
+    }
 
 
 PLATFORMS = [
@@ -186,7 +191,9 @@ def test_aborted_and_timed_out_runs_are_failures_with_their_status(env):
     assert ended.terminal and not ended.succeeded and ended.status.lower().startswith("abort")
     assert isinstance(ended.failure(platform.name), RunFailedError)
     if targets["timed_out"]:
-        ended = hook.wait_for_run(platform.start(hook, targets["timed_out"]).id, Deadline.after(30), poll_interval=0.2).snapshot()
+        ended = hook.wait_for_run(
+            platform.start(hook, targets["timed_out"]).id, Deadline.after(30), poll_interval=0.2
+        ).snapshot()
         assert ended.status == "TIMED-OUT" and not ended.succeeded and "TIMED-OUT" in str(ended.failure(platform.name))
 
 

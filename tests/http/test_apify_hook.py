@@ -174,7 +174,9 @@ class TestNoDuplicateRuns:
     def test_dropped_answer_after_create_yields_exactly_one_run(self, hook, apify_emulator, quick_task):
         apify_emulator.faults.add("drop_after", method="POST", path=START_PATH, count=1)
         run = hook.run_task(quick_task)
-        task_runs = [r for r in apify_emulator.runs() if r["id"] == run.id or r.get("actorTaskId") == run.raw["actorTaskId"]]
+        task_runs = [
+            r for r in apify_emulator.runs() if r["id"] == run.id or r.get("actorTaskId") == run.raw["actorTaskId"]
+        ]
         assert len(task_runs) == 1 and task_runs[0]["id"] == run.id
 
     def test_repeated_drops_and_5xx_still_one_run(self, hook, apify_emulator, quick_task):
@@ -208,7 +210,9 @@ class TestNoDuplicateRuns:
 
 
 class TestAsync:
-    def test_triggers_of_one_connection_share_one_session_and_release_it(self, apify_conn_env, apify_emulator, quick_task):
+    def test_triggers_of_one_connection_share_one_session_and_release_it(
+        self, apify_conn_env, apify_emulator, quick_task
+    ):
         hooks = [ApifyHook(retry_policy=FAST_RETRIES) for _ in range(5)]
         run = hooks[0].run_task(quick_task)
 

@@ -78,6 +78,8 @@ def test_an_answer_over_the_cap_is_refused_and_not_retried(env, asynchronous, ch
 def test_the_default_cap_refuses_a_200_mb_run_object_from_its_content_length(env, asynchronous):
     emulator, make, path = env
     emulator.faults.add("oversized", size=200 * 1000 * 1000, count=1, path=path)
-    with pytest.raises(ResponseTooLargeError, match=rf"announces 190.7 MiB, over the {DEFAULT_MAX_BODY // MIB}.0 MiB cap"):
+    with pytest.raises(
+        ResponseTooLargeError, match=rf"announces 190.7 MiB, over the {DEFAULT_MAX_BODY // MIB}.0 MiB cap"
+    ):
         call(make(), asynchronous=asynchronous)
     assert call(make(), asynchronous=asynchronous).status == 200  # the connection pool is still usable

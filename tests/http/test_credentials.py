@@ -30,7 +30,9 @@ class Platform:
     hook_class: type
     start: Any  # (hook) -> run
 
-    def conn(self, monkeypatch, emulator, *, password: str | None = None, host: str | None = None, **extra: Any) -> None:
+    def conn(
+        self, monkeypatch, emulator, *, password: str | None = None, host: str | None = None, **extra: Any
+    ) -> None:
         value: dict[str, Any] = {
             "conn_type": self.name,
             "password": emulator.token if password is None else password,
@@ -88,7 +90,9 @@ def assert_secret_absent(secret: str, text: str, *errors: BaseException) -> None
 # -- token hygiene ------------------------------------------------------------------------------
 
 
-def test_surrounding_whitespace_is_stripped_and_said_once_without_the_token(platform, emulator, monkeypatch, caplog, capfd):
+def test_surrounding_whitespace_is_stripped_and_said_once_without_the_token(
+    platform, emulator, monkeypatch, caplog, capfd
+):
     caplog.set_level(logging.DEBUG)
     platform.conn(monkeypatch, emulator, password=f" {emulator.token}\r\n")
     hook = platform.hook()
@@ -105,7 +109,9 @@ def test_surrounding_whitespace_is_stripped_and_said_once_without_the_token(plat
     ["\n", "\r", " ", "\t", "\x00", "\x7f", "\u2019", "\u00a0"],
     ids=["newline", "cr", "space", "tab", "nul", "del", "non-latin-1", "nbsp"],
 )
-def test_a_token_that_cannot_be_a_header_fails_at_once_naming_the_connection(platform, emulator, monkeypatch, caplog, capfd, bad):
+def test_a_token_that_cannot_be_a_header_fails_at_once_naming_the_connection(
+    platform, emulator, monkeypatch, caplog, capfd, bad
+):
     caplog.set_level(logging.DEBUG)
     secret_head, secret_tail = "SECRETHEAD1234", "SECRETTAIL5678"
     platform.conn(monkeypatch, emulator, password=f"{secret_head}{bad}{secret_tail}\n")
@@ -123,7 +129,9 @@ def test_a_token_that_cannot_be_a_header_fails_at_once_naming_the_connection(pla
 # -- TLS ----------------------------------------------------------------------------------------
 
 
-def test_an_untrusted_certificate_is_a_clear_tls_error_naming_the_host(platform, tls_emulator, monkeypatch, caplog, capfd):
+def test_an_untrusted_certificate_is_a_clear_tls_error_naming_the_host(
+    platform, tls_emulator, monkeypatch, caplog, capfd
+):
     platform.conn(monkeypatch, tls_emulator)
     netloc = tls_emulator.base_url.split("://", 1)[1]
     errors = []
@@ -183,7 +191,9 @@ def test_async_sessions_are_shared_per_tls_setting(platform, tls_emulator, monke
 
 @pytest.fixture
 def no_proxy_env(monkeypatch):
-    for name in ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "no_proxy", "all_proxy"):
+    for name in (
+        "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "no_proxy", "all_proxy"
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -204,7 +214,9 @@ def test_https_proxy_is_used_by_both_paths_and_no_proxy_bypasses_it(platform, tl
         assert proxy.count("CONNECT") == 2
 
 
-def test_plain_http_to_a_remote_host_works_through_http_proxy_and_warns_once_per_hook(platform, emulator, no_proxy_env, caplog, capfd):
+def test_plain_http_to_a_remote_host_works_through_http_proxy_and_warns_once_per_hook(
+    platform, emulator, no_proxy_env, caplog, capfd
+):
     from tests.http.tiny_proxy import TinyProxy
 
     host, port = emulator.base_url.split("://", 1)[1].split(":")

@@ -129,7 +129,9 @@ def finished_run(lobstr, lobstr_emulator) -> str:
 
 
 def rows(hook: LobstrHook, run_id: str, page_size: int = 100) -> list[dict]:
-    return [row for page in hook.iter_result_pages(run_id=run_id, page_size=page_size, min_interval=0) for row in page.items]
+    return [
+        row for page in hook.iter_result_pages(run_id=run_id, page_size=page_size, min_interval=0) for row in page.items
+    ]
 
 
 def test_lobstr_results_follow_a_lower_page_limit_the_server_applies(lobstr, lobstr_emulator, finished_run):
@@ -140,11 +142,15 @@ def test_lobstr_results_follow_a_lower_page_limit_the_server_applies(lobstr, lob
 
 def test_lobstr_export_limit_fails_instead_of_writing_part_of_the_results(lobstr, lobstr_emulator, finished_run):
     lobstr_emulator.set_plan(export_limit=50)
-    with pytest.raises(IncompleteDataError, match=r"received 50 items but the platform reports 60.*Export limit reached"):
+    with pytest.raises(
+        IncompleteDataError, match=r"received 50 items but the platform reports 60.*Export limit reached"
+    ):
         rows(lobstr, finished_run, page_size=20)
 
 
-def test_parsed_items_hold_a_line_not_a_page_so_a_page_over_the_body_cap_still_downloads(hook, apify_emulator, monkeypatch):
+def test_parsed_items_hold_a_line_not_a_page_so_a_page_over_the_body_cap_still_downloads(
+    hook, apify_emulator, monkeypatch
+):
     """A page bigger than the cap on one API answer: the parsed (json/csv) reader streams it as
     checked JSON Lines and parses line by line, where reading the page whole is refused."""
     from airflow_provider_tasks.common import sansio as messages

@@ -40,7 +40,10 @@ def wait(hook, run_id, seconds=30):
 
 def test_connection_check_and_bad_key(hook, lobstr_emulator, monkeypatch):
     assert hook.test_connection()[0]
-    monkeypatch.setenv("AIRFLOW_CONN_LOBSTR_DEFAULT", f'{{"conn_type": "lobstr", "password": "nope", "host": "{lobstr_emulator.base_url}"}}')
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LOBSTR_DEFAULT",
+        f'{{"conn_type": "lobstr", "password": "nope", "host": "{lobstr_emulator.base_url}"}}',
+    )
     ok, message = LobstrHook().test_connection()
     assert not ok and "401" in message and "API key is missing or invalid" in message
 
@@ -123,7 +126,9 @@ class TestFaults:
         run = hook.start_run(quick_squid)
         assert [r["id"] for r in lobstr_emulator.runs(quick_squid)] == [run.id]
 
-    def test_503_that_never_reached_the_server_does_not_adopt_another_callers_run(self, hook, lobstr_emulator, quick_squid):
+    def test_503_that_never_reached_the_server_does_not_adopt_another_callers_run(
+        self, hook, lobstr_emulator, quick_squid
+    ):
         """Another caller ran the squid moments ago; our start is refused before the server (503).
         The other caller's run is not ours: a new run is started, the other is left alone."""
         theirs = lobstr_emulator.start_run(quick_squid)["id"]

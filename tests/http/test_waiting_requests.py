@@ -57,13 +57,21 @@ def lobstr(lobstr_conn_env, lobstr_emulator):
 
 def apify_trigger(run_id: str, seconds: float, poll_interval: float) -> ApifyRunTrigger:
     return ApifyRunTrigger(
-        run_id=run_id, conn_id="apify_default", deadline=time.time() + seconds, poll_interval=poll_interval, retry_policy=FAST
+        run_id=run_id,
+        conn_id="apify_default",
+        deadline=time.time() + seconds,
+        poll_interval=poll_interval,
+        retry_policy=FAST,
     )
 
 
 def lobstr_trigger(run_id: str, seconds: float, poll_interval: float) -> LobstrRunTrigger:
     return LobstrRunTrigger(
-        run_id=run_id, conn_id="lobstr_default", deadline=time.time() + seconds, poll_interval=poll_interval, retry_policy=FAST
+        run_id=run_id,
+        conn_id="lobstr_default",
+        deadline=time.time() + seconds,
+        poll_interval=poll_interval,
+        retry_policy=FAST,
     )
 
 
@@ -146,12 +154,16 @@ def test_apify_unknown_status_ends_as_the_same_timeout_in_worker_and_trigger(api
 
 def test_lobstr_unknown_status_keeps_waiting_and_ends_as_the_same_timeout(lobstr, caplog, capfd):
     hook, emulator = lobstr
-    passing = emulator.add_squid("hibernates", duration_secs=2, pause_secs=6, pause_status="hibernating", task_count=1)["id"]
+    passing = emulator.add_squid(
+        "hibernates", duration_secs=2, pause_secs=6, pause_status="hibernating", task_count=1
+    )["id"]
     run = hook.start_run(passing)  # running 1 s, hibernating 6 s, running 1 s, uploading 1 s, done
     assert first_event(lobstr_trigger(run.id, 60, 5))["status"] == "success"
     assert "reports status 'hibernating', which this provider does not know" in Logged(caplog, capfd)
 
-    stuck = emulator.add_squid("limbo", duration_secs=2, pause_secs=math.inf, pause_status="hibernating", task_count=1)["id"]
+    stuck = emulator.add_squid(
+        "limbo", duration_secs=2, pause_secs=math.inf, pause_status="hibernating", task_count=1
+    )["id"]
     run = hook.start_run(stuck)
     with pytest.raises(RunTimeoutError) as caught:
         hook.wait_for_run(run.id, Deadline.after(7), poll_interval=5)
@@ -165,7 +177,9 @@ def test_lobstr_unknown_status_keeps_waiting_and_ends_as_the_same_timeout(lobstr
 
 
 @pytest.mark.parametrize("minutes_per_look", [False, True], ids=["rate-limited", "five-minutes-between-looks"])
-def test_trigger_logs_status_and_results_when_they_change_at_most_every_five_minutes(lobstr, caplog, capfd, minutes_per_look):
+def test_trigger_logs_status_and_results_when_they_change_at_most_every_five_minutes(
+    lobstr, caplog, capfd, minutes_per_look
+):
     """A trigger keeps its first look to itself and logs a change at most every 5 minutes: its
     lines go through the triggerer's supervisor, which 10,000 triggers logging once a minute
     deadlocked (Airflow 3.3.2)."""

@@ -126,7 +126,11 @@ class Service:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: signals reach its children too
                 preexec_fn=_die_with_parent,
-                **({} if self.run_as is None else {"user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}),
+                **(
+                    {}
+                    if self.run_as is None
+                    else {"user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}
+                ),
             )
         finally:
             handle.close()
@@ -439,7 +443,11 @@ class AirflowCluster:
     #: kinds of service in stop order: the producers of work first, the API server last
     STOP_ORDER: ClassVar[tuple[str, ...]] = ("scheduler", "triggerer", "dag-processor", "api-server")
     #: folders whose ``*.py`` files go into the DAGs folder, and the DAGs to wait for and unpause
-    DAG_SOURCES: ClassVar[tuple[Path, ...]] = (DAG_FILES, WATCHER_DAG_FILES, REPO / "example_dags" / "example_asset_pair.py")
+    DAG_SOURCES: ClassVar[tuple[Path, ...]] = (
+        DAG_FILES,
+        WATCHER_DAG_FILES,
+        REPO / "example_dags" / "example_asset_pair.py",
+    )
     DAG_IDS: ClassVar[tuple[str, ...]] = TEST_DAG_IDS
     HOME_PREFIX: ClassVar[str] = "airflow-it-"
 

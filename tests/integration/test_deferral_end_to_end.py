@@ -54,7 +54,10 @@ def _trigger_log_line(cluster: AirflowCluster, dag_id: str, run_id: str, task_id
 
 def _task_log(cluster: AirflowCluster, dag_id: str, run_id: str, task_id: str, attempt: int) -> str:
     """The worker log of one try of a task ('' while there is none)."""
-    path = cluster.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}" / f"attempt={attempt}.log"
+    path = (
+        cluster.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+        / f"attempt={attempt}.log"
+    )
     return path.read_text(errors="replace") if path.exists() else ""
 
 
@@ -63,7 +66,9 @@ def _lost_to_airflow_30(cluster: AirflowCluster, dag_id: str, run_id: str, task_
     under load can start a resumed task twice and kill both; seen on a busy 2-core machine, never
     on 3.1+). Such a task's DAG run is reported, not failed; what the provider owns (the remote
     run) is still asserted."""
-    return not AIRFLOW_V_3_1_PLUS and "TI is already running elsewhere" in _task_log(cluster, dag_id, run_id, task_id, 1)
+    return not AIRFLOW_V_3_1_PLUS and "TI is already running elsewhere" in _task_log(
+        cluster, dag_id, run_id, task_id, 1
+    )
 
 
 def _triggers_started(cluster: AirflowCluster, dag_id: str, run_id: str, task_id: str) -> set[str]:
@@ -183,7 +188,11 @@ def test_triggerer_restart_finishes_each_run_exactly_once(
 
     dag_run = api.wait_dag_run_state("it_parallel", run_id, timeout=RUN_DEADLINE)
     states = api.task_states("it_parallel", run_id)
-    lost = {t for t, state in states.items() if state != "success" and _lost_to_airflow_30(airflow_cluster, "it_parallel", run_id, t)}
+    lost = {
+        t
+        for t, state in states.items()
+        if state != "success" and _lost_to_airflow_30(airflow_cluster, "it_parallel", run_id, t)
+    }
     if lost:
         print(f"Airflow 3.0 killed the resumed tasks {sorted(lost)} as 'running elsewhere'")
     else:
@@ -289,7 +298,9 @@ def test_clearing_a_deferred_task_never_leaves_two_runs(
         json={"dry_run": False, "dag_run_id": run_id, "task_ids": ["run"], "only_failed": False},
     )
     wait_for(
-        lambda: next((r for r in emulator.runs_of(task) if r["id"] == first["id"] and r["status"] in ABORT_STATUSES), None),
+        lambda: next(
+            (r for r in emulator.runs_of(task) if r["id"] == first["id"] and r["status"] in ABORT_STATUSES), None
+        ),
         timeout=90,
         what="the first Apify run to be aborted after clearing the task",
         describe=lambda: f"runs: {[(r['id'], r['status']) for r in emulator.runs_of(task)]}",
@@ -320,7 +331,9 @@ def test_twenty_dag_runs_at_once(
     peak = {"deferred": 0, "running_remote": 0}
 
     def all_finished():
-        runs = api.request("GET", "/dags/it_fanout/dagRuns", params={"limit": 100, "run_id_pattern": f"it-fanout-{batch}"})
+        runs = api.request(
+            "GET", "/dags/it_fanout/dagRuns", params={"limit": 100, "run_id_pattern": f"it-fanout-{batch}"}
+        )
         ours = {r["dag_run_id"]: r["state"] for r in runs["dag_runs"] if r["dag_run_id"] in run_ids}
         tis = api.request(
             "GET", "/dags/it_fanout/dagRuns/~/taskInstances", params={"limit": 100, "state": "deferred"}

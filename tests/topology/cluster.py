@@ -174,7 +174,8 @@ class Postgres:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as handle:
             result = subprocess.run(
-                [str(bin_dir / "initdb"), "-D", str(data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--no-locale"],
+                [str(bin_dir / "initdb"), "-D", str(data), "-U", self.user,
+                 "--auth=trust", "-E", "UTF8", "--no-locale"],
                 cwd=self.folder,
                 env=env,
                 stdout=handle,

@@ -52,7 +52,9 @@ def airflow_cluster(request: pytest.FixtureRequest):
     started = time.monotonic()
     session = cluster_session(request, TopologyCluster.create())
     cluster = next(session)
-    _REPORT.append(f"deployment up in {time.monotonic() - started:.0f}s (PostgreSQL, Redis, emulators, migrate, services)")
+    _REPORT.append(
+        f"deployment up in {time.monotonic() - started:.0f}s (PostgreSQL, Redis, emulators, migrate, services)"
+    )
     sampler = MemorySampler(cluster.all_services)
     sampler.start()
     try:

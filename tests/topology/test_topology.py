@@ -260,7 +260,9 @@ def test_sigkill_a_triggerer_holding_deferred_tasks(
         timeout=TRIGGERER_HEARTBEAT_TIMEOUT + RUN_DEADLINE,
         interval=0.5,
         what=f"{victim}'s triggers to be adopted by the other triggerer",
-        describe=lambda: repr({i: started_on(airflow_cluster, ti_folder(airflow_cluster, dag_id, run_id, i)) for i in on_victim}),
+        describe=lambda: repr(
+            {i: started_on(airflow_cluster, ti_folder(airflow_cluster, dag_id, run_id, i)) for i in on_victim}
+        ),
     )
     adoption = time.monotonic() - killed_at
     # nothing ran twice meanwhile: still one remote run per task, all still going

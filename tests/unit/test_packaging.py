@@ -34,7 +34,9 @@ def test_wheel_carries_license_and_type_marker(wheel):
 
 
 def test_metadata_is_what_the_index_page_shows(wheel):
-    metadata = email.message_from_bytes(wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))))
+    metadata = email.message_from_bytes(
+        wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")))
+    )
     assert metadata["License-Expression"] == "Apache-2.0"
     classifiers = metadata.get_all("Classifier")
     assert "Framework :: Apache Airflow :: Provider" in classifiers and "Typing :: Typed" in classifiers

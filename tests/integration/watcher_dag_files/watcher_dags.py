@@ -15,7 +15,11 @@ START = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 WATCHED_RUNS = Asset(
     "apify-it-watched-runs",
-    watchers=[AssetWatcher(name="it_watched", trigger=ApifyRunFinishedTrigger(actor_task_id="demo~it-watched", poll_interval=2))],
+    watchers=[
+        AssetWatcher(
+            name="it_watched", trigger=ApifyRunFinishedTrigger(actor_task_id="demo~it-watched", poll_interval=2)
+        )
+    ],
 )
 
 with DAG("it_on_finished_run", schedule=[WATCHED_RUNS], start_date=START, catchup=False, tags=["integration"]):

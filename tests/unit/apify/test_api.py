@@ -141,9 +141,13 @@ class TestResponses:
 
     def test_list_page_points_to_the_next_offset_until_total(self):
         first = api.list_tasks(limit=2)
-        page = api.parse_list_page(first, response(200, {"data": {"total": 3, "offset": 0, "count": 2, "limit": 2, "items": [{}, {}]}}))
+        page = api.parse_list_page(
+            first, response(200, {"data": {"total": 3, "offset": 0, "count": 2, "limit": 2, "items": [{}, {}]}})
+        )
         assert page.next_request.query()["offset"] == "2"
-        last = api.parse_list_page(page.next_request, response(200, {"data": {"total": 3, "offset": 2, "count": 1, "limit": 2, "items": [{}]}}))
+        last = api.parse_list_page(
+            page.next_request, response(200, {"data": {"total": 3, "offset": 2, "count": 1, "limit": 2, "items": [{}]}})
+        )
         assert last.next_request is None
 
     def test_items_walk_ends_only_on_an_empty_page_at_or_past_the_latest_total(self):
@@ -165,7 +169,15 @@ class TestResponses:
     def test_items_offset_advances_by_the_limit_the_server_applied(self):
         capped = api.parse_items_page(
             api.dataset_items("ds", limit=1000),
-            response(200, [{}] * 100, {"Content-Type": "application/json", "X-Apify-Pagination-Limit": "100", "X-Apify-Pagination-Total": "250"}),
+            response(
+                200,
+                [{}] * 100,
+                {
+                    "Content-Type": "application/json",
+                    "X-Apify-Pagination-Limit": "100",
+                    "X-Apify-Pagination-Total": "250",
+                },
+            ),
         )
         assert capped.next_request.query()["offset"] == "100" and capped.size == 100
 
@@ -209,7 +221,9 @@ class TestErrors:
         assert "Actor task 'demo~nope'" in text
 
     def test_401_says_the_token_is_missing_or_invalid(self):
-        error = api.DIALECT.error_for(api.whoami(), response(401, {"error": {"type": "token-not-provided", "message": "No token"}}))
+        error = api.DIALECT.error_for(
+            api.whoami(), response(401, {"error": {"type": "token-not-provided", "message": "No token"}})
+        )
         assert "token is missing or invalid" in str(error)
 
     def test_retry_after_header_is_kept_and_non_json_error_bodies_survive(self):
@@ -219,7 +233,8 @@ class TestErrors:
 
 @pytest.mark.parametrize(
     ("status", "resumable"),
-    [("READY", True), ("RUNNING", True), ("ABORTING", False), ("TIMING-OUT", False), ("SUCCEEDED", False), ("FAILED", False)],
+    [("READY", True), ("RUNNING", True), ("ABORTING", False), ("TIMING-OUT", False), ("SUCCEEDED", False),
+     ("FAILED", False)],
 )
 def test_only_runs_still_going_can_be_picked_up_by_a_new_try(status, resumable):
     assert api.ApifyRun({**RUN, "status": status}).snapshot().resumable is resumable

@@ -25,7 +25,9 @@ def test_a_missing_or_blank_token_names_the_connection(token):
      ("qZ\u0085Xw", "whitespace"), ("qZ\u2028Xw", "whitespace"), ("qZ\u20acXw", "a non-latin-1 character")],
 )
 def test_what_cannot_be_a_header_is_named_without_the_token(token, problem):
-    with pytest.raises(ConfigurationError, match=f"connection 'c': the API token contains {problem} \\(character 3 of 5\\)") as caught:
+    with pytest.raises(
+        ConfigurationError, match=f"connection 'c': the API token contains {problem} \\(character 3 of 5\\)"
+    ) as caught:
         clean_token("c", token)
     assert "qZ" not in str(caught.value) and "Xw" not in str(caught.value)
 
@@ -46,7 +48,9 @@ def test_verify_absent_is_true_and_a_path_must_exist(tmp_path):
     bundle.write_text("x")
     assert verify_of("c", {"verify": str(bundle)}) == str(bundle)
     assert verify_of("c", {"extra__apify__verify": str(bundle)}, "apify") == str(bundle)  # the form's spelling
-    with pytest.raises(ConfigurationError, match="connection 'c': extra 'verify' names a CA bundle that does not exist"):
+    with pytest.raises(
+        ConfigurationError, match="connection 'c': extra 'verify' names a CA bundle that does not exist"
+    ):
         verify_of("c", {"verify": str(tmp_path / "nope.pem")})
     with pytest.raises(ConfigurationError, match="must be true, false or a CA bundle path"):
         verify_of("c", {"verify": 3})

@@ -62,12 +62,18 @@ def _walk(pages_by_offset, expected_total, warning=None):
         following = ApiRequest("GET", "/x", {"offset": offset + 1}) if offset + 1 < len(pages_by_offset) else None
         return Page(items, following, expected_total=expected_total, warning=warning)
 
-    return [item for page in iterate_pages(fetch, ApiRequest("GET", "/x", {"offset": 0}), what="the source") for item in page.items]
+    return [
+        item
+        for page in iterate_pages(fetch, ApiRequest("GET", "/x", {"offset": 0}), what="the source")
+        for item in page.items
+    ]
 
 
 def test_a_walk_short_of_the_reported_total_fails_quoting_the_platform():
     assert _walk([[1, 2], [], [3]], expected_total=3) == [1, 2, 3]  # an empty page mid-walk is not the end
-    with pytest.raises(IncompleteDataError, match=r"the source: received 2 items but the platform reports 5.*'Export limit"):
+    with pytest.raises(
+        IncompleteDataError, match=r"the source: received 2 items but the platform reports 5.*'Export limit"
+    ):
         _walk([[1], [2]], expected_total=5, warning="Export limit reached")
     assert _walk([[1], [2]], expected_total=None) == [1, 2]
 

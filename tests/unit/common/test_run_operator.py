@@ -169,7 +169,9 @@ def reused_pushes(ctx: dict[str, Any]) -> list[Any]:
 def test_a_reused_run_is_followed_not_started_nor_stored_and_never_aborted_on_kill():
     hook = FakeHook({"theirs": ["RUNNING", "RUNNING", "SUCCEEDED"]})
     hook.abort_run = mock.Mock()
-    op = ReusingOperator(task_id="run", fake_hook=hook, new_runs=["mine"], active="theirs", deferrable=False, timeout=60)
+    op = ReusingOperator(
+        task_id="run", fake_hook=hook, new_runs=["mine"], active="theirs", deferrable=False, timeout=60
+    )
     ctx = context()
     assert op.execute(ctx)["id"] == "theirs"
     assert hook.started == [] and reused_pushes(ctx) == [True]

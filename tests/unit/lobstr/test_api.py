@@ -80,7 +80,8 @@ def test_task_statuses(status, terminal, success):
 @pytest.mark.parametrize(
     ("status", "terminal", "success"),
     [("pending", False, False), ("running", False, False), ("uploading", False, False), ("paused", False, False),
-     ("done", True, True), ("DONE", True, True), ("aborted", True, False), ("error", True, False), ("new-thing", False, False)],
+     ("done", True, True), ("DONE", True, True), ("aborted", True, False), ("error", True, False),
+     ("new-thing", False, False)],
 )
 def test_run_statuses_compare_case_insensitively_and_unknown_is_not_terminal(status, terminal, success):
     run = api.LobstrRun({"id": "r", "status": status})
@@ -96,10 +97,16 @@ def test_failed_run_message_uses_done_reason_desc():
 
 def test_pages_advance_until_the_last_page_or_a_null_next():
     first = api.list_runs("s", limit=2)
-    page = api.parse_page(first, response(200, {"total_results": 3, "page": 1, "total_pages": 2, "data": [{}, {}], "next": "x"}))
+    page = api.parse_page(
+        first, response(200, {"total_results": 3, "page": 1, "total_pages": 2, "data": [{}, {}], "next": "x"})
+    )
     assert page.next_request.query()["page"] == "2"
-    assert api.parse_page(page.next_request, response(200, {"page": 2, "total_pages": 2, "data": [{}]})).next_request is None
-    assert api.parse_page(first, response(200, {"page": 1, "total_pages": 9, "data": [{}], "next": None})).next_request is None
+    assert api.parse_page(
+        page.next_request, response(200, {"page": 2, "total_pages": 2, "data": [{}]})
+    ).next_request is None
+    assert api.parse_page(
+        first, response(200, {"page": 1, "total_pages": 9, "data": [{}], "next": None})
+    ).next_request is None
     with pytest.raises(MalformedResponseError):
         api.parse_page(first, response(200, {"results": []}))
 
@@ -108,9 +115,12 @@ def test_pages_advance_until_the_last_page_or_a_null_next():
     ("status", "body", "cls", "error_type", "message"),
     [
         (401, {"detail": "Invalid token."}, AuthenticationError, None, "Invalid token."),
-        (404, {"error": {"message": "Task not found", "type": "not_found_error", "param": "task_hash"}}, NotFoundError, "not_found_error", "Task not found"),
-        (429, {"error": "Rate limit exceeded", "type": "RateLimitExceeded", "code": 429}, RateLimitedError, "RateLimitExceeded", "Rate limit exceeded"),
-        (400, {"errors": {"message": "Invalid param: url", "type": "InvalidParam", "code": 400}}, ApiError, "InvalidParam", "Invalid param: url"),
+        (404, {"error": {"message": "Task not found", "type": "not_found_error", "param": "task_hash"}},
+         NotFoundError, "not_found_error", "Task not found"),
+        (429, {"error": "Rate limit exceeded", "type": "RateLimitExceeded", "code": 429},
+         RateLimitedError, "RateLimitExceeded", "Rate limit exceeded"),
+        (400, {"errors": {"message": "Invalid param: url", "type": "InvalidParam", "code": 400}},
+         ApiError, "InvalidParam", "Invalid param: url"),
         (500, b"<html>Server Error</html>", ApiError, None, "<html>Server Error</html>"),
     ],
 )
@@ -122,14 +132,28 @@ def test_every_documented_error_shape(status, body, cls, error_type, message):
 
 
 def test_404_names_the_task_and_401_names_the_key():
-    not_found = api.DIALECT.error_for(api.get_task(HASH), response(404, {"error": {"message": "Task not found", "type": "not_found_error"}}))
+    not_found = api.DIALECT.error_for(
+        api.get_task(HASH), response(404, {"error": {"message": "Task not found", "type": "not_found_error"}})
+    )
     assert f"task '{HASH}'" in str(not_found)
     unauthorised = api.DIALECT.error_for(api.whoami(), response(401, {"detail": "Invalid token."}))
     assert "API key is missing or invalid" in str(unauthorised)
 
 
 def test_already_active_is_recognised():
-    error = api.DIALECT.error_for(api.start_run("s"), response(400, {"error": {"message": "A run is already active for this squid", "type": "validation_error", "param": "squid"}}))
+    error = api.DIALECT.error_for(
+        api.start_run("s"),
+        response(
+            400,
+            {
+                "error": {
+                    "message": "A run is already active for this squid",
+                    "type": "validation_error",
+                    "param": "squid",
+                }
+            },
+        ),
+    )
     assert api.is_already_active(error)
 
 
@@ -158,11 +182,14 @@ class TestAdoptableRun:
 
     @pytest.mark.parametrize(
         "fields",
-        [{"status": "done", "is_done": True}, {"status": "uploading", "is_done": True}, {"origin": "schedule"}, {"origin": "chain"}],
+        [{"status": "done", "is_done": True}, {"status": "uploading", "is_done": True}, {"origin": "schedule"},
+         {"origin": "chain"}],
         ids=["finished", "collection-over", "scheduled", "chained"],
     )
     def test_a_run_that_cannot_be_ours_is_named_not_adopted(self, fields):
-        with pytest.raises(AmbiguousStartError, match=f"{'c' * 32} .*app.lobstr.io/squids/{self.SQUID}/runs/{'c' * 32}"):
+        with pytest.raises(
+            AmbiguousStartError, match=f"{'c' * 32} .*app.lobstr.io/squids/{self.SQUID}/runs/{'c' * 32}"
+        ):
             api.adoptable_run([self.run("c" * 32, **fields)], self.SQUID)
 
     def test_several_fresh_runs_are_all_named(self):
