@@ -29,6 +29,7 @@ from airflow_provider_tasks.common.waiting import (
     RunWatcher,
     Snapshot,
     await_terminal,
+    terminal_plan,
     wait_for_terminal,
 )
 
@@ -218,7 +219,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
             return latest[0].snapshot()
 
         settings = self._wait_settings(poll_interval, watcher, cost_limit)
-        wait_for_terminal(step, deadline, just_looked=just_looked, **settings)
+        wait_for_terminal(terminal_plan(deadline, just_looked=just_looked, **settings), step)
         return latest[0]
 
     async def await_until_terminal(
@@ -239,7 +240,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
             return latest[0].snapshot()
 
         settings = self._wait_settings(poll_interval, watcher, cost_limit)
-        await await_terminal(step, deadline, just_looked=just_looked, **settings)
+        await await_terminal(terminal_plan(deadline, just_looked=just_looked, **settings), step)
         return latest[0]
 
     def _wait_settings(

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -259,8 +259,25 @@ def _pause(step: PollStep, last_start: float | None) -> float:
     return 0.0 if last_start is None else max(0.0, last_start + step.gap - time.monotonic())
 
 
-def wait_for_terminal(
-    poll: PollOnce,
+@dataclass(frozen=True)
+class Sleep:
+    """The waiting plan's step: pause this long."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Look:
+    """The waiting plan's step: ask about the run once, letting the server hold the answer up to
+    ``server_wait`` seconds, and send the plan the snapshot."""
+
+    server_wait: float
+
+
+WaitPlan = Generator["Sleep | Look", "Snapshot | None", Snapshot]
+
+
+def terminal_plan(
     deadline: Deadline,
     *,
     platform: str,
@@ -270,24 +287,28 @@ def wait_for_terminal(
     watcher: RunWatcher | None = None,
     just_looked: bool = False,
     cost_limit: float | None = None,
-) -> Snapshot:
-    """Block until the run is terminal or the deadline passes (then raise RunTimeoutError).
+) -> WaitPlan:
+    """Sans-IO: the steps of waiting for a terminal run, for a blocking or a coroutine driver.
 
-    ``just_looked``: the caller asked about the run a moment ago, so the first request keeps its
-    distance from that one too. ``cost_limit``: raise :class:`CostLimitExceeded` at the first
-    answer whose cost passes it (see :func:`check_cost`).
+    Yields :class:`Sleep` (sent ``None`` back) and :class:`Look` (sent the snapshot back); returns
+    the terminal snapshot, or raises RunTimeoutError when the deadline passes first and
+    :class:`CostLimitExceeded` at the first answer whose cost passes ``cost_limit`` (see
+    :func:`check_cost`). ``just_looked``: the caller asked about the run a moment ago, so the first
+    request keeps its distance from that one too.
     """
     snapshot: Snapshot | None = None
     last_start = time.monotonic() if just_looked else None
     for step in poll_schedule(interval=interval, long_poll=long_poll, window=window):
         pause = _pause(step, last_start)
         if pause and snapshot is not None and deadline.bound(pause) < pause:
-            time.sleep(deadline.bound(pause))  # the deadline comes first: the last look stands
+            yield Sleep(deadline.bound(pause))  # the deadline comes first: the last look stands
             raise deadline.timeout_error(platform, snapshot)
         if pause:
-            time.sleep(pause)
+            yield Sleep(pause)
         last_start = time.monotonic()
-        snapshot = poll(deadline.bound(step.server_wait))
+        answer = yield Look(deadline.bound(step.server_wait))
+        assert answer is not None, "a Look is answered with a snapshot"
+        snapshot = answer
         if watcher is not None:
             watcher.see(snapshot)
         check_cost(snapshot, cost_limit, platform)
@@ -298,35 +319,34 @@ def wait_for_terminal(
     raise AssertionError("unreachable: the schedule never ends")
 
 
-async def await_terminal(
-    poll: Callable[[float], Awaitable[Snapshot]],
-    deadline: Deadline,
-    *,
-    platform: str,
-    interval: float,
-    long_poll: bool,
-    window: float = 0.0,
-    watcher: RunWatcher | None = None,
-    just_looked: bool = False,
-    cost_limit: float | None = None,
-) -> Snapshot:
-    """The coroutine twin of :func:`wait_for_terminal`, for triggers (never blocks the loop)."""
-    snapshot: Snapshot | None = None
-    last_start = time.monotonic() if just_looked else None
-    for step in poll_schedule(interval=interval, long_poll=long_poll, window=window):
-        pause = _pause(step, last_start)
-        if pause and snapshot is not None and deadline.bound(pause) < pause:
-            await asyncio.sleep(deadline.bound(pause))  # the deadline comes first: the last look stands
-            raise deadline.timeout_error(platform, snapshot)
-        if pause:
-            await asyncio.sleep(pause)
-        last_start = time.monotonic()
-        snapshot = await poll(deadline.bound(step.server_wait))
-        if watcher is not None:
-            watcher.see(snapshot)
-        check_cost(snapshot, cost_limit, platform)
-        if snapshot.terminal:
-            return snapshot
-        if deadline.expired():
-            raise deadline.timeout_error(platform, snapshot)
-    raise AssertionError("unreachable: the schedule never ends")
+def wait_for_terminal(plan: WaitPlan, poll: PollOnce) -> Snapshot:
+    """Block until the run is terminal: a :func:`terminal_plan` driven with ``time.sleep`` and
+    ``poll`` (which asks the server once, holding the answer up to the seconds it is given)."""
+    answer: Snapshot | None = None
+    try:
+        while True:
+            step = plan.send(answer)
+            if isinstance(step, Sleep):
+                time.sleep(step.seconds)
+                answer = None
+            else:
+                answer = poll(step.server_wait)
+    except StopIteration as done:
+        terminal: Snapshot = done.value
+        return terminal
+
+
+async def await_terminal(plan: WaitPlan, poll: Callable[[float], Awaitable[Snapshot]]) -> Snapshot:
+    """The coroutine driver of a :func:`terminal_plan`, for triggers (never blocks the loop)."""
+    answer: Snapshot | None = None
+    try:
+        while True:
+            step = plan.send(answer)
+            if isinstance(step, Sleep):
+                await asyncio.sleep(step.seconds)
+                answer = None
+            else:
+                answer = await poll(step.server_wait)
+    except StopIteration as done:
+        terminal: Snapshot = done.value
+        return terminal

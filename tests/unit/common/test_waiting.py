@@ -7,7 +7,17 @@ import time
 
 import pytest
 
-from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, RunWatcher, Snapshot, poll_schedule
+from airflow_provider_tasks.common.errors import CostLimitExceeded, RunTimeoutError
+from airflow_provider_tasks.common.waiting import (
+    MIN_POLL_GAP,
+    Deadline,
+    Look,
+    RunWatcher,
+    Sleep,
+    Snapshot,
+    poll_schedule,
+    terminal_plan,
+)
 
 
 def test_long_poll_holds_the_whole_window_whatever_the_interval():
@@ -82,3 +92,51 @@ def test_watcher_warns_once_per_unknown_status():
         watcher.see(snap("RESURRECTING", unknown=True))
     warnings = [line for level, line in log.lines if level == "warning"]
     assert len(warnings) == 1 and "'RESURRECTING'" in warnings[0] and "does not know" in warnings[0]
+
+
+# -- the sans-IO waiting plan: the test is its driver, so nothing sleeps --------------------------
+
+
+def play(plan, answers):
+    """Drive ``plan``: a Sleep is noted and answered with None, a Look with the next answer."""
+    steps, answer = [], None
+    try:
+        while True:
+            step = plan.send(answer)
+            steps.append(step)
+            answer = next(answers) if isinstance(step, Look) else None
+    except StopIteration as done:
+        return steps, done.value
+
+
+def test_plan_looks_until_the_run_is_terminal_and_returns_that_look():
+    ended = snap("SUCCEEDED", terminal=True)
+    plan = terminal_plan(Deadline(None), platform="Apify", interval=60, long_poll=True, window=60)
+    steps, last = play(plan, iter([snap(), snap(), ended]))
+    assert last is ended
+    looks = [step for step in steps if isinstance(step, Look)]
+    assert len(looks) == 3 and 57 <= looks[0].server_wait <= 60 and looks[1].server_wait == 60
+    # answered at once (no server held them), so each next look waits out the rest of its gap
+    assert [type(step) for step in steps] == [Look, Sleep, Look, Sleep, Look]
+    assert 56 <= steps[1].seconds <= 60 and 59 <= steps[3].seconds <= 60
+
+
+def test_plan_sleeps_between_plain_polls_and_right_after_a_look_it_was_told_of():
+    plan = terminal_plan(Deadline(None), platform="Apify", interval=5, long_poll=False, just_looked=True)
+    steps, _ = play(plan, iter([snap(), snap("SUCCEEDED", terminal=True)]))
+    assert [type(step) for step in steps] == [Sleep, Look, Sleep, Look]
+    assert all(0 < step.seconds <= 5 for step in steps if isinstance(step, Sleep))
+    assert all(step.server_wait == 0 for step in steps if isinstance(step, Look))
+
+
+def test_plan_raises_the_timeout_with_the_last_status_once_the_deadline_passes():
+    plan = terminal_plan(Deadline(time.time() - 1), platform="Apify", interval=60, long_poll=True, window=60)
+    with pytest.raises(RunTimeoutError, match="last status RUNNING"):
+        play(plan, iter([snap()]))
+
+
+def test_plan_stops_at_the_first_answer_over_the_cost_limit():
+    costly = Snapshot("r1", "RUNNING", False, False, None, None, cost=2.5, cost_unit="USD")
+    plan = terminal_plan(Deadline(None), platform="Apify", interval=60, long_poll=True, window=60, cost_limit=1.0)
+    with pytest.raises(CostLimitExceeded):
+        play(plan, iter([costly]))
