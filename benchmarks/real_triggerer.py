@@ -374,12 +374,14 @@ def measure(cluster: BenchCluster, mode: str, args: argparse.Namespace) -> dict[
             what=f"a first request from each of the {n} triggers",
         )
         running_s = time.time() - t_insert
-    except WaitTimeout as late:
-        print(f"#   not all {n:,} triggers running before the window must start ({late}): "
-              f"{assigned_triggers(dag_run_id):,} assigned, "
-              f"{run_gets(emulator.stats()) - run_gets(stats0):,} run requests so far", flush=True)  # fmt: skip
+        late = None
+    except WaitTimeout as timed_out:
+        late = timed_out
     assigned = assigned_triggers(dag_run_id)
     first_gets = run_gets(emulator.stats()) - run_gets(stats0)
+    if late is not None:
+        print(f"#   not all {n:,} triggers running before the window must start ({late}): "
+              f"{assigned:,} assigned, {first_gets:,} run requests so far", flush=True)  # fmt: skip
     time.sleep(args.settle_secs)
 
     # the waiting window
