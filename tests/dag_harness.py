@@ -1,14 +1,17 @@
 """Runs DAG files through real Airflow (``dag.test()``) against the emulator.
 
 ``dag.test()`` in Airflow 3.3 only works for DAGs that live in a file in the DAGs folder, so each
-test writes its DAG there. The metadata database is migrated once per test session.
+test writes its DAG there. The metadata database is migrated once per test run (all xdist
+workers share the migrated template).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -106,14 +109,28 @@ class DagResult:
 
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
-    """Migrate the session's private metadata database once."""
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        check=True,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """The session's private metadata database: a copy of one migrated template.
+
+    Under pytest-xdist every worker has its own Airflow home; migrating each of them costs seconds
+    of CPU apiece. The first process that needs a database migrates a template into the directory
+    the whole run shares (``PROVIDER_TESTS_SHARED``, see ``tests/conftest.py``), under a file lock;
+    every process then copies the template into its own home."""
+    shared = Path(os.environ["PROVIDER_TESTS_SHARED"])
+    template = shared / "airflow-template.db"
+    with open(shared / "airflow-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            partial = shared / "airflow-template.db.partial"
+            env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{partial}"}
+            subprocess.run(
+                [sys.executable, "-m", "airflow", "db", "migrate"],
+                check=True,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            partial.rename(template)
+    shutil.copyfile(template, Path(os.environ["AIRFLOW_HOME"]) / "airflow.db")
 
 
 @pytest.fixture

@@ -11,13 +11,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from lobstrio import AsyncLobstrClient, LobstrClient
+from lobstrio.exceptions import APIError, AuthError, NotFoundError, RateLimitError
 
-lobstrio = pytest.importorskip("lobstrio")
-
-from lobstrio import AsyncLobstrClient, LobstrClient  # noqa: E402
-from lobstrio.exceptions import APIError, AuthError, NotFoundError, RateLimitError  # noqa: E402
-
-from airflow_provider_tasks.testing.lobstr_state import SEED_HASHES  # noqa: E402
+from airflow_provider_tasks.testing.lobstr_state import SEED_HASHES
 
 DEMO = SEED_HASHES["demo-squid"]
 

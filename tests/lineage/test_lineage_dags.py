@@ -2,8 +2,8 @@
 provider's file transport, and the emitted events' inputs and outputs checked.
 
 Each DAG runs in its own interpreter (``dag_runner``): the provider decides once per process,
-from the environment, whether it is enabled and where events go. Skipped where the provider is not
-installed.
+from the environment, whether it is enabled and where events go. The OpenLineage provider is in
+the ``test`` extra, so it is always there.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip("airflow.providers.openlineage")
 
 from tests.dag_harness import DAG_HEADER
 

@@ -75,7 +75,6 @@ def test_object_storage_path_is_named_like_its_url():
 
 
 def test_operator_lineage_carries_datasets_row_count_and_the_remote_run():
-    pytest.importorskip("airflow.providers.openlineage")
     from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_tasks.common.lineage import to_operator_lineage

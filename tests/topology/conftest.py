@@ -7,8 +7,8 @@ Select the suite with ``-m topology``; its tests are also marked ``integration``
 ``-m "not integration"`` leaves them out with the rest of the real-Airflow suite.
 ``AIRFLOW_IT_KEEP_HOME=1`` keeps the temporary home (logs, PostgreSQL data) after the run.
 
-At the end of the session the terminal summary shows the wall time of each case, each
-service's memory and the emulators' requests per remote run.
+At the end of the run the terminal summary shows the wall time of each case, each service's
+memory and the emulators' requests per remote run.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.integration.conftest import (  # noqa: F401 - the same failure diagno
 )
 from tests.integration.conftest import pytest_configure as integration_configure
 from tests.integration.harness import AirflowApi, EmulatorControl
+from tests.run_summary import write_summary_section
 from tests.topology.cluster import INSTALL_HINT, LobstrControl, MemorySampler, TopologyCluster, missing_requirements
 
 _REPORT: list[str] = []
@@ -140,11 +141,12 @@ def _closing_measurements(cluster: TopologyCluster, sampler: MemorySampler) -> l
     return lines
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Leave the measurements for the run's terminal summary (``tests/run_summary.py`` prints them):
+    under pytest-xdist this suite runs in a worker, whose own summary nobody sees."""
     if not (_CASES or _REPORT):
         return
-    write = terminalreporter.write_line
-    terminalreporter.section("topology measurements")
+    lines = ["topology measurements"]
     total = 0.0
     for case in _CASES:
         total += case["seconds"]
@@ -153,8 +155,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             for platform in ("apify", "lobstr")
             if case[platform]["requests"]
         )
-        write(f"{case['case']}: {case['seconds']:.0f}s wall; {per_platform or 'no emulator requests'}")
+        lines.append(f"{case['case']}: {case['seconds']:.0f}s wall; {per_platform or 'no emulator requests'}")
     if _CASES:
-        write(f"cases total: {total:.0f}s wall")
-    for line in _REPORT:
-        write(line)
+        lines.append(f"cases total: {total:.0f}s wall")
+    lines.extend(_REPORT)
+    write_summary_section("topology", lines)

@@ -32,7 +32,12 @@ from tests.topology.cluster import (
     kill_tree,
 )
 
-pytestmark = [pytest.mark.topology, pytest.mark.integration, pytest.mark.timeout(900)]
+pytestmark = [
+    pytest.mark.topology,
+    pytest.mark.integration,
+    pytest.mark.xdist_group("production-airflow"),
+    pytest.mark.timeout(900),
+]
 
 #: The issue's load: deferrable Apify runs and Lobstr.io runs at once, across both triggerers
 #: (``TOPOLOGY_APIFY_RUNS`` / ``TOPOLOGY_LOBSTR_RUNS`` override them for a measurement).
@@ -43,6 +48,8 @@ LOBSTR_RUNS = int(os.environ.get("TOPOLOGY_LOBSTR_RUNS", "20"))
 LONG_RUN_SECS = 3600
 #: Deferred tasks while a triggerer is killed.
 KILL_RUNS = 10
+#: DAG runs of one DAG triggered together.
+DAG_RUNS_AT_ONCE = 20
 #: Deadlines (generous: a busy 2-core machine), never sleeps.
 FANOUT_DEADLINE = 840.0
 RUN_DEADLINE = 300.0
@@ -222,6 +229,49 @@ def test_many_deferrable_runs_across_both_triggerers(
         f"trigger, all finished {elapsed:.0f}s after it; triggers per triggerer: {dict(jobs_used)}; "
         f"deferred at once on: {dict(deferred_on)}"
     )
+
+
+def test_twenty_dag_runs_at_once(
+    airflow_cluster: TopologyCluster, api: AirflowApi, emulator: EmulatorControl, note
+) -> None:
+    """DAG_RUNS_AT_ONCE DAG runs of the one-task ``it_fanout`` DAG triggered together: all their
+    tasks are deferred at the same time while every remote run is still going, then all succeed,
+    with exactly one remote run each whose id is the task's XCom ``run_id``. (Many DAG runs at once
+    is concurrency in the metadata database: it runs here on PostgreSQL, never on SQLite.)"""
+    count = DAG_RUNS_AT_ONCE
+    task = emulator.add_task(f"topo-dagruns-{_uid()}", duration_secs=LONG_RUN_SECS)
+    batch = _uid()
+    run_ids = [
+        api.trigger("it_fanout", {"actor_task": f"demo~{task['name']}"}, dag_run_id=f"topo-dagruns-{batch}-{i:02d}")
+        for i in range(count)
+    ]
+
+    def all_deferred() -> bool:
+        tis = api.request(
+            "GET", "/dags/it_fanout/dagRuns/~/taskInstances", params={"limit": 100, "state": "deferred"}
+        )["task_instances"]
+        return sum(1 for ti in tis if ti["dag_run_id"] in run_ids) == count
+
+    started = time.monotonic()
+    wait_for(
+        all_deferred,
+        timeout=RUN_DEADLINE,
+        interval=2.0,
+        what=f"{count} deferred tasks of it_fanout",
+        describe=lambda: repr({rid: api.task_states("it_fanout", rid) for rid in run_ids}),
+    )
+    all_deferred_after = time.monotonic() - started
+    assert Counter(r["status"] for r in emulator.runs_of(task)) == {"RUNNING": count}
+
+    emulator._post("/_emulator/clock/advance", {"seconds": LONG_RUN_SECS})  # every run ends now
+    states = {rid: api.wait_dag_run_state("it_fanout", rid, timeout=RUN_DEADLINE)["state"] for rid in run_ids}
+    failed = {rid: api.task_states("it_fanout", rid) for rid, state in states.items() if state != "success"}
+    assert not failed, f"failed DAG runs: {failed}"
+    runs = emulator.runs_of(task)
+    assert len(runs) == count, f"expected {count} remote runs, got {len(runs)}"
+    assert Counter(r["status"] for r in runs) == {"SUCCEEDED": count}
+    assert {api.xcom("it_fanout", rid, "run", "run_id") for rid in run_ids} == {r["id"] for r in runs}
+    note(f"{count} DAG runs: all tasks deferred {all_deferred_after:.0f}s after the triggers, all succeeded")
 
 
 def test_sigkill_a_triggerer_holding_deferred_tasks(

@@ -35,7 +35,7 @@ with DAG("it_parallel", schedule=None, start_date=START, catchup=False, max_acti
     for letter in ("a", "b", "c"):
         apify_run(f"run_{letter}", "{{ dag_run.conf['actor_task_prefix'] }}-" + letter)
 
-# Case 4: many DAG runs at once, one Apify run each; conf {"actor_task": "demo~<name>"}.
+# tests/topology (on PostgreSQL): many DAG runs at once, one Apify run each; conf {"actor_task": "demo~<name>"}.
 with DAG(
     "it_fanout",
     schedule=None,
