@@ -21,8 +21,8 @@ from airflow_provider_tasks.common.validation import (
     optional_positive_finite,
     require_bool,
     require_finite_json,
+    require_id,
     require_json_object,
-    require_non_empty_str,
 )
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
         )
 
     def validate(self) -> None:
-        require_non_empty_str(self.target_field, self.target().id)
+        require_id(self.target_field, self.target().id)
         self.run_options().validate()
         if self.run_input is not None:
             require_json_object("run_input", self.run_input)
@@ -239,8 +239,13 @@ class ApifyDatasetItemsOperator(ApifyConnected, ItemsToFileOperator["ApifyHook"]
         self.omit = omit
 
     def source(self, context: Context) -> dict[str, Any]:
-        dataset_id = self.dataset_id or self.upstream_xcom(context, XCOM_DATASET_ID)
-        return {"dataset_id": require_non_empty_str("dataset_id", dataset_id)}
+        if self.dataset_id:
+            return {"dataset_id": require_id("dataset_id", self.dataset_id)}
+        missing = (
+            f"reported no default dataset (its XCom {XCOM_DATASET_ID!r} is empty): "
+            "pass dataset_id=... to download another dataset"
+        )
+        return {"dataset_id": self.id_from_upstream(context, "dataset_id", XCOM_DATASET_ID, missing)}
 
     def lineage_inputs(self, source: dict[str, Any], base_url: str) -> list[LineageDataset]:
         return [lineage_dataset(base_url, source["dataset_id"])]

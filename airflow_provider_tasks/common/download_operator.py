@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.assets import annotate_outlets
+from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, storage_dataset
 from airflow_provider_tasks.common.platform import HookT, UsesHook
-from airflow_provider_tasks.common.validation import require_choice, require_number_at_least
+from airflow_provider_tasks.common.validation import require_choice, require_id, require_number_at_least
 from airflow_provider_tasks.common.writers import FORMATS
 
 if TYPE_CHECKING:
@@ -81,10 +82,36 @@ class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, Generic[HookT]):
             )
         finally:
             self.close_hook()
-        self.log.info("Wrote %d items from %s to %s", result.item_count, source, result.path)
+        self.log.info(
+            "Wrote %d items from %s to %s",
+            result.item_count,
+            ", ".join(f"{key} {value}" for key, value in source.items()),
+            result.path,
+        )
         written = {**result.to_dict(), **source}
         annotate_outlets(self, context, lambda: {"platform": self.platform_key, **written})
         return written
+
+    def id_from_upstream(self, context: Context, name: str, key: str, missing: str) -> str:
+        """Parameter ``name`` when it was not given: XCom ``key`` of a direct upstream task. When
+        none pushed one, the error says why: ``missing`` when an upstream run operator ran (its
+        run pushed ``run_id`` but no ``key``), else that no upstream task pushed ``key``."""
+        value = self.upstream_xcom(context, key)
+        if value:
+            return require_id(name, value)
+        upstream = sorted(self.upstream_task_ids)
+        if not upstream:
+            raise ConfigurationError(
+                f"{name} is not set and task {self.task_id!r} has no upstream task to take XCom {key!r} from: "
+                f"pass {name}=..., or set a run operator upstream of it"
+            )
+        run_id = self.upstream_xcom(context, "run_id") if key != "run_id" else None
+        if run_id:
+            raise ConfigurationError(f"{name} is not set and the upstream run {run_id} {missing}")
+        raise ConfigurationError(
+            f"{name} is not set and no upstream task ({', '.join(upstream)}) pushed XCom {key!r}: "
+            f"pass {name}=..., or set a run operator directly upstream of task {self.task_id!r}"
+        )
 
     def upstream_xcom(self, context: Context, key: str) -> Any:
         """The first non-empty value of XCom ``key`` among the direct upstream tasks."""

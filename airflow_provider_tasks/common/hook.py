@@ -71,10 +71,10 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
             )
         verify = verify_of(self.conn_id, extra_of(conn), getattr(self, "conn_type", ""))
         base_url = base_url_of(conn, self.default_base_url)
-        if verify is False:
+        if verify is False and base_url.lower().startswith("https://"):
             self.log.warning(
-                "Connection %r: TLS certificates are NOT verified (extra verify=false); anyone between "
-                "this worker and %s can read the API token", self.conn_id, base_url
+                "TLS certificates of %s are NOT verified (the connection's extra verify=false): anyone on the "
+                "network path from this machine to it can read the API token", base_url
             )
         if is_plain_http_to_remote(base_url) and self._say_once("plain-http"):
             self.log.warning(

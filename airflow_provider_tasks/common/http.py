@@ -141,7 +141,7 @@ class SyncTransport:
         except requests.exceptions.SSLError as error:
             raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
         except requests.RequestException as error:
-            raise _transport_error(request, error, _requests_error_unsent(error)) from None
+            raise _transport_error(request, error, _requests_error_unsent(error), self.endpoint.base_url) from None
         return raw, deadline, total
 
     def send_streamed(
@@ -234,11 +234,11 @@ class AsyncTransport:
             raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
         except asyncio.TimeoutError as error:  # the total timeout: connecting, waiting or reading
             if isinstance(error, aiohttp.ConnectionTimeoutError):
-                raise _transport_error(request, error, True) from None
+                raise _transport_error(request, error, True, self.endpoint.base_url) from None
             raise deadline_passed(request, request.total_timeout(self.timeout)) from None
         except aiohttp.ClientError as error:  # (timeouts were handled just above)
             unsent = isinstance(error, aiohttp.ClientConnectorError)
-            raise _transport_error(request, error, unsent) from None
+            raise _transport_error(request, error, unsent, self.endpoint.base_url) from None
         return self.endpoint.check(request, response)
 
     async def close(self) -> None:
@@ -325,12 +325,20 @@ class _SharedSessions:
 _SHARED_SESSIONS = _SharedSessions()
 
 
-def _transport_error(request: ApiRequest, error: BaseException, unsent: bool) -> TransportError:
-    when = "before the request was sent" if unsent else "after the request was sent"
+def _transport_error(request: ApiRequest, error: BaseException, unsent: bool, base_url: str) -> TransportError:
+    """What failed, where, and whether the server can have seen the request; a connection that
+    could not be made says first that nothing answered at the connection's host."""
     detail = str(error)[:300] or "no detail"
+    if unsent:
+        return TransportError(
+            f"Nothing answered at {base_url}: {request.method} {request.path} could not connect "
+            f"(check the connection's host and port, and that the service is up). {type(error).__name__}: {detail}",
+            request_sent=False,
+        )
     return TransportError(
-        f"{request.method} {request.path} failed {when}: {type(error).__name__}: {detail}",
-        request_sent=not unsent,
+        f"{request.method} {request.path} failed after the request was sent to {base_url}: "
+        f"{type(error).__name__}: {detail}",
+        request_sent=True,
     )
 
 

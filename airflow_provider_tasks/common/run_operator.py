@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 from airflow_provider_tasks.common.assets import annotate_outlets, run_extra
 from airflow_provider_tasks.common.compat import TASK_STATE_STORE, conf
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
-from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError
+from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError, RunTimeoutError
 from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, platform_namespace
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.validation import require_poll_interval, require_positive_seconds
-from airflow_provider_tasks.common.waiting import Deadline, RunT, check_cost, over_cost_message
+from airflow_provider_tasks.common.waiting import Deadline, RunT, check_cost, naming_the_timeout, over_cost_message
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
@@ -187,6 +187,8 @@ class RemoteRunOperator(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
                 annotate_outlets(self, context, lambda: self.asset_extra(run))  # the run as started
                 return run.raw
             return self._conclude(context, run, Deadline.after(self.timeout), reconnected=reconnected)
+        except RunTimeoutError as error:
+            raise naming_the_timeout(error, self.timeout) from None
         finally:
             self.close_hook()
 
@@ -204,6 +206,8 @@ class RemoteRunOperator(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
             self._note_run(run.snapshot().id, run)
             try_deadline = Deadline(deadline) if deadline is not None else Deadline.after(self.timeout)
             return self._conclude(context, run, try_deadline, reconnected=reconnected)
+        except RunTimeoutError as error:
+            raise naming_the_timeout(error, self.timeout) from None
         finally:
             self.close_hook()
 

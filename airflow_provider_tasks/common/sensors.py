@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.compat import BaseSensorOperator, PokeReturnValue
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
+from airflow_provider_tasks.common.errors import RunTimeoutError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.run_operator import default_deferrable
 from airflow_provider_tasks.common.validation import (
-    require_non_empty_str,
+    require_id,
     require_poll_interval,
     require_positive_seconds,
 )
-from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, F, RunT
+from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, F, RunT, naming_the_timeout
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import BaseTrigger, Context
@@ -83,7 +84,7 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, F]):
     # -- the wait --------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        require_non_empty_str(self.followed_field, self.followed_id)
+        require_id(self.followed_field, self.followed_id)
         self.note_followed(context)
         try:
             if not self.deferrable:
@@ -115,6 +116,8 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, F]):
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         try:
             return self.result(followed_from_event(event, self.platform, self.wrap))
+        except RunTimeoutError as error:
+            raise naming_the_timeout(error, self.timeout) from None
         finally:
             self.close_hook()
 

@@ -240,7 +240,11 @@ class RemoteRunTrigger(FollowTrigger[PlatformHook[RunT], RunT], Generic[RunT]):
         killed, and only then is its run aborted."""
         ti = getattr(self, "task_instance", None)
         if ti is None:
-            self.log.warning("Trigger cancelled without its task instance: run %s is left as it is", self.run_id)
+            self.log.warning(
+                "Trigger stopped, and Airflow gave it no task instance to tell a killed task from a stopping "
+                "triggerer: run %s is not aborted (abort it in the platform's console if it should stop)",
+                self.run_id,
+            )
             return
         try:
             state = await task_instance_state(ti)

@@ -17,6 +17,18 @@ def require_non_empty_str(name: str, value: Any) -> str:
     return value
 
 
+def require_id(name: str, value: Any) -> str:
+    """An id that may come from a template: one whose XCom pull found nothing renders as the text
+    ``'None'``, which is never an id. Say so, naming the parameter, before the API is asked about
+    run ``None``."""
+    if isinstance(value, str) and value.strip() == "None":
+        raise ConfigurationError(
+            f"{name} rendered as 'None': most likely the XCom pull in its template found nothing. "
+            f"Check the task_ids and key the template of {name} pulls, and that the upstream task ran first"
+        )
+    return require_non_empty_str(name, value)
+
+
 def require_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigurationError(f"{name} must be True or False, got {value!r}")

@@ -150,9 +150,16 @@ class Deadline:
 
     def timeout_error(self, platform: str, snapshot: Snapshot) -> RunTimeoutError:
         return RunTimeoutError(
-            f"Timed out waiting for {platform} run {snapshot.id} (last status {snapshot.status}); "
-            f"the run was left as it is. See {snapshot.console_url}"
+            f"Timed out waiting for {platform} run {snapshot.id} (last status {snapshot.status}). The run was "
+            f"not aborted: it goes on, and may be billed, until it ends or you abort it at {snapshot.console_url}"
         )
+
+
+def naming_the_timeout(error: RunTimeoutError, seconds: float | None) -> RunTimeoutError:
+    """``error`` with the limit that passed, named as the task parameter a user can raise."""
+    if seconds is None:
+        return error
+    return RunTimeoutError(f"{error}. The task's timeout={seconds:g} s passed first: raise it for longer runs")
 
 
 PollOnce = Callable[[float], Snapshot]

@@ -12,7 +12,7 @@ from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.lineage import LineageDataset, platform_dataset
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
-from airflow_provider_tasks.common.validation import optional_positive_finite, require_bool, require_non_empty_str
+from airflow_provider_tasks.common.validation import optional_positive_finite, require_bool, require_id
 from airflow_provider_tasks.lobstr import api
 from airflow_provider_tasks.lobstr.api import LobstrRun
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
@@ -76,7 +76,7 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
         self.reuse_running = reuse_active_run
 
     def validate(self) -> None:
-        require_non_empty_str("squid_id", self.squid_id)
+        require_id("squid_id", self.squid_id)
 
     def start_run(self, hook: LobstrHook, context: Context) -> LobstrRun:
         return hook.start_run(self.squid_id)
@@ -133,9 +133,10 @@ class LobstrResultsOperator(LobstrConnected, ItemsToFileOperator["LobstrHook"]):
 
     def source(self, context: Context) -> dict[str, Any]:
         if self.squid_id:
-            return {"squid_id": require_non_empty_str("squid_id", self.squid_id)}
-        run_id = self.run_id or self.upstream_xcom(context, "run_id")
-        return {"run_id": require_non_empty_str("run_id", run_id)}
+            return {"squid_id": require_id("squid_id", self.squid_id)}
+        if self.run_id:
+            return {"run_id": require_id("run_id", self.run_id)}
+        return {"run_id": self.id_from_upstream(context, "run_id", "run_id", missing="")}
 
     def lineage_inputs(self, source: dict[str, Any], base_url: str) -> list[LineageDataset]:
         if source.get("squid_id"):

@@ -31,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
 
     dags_folder = Path(args.dags_folder).resolve()
     if not (dags_folder / f"{args.dag_id}.py").exists() and not any(dags_folder.glob("*.py")):
-        parser.error(f"no DAG files in {dags_folder}")
+        parser.error(
+            f"no DAG files in {dags_folder}. The example DAGs are not in the installed package: pass "
+            "--dags-folder with the example_dags folder of a checkout of airflow-provider-tasks, or a folder "
+            "of your own DAGs"
+        )
     if os.environ.get("AIRFLOW_HOME"):
         return _run(args.dag_id, dags_folder)
     home = tempfile.mkdtemp(prefix="airflow-provider-tasks-example-")

@@ -24,3 +24,13 @@ def test_example_runner_succeeds_and_removes_its_airflow_home(tmp_path):
     assert home.startswith(str(tmp_path))
     assert f"{home}/example-output/" in finished.stdout + finished.stderr  # the DAG wrote under its home
     assert list(tmp_path.iterdir()) == []
+
+
+def test_example_runner_outside_a_checkout_says_where_the_examples_are(tmp_path):
+    finished = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_tasks.testing.run_example", "example_apify"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert finished.returncode == 2
+    assert f"no DAG files in {tmp_path}/example_dags" in finished.stderr
+    assert "pass --dags-folder with the example_dags folder of a checkout" in finished.stderr

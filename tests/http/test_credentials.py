@@ -157,7 +157,29 @@ def test_verify_false_works_and_warns_on_every_use(platform, tls_emulator, monke
         assert whoami(hook).status == 200 and awhoami(hook).status == 200
     logged = Logged(caplog, capfd)
     assert len(logged.lines("NOT verified")) == 4  # each hook, each path
+    warning = logged.lines("NOT verified")[0]
+    assert f"TLS certificates of {tls_emulator.base_url} are NOT verified" in warning
+    assert "from this machine" in warning and f"{platform.name}_default" not in warning  # any process; no conn id
     assert tls_emulator.token not in logged
+
+
+def test_verify_false_on_plain_http_warns_of_no_tls(platform, emulator, monkeypatch, caplog, capfd):
+    platform.conn(monkeypatch, emulator, verify="false")
+    hook = platform.hook()
+    assert whoami(hook).status == 200 and awhoami(hook).status == 200
+    assert not Logged(caplog, capfd).lines("NOT verified")  # there is no certificate on http://
+
+
+def test_the_connection_test_names_a_host_where_nothing_answers(platform, emulator, monkeypatch):
+    from tests.integration.harness import free_port
+
+    host = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    platform.conn(monkeypatch, emulator, host=host)
+    ok, message = platform.hook().test_connection()
+    assert not ok
+    assert message.startswith(f"Nothing answered at {host}: ")
+    assert "check the connection's host and port" in message
+    assert emulator.token not in message
 
 
 def test_a_missing_ca_bundle_is_a_configuration_error(platform, tls_emulator, monkeypatch, tmp_path):
