@@ -6,6 +6,7 @@ Offline it runs against the bundled emulator: ``bash .ci/quickstart``. Against A
 ``apify_default`` connection with your API token and set ``APIFY_TASK`` to one of your tasks.
 """
 
+# --8<-- [start:apify_dag]
 from __future__ import annotations
 
 import json
@@ -28,6 +29,7 @@ with DAG(
     tags=["example", "apify"],
     doc_md=__doc__,
 ) as dag:
+    # --8<-- [start:apify_run]
     run_scraper = ApifyRunTaskOperator(
         task_id="run_scraper",
         actor_task_id=os.environ.get("APIFY_TASK", "demo~succeeds-with-items"),
@@ -36,14 +38,18 @@ with DAG(
         deferrable=True,
         timeout=3600,
     )
+    # --8<-- [end:apify_run]
 
+    # --8<-- [start:apify_download]
     download_items = ApifyDatasetItemsOperator(
         task_id="download_items",
         # dataset_id defaults to run_scraper's "default_dataset_id" XCom
         output_path=OUTPUT_DIR + "/{{ run_id | replace(':', '_') }}/items.jsonl",
         format="jsonl",
     )
+    # --8<-- [end:apify_download]
 
+    # --8<-- [start:apify_consume]
     @task
     def summarize(written: dict) -> dict:
         """A downstream step that consumes the file, as a loader or a transform would."""
@@ -55,3 +61,5 @@ with DAG(
 
     run_scraper >> download_items
     summarize(download_items.output)
+    # --8<-- [end:apify_consume]
+# --8<-- [end:apify_dag]

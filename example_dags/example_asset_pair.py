@@ -21,14 +21,19 @@ from airflow.providers.common.compat.sdk import DAG, task
 from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS
 
 if AIRFLOW_V_3_0_PLUS:
+    # --8<-- [start:asset_imports]
     from airflow.sdk import Asset, AssetWatcher
 
     from airflow_provider_tasks.apify.operators import ApifyRunTaskOperator
     from airflow_provider_tasks.apify.watchers import ApifyRunFinishedTrigger
+    # --8<-- [end:asset_imports]
 
     START = pendulum.datetime(2026, 1, 1, tz="UTC")
 
+    # --8<-- [start:producer_asset]
     RUNS_FROM_AIRFLOW = Asset("apify_runs_from_airflow")
+    # --8<-- [end:producer_asset]
+    # --8<-- [start:watcher_asset]
     RUNS_FINISHED_ELSEWHERE = Asset(
         "apify_runs_finished",
         watchers=[
@@ -41,7 +46,9 @@ if AIRFLOW_V_3_0_PLUS:
             )
         ],
     )
+    # --8<-- [end:watcher_asset]
 
+    # --8<-- [start:producer]
     with DAG(
         dag_id="example_asset_producer",
         schedule=None,
@@ -57,7 +64,9 @@ if AIRFLOW_V_3_0_PLUS:
             timeout=3600,
             outlets=[RUNS_FROM_AIRFLOW],
         )
+    # --8<-- [end:producer]
 
+    # --8<-- [start:consumer]
     with DAG(
         dag_id="example_asset_consumer",
         schedule=RUNS_FROM_AIRFLOW | RUNS_FINISHED_ELSEWHERE,
@@ -85,3 +94,4 @@ if AIRFLOW_V_3_0_PLUS:
             return counts
 
         read_items()
+    # --8<-- [end:consumer]

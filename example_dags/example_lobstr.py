@@ -8,6 +8,7 @@ Lobstr.io, create the ``lobstr_default`` connection with your API key and set ``
 to one of your squids' hashes.
 """
 
+# --8<-- [start:lobstr_dag]
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ with DAG(
     tags=["example", "lobstr"],
     doc_md=__doc__,
 ) as dag:
+    # --8<-- [start:lobstr_run]
     run_squid = LobstrRunSquidOperator(
         task_id="run_squid",
         squid_id=os.environ.get("LOBSTR_SQUID", DEMO_SQUID),
@@ -38,13 +40,17 @@ with DAG(
         poll_interval=5,
         timeout=3600,
     )
+    # --8<-- [end:lobstr_run]
 
+    # --8<-- [start:lobstr_results]
     download_results = LobstrResultsOperator(
         task_id="download_results",
         # run_id defaults to run_squid's "run_id" XCom
         output_path=OUTPUT_DIR + "/{{ run_id | replace(':', '_') }}/lobstr-results.jsonl",
     )
+    # --8<-- [end:lobstr_results]
 
+    # --8<-- [start:lobstr_consume]
     @task
     def summarize(written: dict, total_results: int | None) -> dict:
         """A downstream step that consumes the file, as a loader or a transform would."""
@@ -55,3 +61,5 @@ with DAG(
 
     run_squid >> download_results
     summarize(download_results.output, XComArg(run_squid, key="total_results"))
+    # --8<-- [end:lobstr_consume]
+# --8<-- [end:lobstr_dag]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,14 +36,20 @@ pytest_plugins = [
 
 DEFAULT_MARKEXPR = "not integration"
 REAL_AIRFLOW_SUITES = [Path(__file__).parent / name for name in ("integration", "topology")]
+_SELECTS_REAL_AIRFLOW = re.compile(r"(?<!not )\b(integration|topology)\b")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """``pytest tests/integration`` (or one test there) runs it: the default ``-m`` of ``addopts``
-    only narrows a run over the whole tree."""
-    if config.option.markexpr != DEFAULT_MARKEXPR:
-        return
+    """A run that selects the real-Airflow suites runs in one process, whatever ``-n`` says: each
+    suite starts one deployment for all its tests, which xdist workers would each start again.
+    Naming their folder (``pytest tests/integration``) selects them: the default ``-m`` of
+    ``addopts`` only narrows a run over the whole tree."""
     named = [Path(arg.split("::", 1)[0]).resolve() for arg in config.args]
-    if any(path == suite or suite in path.parents for path in named for suite in REAL_AIRFLOW_SUITES):
+    if config.option.markexpr == DEFAULT_MARKEXPR and any(
+        path == suite or suite in path.parents for path in named for suite in REAL_AIRFLOW_SUITES
+    ):
         config.option.markexpr = ""
-
+    if config.option.markexpr != DEFAULT_MARKEXPR and (
+        not config.option.markexpr or _SELECTS_REAL_AIRFLOW.search(config.option.markexpr)
+    ):
+        config.option.numprocesses, config.option.dist, config.option.tx = 0, "no", []

@@ -176,14 +176,19 @@ class EmulatorServer(ControlRoutes):
     def reset(self) -> None:
         """Back to seed data, initial tokens, no faults, zeroed stats; wakes every long-poll.
 
-        The clock keeps any ``advance`` offset: time never goes back.
+        The clock keeps any ``advance`` offset (time never goes back) and runs in real time again.
         """
+        self.clock.thaw()
         with self.lock:
             self.reset_state()
             self._tokens = set(self._initial_tokens)
         self.faults.clear()
         self._stats.reset()
         self.notify()
+
+    def freeze_clock(self) -> None:
+        """Only :meth:`advance` moves the clock from now until the next :meth:`reset`."""
+        self.clock.freeze()
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward (runs progress as if that time had passed)."""

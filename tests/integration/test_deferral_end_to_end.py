@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_tasks.common.compat import AIRFLOW_V_3_1_PLUS, TRIGGER_ON_KILL
 from tests.integration.harness import AirflowApi, AirflowCluster, EmulatorControl, wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("sqlite-airflow"), pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 ABORT_STATUSES = {"ABORTING", "ABORTED"}
 #: A DAG run of one Apify task of N seconds needs about N s plus a few task starts; on a busy

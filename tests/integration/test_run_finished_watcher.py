@@ -22,7 +22,7 @@ from airflow_provider_tasks.common.times import parse_time
 from airflow_provider_tasks.common.watchers import MARK_KEY
 from tests.integration.harness import AirflowApi, AirflowCluster, EmulatorControl, wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("sqlite-airflow")]
+pytestmark = pytest.mark.integration
 
 WATCHED_TASK = "it-watched"  # the DAG file watches demo~it-watched
 ASSET_NAME = "apify-it-watched-runs"

@@ -32,12 +32,7 @@ from tests.topology.cluster import (
     kill_tree,
 )
 
-pytestmark = [
-    pytest.mark.topology,
-    pytest.mark.integration,
-    pytest.mark.xdist_group("production-airflow"),
-    pytest.mark.timeout(900),
-]
+pytestmark = [pytest.mark.topology, pytest.mark.integration, pytest.mark.timeout(900)]
 
 #: The issue's load: deferrable Apify runs and Lobstr.io runs at once, across both triggerers
 #: (``TOPOLOGY_APIFY_RUNS`` / ``TOPOLOGY_LOBSTR_RUNS`` override them for a measurement).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    # next to this Python (the quick start's .venv), given by the matrix ($UV), or on PATH
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or os.environ.get("UV") or shutil.which("uv")
     if uv is None:  # undeclared: with STRICT_SKIPS=1 (CI) this fails the run
         pytest.skip("uv is not installed (the quick start installs it into .venv)")
     out = tmp_path_factory.mktemp("dist")
