@@ -15,7 +15,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -105,6 +108,31 @@ class DagResult:
         serialized = SimpleNamespace(**{name: getattr(task, name, None) for name in task.template_fields})
         key = TaskInstanceKey(self.dag.dag_id, task_id, self.run_id, try_number=1, map_index=-1)
         return link_class().get_link(serialized, ti_key=key)
+
+
+@contextmanager
+def runs_end_after_the_first_look(emulator: Any, seconds: float = 3600.0) -> Iterator[None]:
+    """Inside: the emulator's clock jumps ``seconds`` ahead (its runs end) once the start and one
+    more request were answered: the look of the task or try that follows a run another one started.
+    So that run is still going when it is looked for, however long a busy machine takes between
+    the two; its task gives it a duration of ``seconds``. (Moving the clock while the look is being
+    answered could end the run under it; a long-poll held after the look is woken by the move.)
+    The watch polls the emulator's request counts."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if sum(emulator.stats()["by_status"].values()) >= 2:
+                emulator.advance(seconds)
+                return
+
+    watcher = threading.Thread(target=watch, name="runs-end-after-the-first-look", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 @pytest.fixture(scope="session")
