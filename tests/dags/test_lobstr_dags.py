@@ -49,13 +49,14 @@ def test_failed_run_fails_with_reason_and_dashboard_link(run_dag):
 
 
 def test_start_while_active_fails_clearly_unless_reuse_is_asked(run_dag, lobstr_emulator):
-    # long enough to still be going when the second DAG run starts on a loaded machine
-    squid = lobstr_emulator.add_squid("busy", duration_secs=30, results_per_task=1, task_count=1)["id"]
+    # still going whenever the DAG runs look, however slow the machine: the test never waits for it
+    squid = lobstr_emulator.add_squid("busy", duration_secs=3600, results_per_task=1, task_count=1)["id"]
     lobstr_emulator.start_run(squid)
     result = run_dag(f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, poll_interval=5)\n')
     assert result.task_states["run"] == "failed" and "already has an active run" in result.output
     result = run_dag(
-        f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, reuse_active_run=True, poll_interval=5)\n'
+        f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, reuse_active_run=True, '
+        "wait_for_termination=False)\n"
     )
     assert result.state == "success", result.output[-3000:]
     runs = lobstr_emulator.runs(squid)
