@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,22 +112,23 @@ class DagResult:
 
 
 @contextmanager
-def runs_end_after_the_first_look(emulator: Any, seconds: float = 3600.0) -> Iterator[None]:
-    """Inside: the emulator's clock jumps ``seconds`` ahead (its runs end) once the start and one
-    more request were answered: the look of the task or try that follows a run another one started.
-    So that run is still going when it is looked for, however long a busy machine takes between
-    the two; its task gives it a duration of ``seconds``. (Moving the clock while the look is being
-    answered could end the run under it; a long-poll held after the look is woken by the move.)
-    The watch polls the emulator's request counts."""
+def runs_end_once_followed(emulator: Any, seconds: float = 3600.0, *, deadline: float = 240.0) -> Iterator[None]:
+    """Inside: the emulator's clock jumps ``seconds`` ahead (its runs end) once a run's own URL is
+    first requested (``GET /v2/actor-runs/{runId}``): by then the task that looked for a run going
+    (its list request answered) has found it and follows it. So that run is still going when it is
+    looked for, however long a busy machine takes between two tasks; give its task a duration of
+    ``seconds``. For a DAG whose first task does not follow its run. Past ``deadline`` the clock
+    moves anyway, so a test that never follows fails on its assertions instead of hanging."""
     done = threading.Event()
 
     def watch() -> None:
+        give_up = time.monotonic() + deadline
         while not done.wait(0.05):
-            if sum(emulator.stats()["by_status"].values()) >= 2:
+            if emulator.stats()["by_route"].get("GET /v2/actor-runs/{runId}") or time.monotonic() > give_up:
                 emulator.advance(seconds)
                 return
 
-    watcher = threading.Thread(target=watch, name="runs-end-after-the-first-look", daemon=True)
+    watcher = threading.Thread(target=watch, name="runs-end-once-followed", daemon=True)
     watcher.start()
     try:
         yield

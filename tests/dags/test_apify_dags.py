@@ -6,7 +6,7 @@ import pytest
 
 from airflow_provider_tasks.apify.links import ApifyRunLink
 from airflow_provider_tasks.common.compat import TASK_STATE_STORE
-from tests.dag_harness import runs_end_after_the_first_look
+from tests.dag_harness import runs_end_once_followed
 
 LONG_RUN = 3600
 """Seconds a run lasts when a later task or try must find it still going: the test ends it."""
@@ -56,26 +56,27 @@ def test_run_task_then_stream_its_dataset_downstream(run_dag, apify_emulator, tm
 def test_a_retry_after_a_crash_reconnects_to_the_run_instead_of_starting_another(run_dag, apify_emulator, found_by):
     """Every line: the run carries the task instance's marker, so the retry finds it even without
     Airflow 3.3's task_state_store (the "start marker" case hides the store on 3.3 too)."""
+    # the run outlasts the test, and the retry reconnects to it without waiting for its end
     apify_emulator.add_task("crash", duration_secs=LONG_RUN, item_count=2)
-    with runs_end_after_the_first_look(apify_emulator, LONG_RUN):  # the retry's look
-        result = run_dag(
-            f"""
-            from datetime import timedelta
+    result = run_dag(
+        f"""
+        from datetime import timedelta
 
-            class CrashAfterStart(ApifyRunTaskOperator):
-                \"\"\"Dies like a killed worker right after the run was started, on the first try only.\"\"\"
+        class CrashAfterStart(ApifyRunTaskOperator):
+            \"\"\"Dies like a killed worker right after the run was started, on the first try only.\"\"\"
 
-                def _publish(self, context, run):
-                    super()._publish(context, run)
-                    if context["ti"].try_number == 1:
-                        raise SystemExit("worker lost")
+            def _publish(self, context, run):
+                super()._publish(context, run)
+                if context["ti"].try_number == 1:
+                    raise SystemExit("worker lost")
 
-                def task_state_store(self, context):
-                    return super().task_state_store(context) if {found_by == "state store"} else None
+            def task_state_store(self, context):
+                return super().task_state_store(context) if {found_by == "state store"} else None
 
-            CrashAfterStart(task_id="run", actor_task_id="demo~crash", retries=1, retry_delay=timedelta(0))
-            """
-        )
+        CrashAfterStart(task_id="run", actor_task_id="demo~crash", retries=1, retry_delay=timedelta(0),
+                        wait_for_termination=False)
+        """
+    )
     assert result.state == "success", result.output[-3000:]
     assert "Reconnected to run" in result.output
     assert len(apify_emulator.runs()) == 1
@@ -232,7 +233,7 @@ def test_unknown_task_and_bad_token_are_named(run_dag, apify_emulator, monkeypat
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
 def test_reuse_existing_run_follows_the_run_already_going(run_dag, apify_emulator, deferrable):
     apify_emulator.add_task("shared", duration_secs=LONG_RUN, item_count=3)
-    with runs_end_after_the_first_look(apify_emulator, LONG_RUN):  # the second task's look
+    with runs_end_once_followed(apify_emulator, LONG_RUN):  # after the second task found it
         result = run_dag(
             f"""
             first = ApifyRunTaskOperator(task_id="first", actor_task_id="demo~shared", wait_for_termination=False)
