@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
 
 
+def source_in_words(source: dict[str, Any]) -> str:
+    """What a download read, for its log line: ``dataset_id abc`` rather than a dict."""
+    return ", ".join(f"{key} {value}" for key, value in source.items())
+
+
 class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, Generic[HookT]):
     """Writes every item of a platform's paged results to ``output_path``, one page in memory.
 
@@ -82,12 +87,7 @@ class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, Generic[HookT]):
             )
         finally:
             self.close_hook()
-        self.log.info(
-            "Wrote %d items from %s to %s",
-            result.item_count,
-            ", ".join(f"{key} {value}" for key, value in source.items()),
-            result.path,
-        )
+        self.log.info("Wrote %d items from %s to %s", result.item_count, source_in_words(source), result.path)
         written = {**result.to_dict(), **source}
         annotate_outlets(self, context, lambda: {"platform": self.platform_key, **written})
         return written

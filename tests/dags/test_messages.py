@@ -43,18 +43,11 @@ def test_a_download_with_nothing_upstream_says_to_pass_the_id(run_dag, tmp_path)
     result.assert_error_shown("dataset_id is not set and task 'items' has no upstream task")
 
 
-def test_the_download_log_names_the_dataset_in_words(run_dag, apify_emulator, tmp_path):
-    apify_emulator.add_task("crawl", duration_secs=1, item_count=5)
-    result = run_dag(
-        f"""
-        ApifyRunTaskOperator(task_id="run", actor_task_id="demo~crawl", deferrable=False) >> ApifyDatasetItemsOperator(
-            task_id="items", output_path={str(tmp_path / "items.jsonl")!r})
-        """
-    )
-    assert result.state == "success", result.output[-3000:]
-    dataset_id = result.xcom("run", "default_dataset_id")
-    assert f"Wrote 5 items from dataset_id {dataset_id} to {tmp_path / 'items.jsonl'}" in result.output
-    assert "from {'dataset_id'" not in result.output  # the source in words, not a dict
+def test_the_download_log_names_its_source_in_words():
+    from airflow_provider_tasks.common.download_operator import source_in_words
+
+    assert source_in_words({"dataset_id": "abc"}) == "dataset_id abc"
+    assert source_in_words({"squid_id": "s1", "run_id": "r2"}) == "squid_id s1, run_id r2"
 
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
