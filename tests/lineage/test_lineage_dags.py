@@ -35,6 +35,7 @@ def run_with_lineage(body: str, tmp_path: Path) -> tuple[str, str, list[dict[str
     path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"
     path.write_text(source)
     events_file = tmp_path / "openlineage.jsonl"
+    state_file = tmp_path / f"{dag_id}.state"
     env = {
         **os.environ,
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
@@ -44,15 +45,15 @@ def run_with_lineage(body: str, tmp_path: Path) -> tuple[str, str, list[dict[str
     }
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "tests.lineage.dag_runner", str(path), dag_id],
+            [sys.executable, "-m", "tests.lineage.dag_runner", str(path), dag_id, str(state_file)],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
         )
     finally:
         path.unlink(missing_ok=True)
     output = done.stdout + done.stderr
-    states = [line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("DAG STATE: ")]
+    state = state_file.read_text() if state_file.exists() else f"no state (exit {done.returncode})"
     events = [json.loads(line) for line in events_file.read_text().splitlines()] if events_file.exists() else []
-    return (states[-1] if states else f"no state (exit {done.returncode})"), output, [
+    return state, output, [
         event for event in events if event.get("job", {}).get("name", "").startswith(f"{dag_id}.")
     ]
 
