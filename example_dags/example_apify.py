@@ -55,7 +55,7 @@ with DAG(
         """A downstream step that consumes the file, as a loader or a transform would."""
         with open(written["path"], encoding="utf-8") as handle:
             items = [json.loads(line) for line in handle]
-        urls = sorted({item.get("url") for item in items if item.get("url")})
+        urls = list(dict.fromkeys(item["url"] for item in items if item.get("url")))  # dataset order, no repeats
         print(f"{len(items)} items from dataset {written['dataset_id']}; first URLs: {urls[:3]}")
         return {"items": len(items), "distinct_urls": len(urls)}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, TypeVar
 
-from airflow_provider_tasks.common.compat import DECLARATIVE_CONNECTION_FORM
+from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS, DECLARATIVE_CONNECTION_FORM
 
 HookClass = TypeVar("HookClass", bound=type)
 
@@ -27,12 +27,20 @@ def _connection_type(conn_type: str) -> dict[str, Any]:
 
 
 def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
-    """Hidden, relabelled and placeholder fields of ``conn_type``'s form, in the hook-method shape."""
+    """Hidden, relabelled and placeholder fields of ``conn_type``'s form, in the hook-method shape.
+
+    Airflow 2.x keeps Extra visible: its ``connection_form.js`` reads the Extra box's JSON editor
+    when the Test button is pressed, and that editor exists only if Extra was shown when the page
+    loaded. Hidden, the button does nothing (the same happens to Airflow's own SMTP form).
+    """
     form = _connection_type(conn_type).get("ui-field-behaviour", {})
     if not form:
         return {}
+    hidden = list(form.get("hidden-fields", []))
+    if not AIRFLOW_V_3_0_PLUS:
+        hidden = [field for field in hidden if field != "extra"]
     return {
-        "hidden_fields": list(form.get("hidden-fields", [])),
+        "hidden_fields": hidden,
         "relabeling": dict(form.get("relabeling", {})),
         "placeholders": dict(form.get("placeholders", {})),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from airflow_provider_tasks import get_provider_info
+from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS
 
 
 def test_every_listed_module_and_class_imports():
@@ -38,11 +39,22 @@ def test_hooks_offer_the_same_form_for_lines_that_read_it_from_the_hook():
         assert "get_ui_field_behaviour" in hook.__dict__  # Airflow looks only at the class itself
         behaviour = hook.get_ui_field_behaviour()
         form = forms[hook.conn_type]
+        hidden = form["hidden-fields"] if AIRFLOW_V_3_0_PLUS else [f for f in form["hidden-fields"] if f != "extra"]
         assert behaviour == {
-            "hidden_fields": form["hidden-fields"],
+            "hidden_fields": hidden,
             "relabeling": form["relabeling"],
             "placeholders": form["placeholders"],
         }
+
+
+def test_extra_is_shown_on_airflow_2_so_its_test_button_works():
+    """Airflow 2.11's Test button reads the Extra box's JSON editor, which a hidden Extra lacks."""
+    from airflow_provider_tasks.apify.hooks import ApifyHook
+    from airflow_provider_tasks.lobstr.hooks import LobstrHook
+
+    for hook in (ApifyHook, LobstrHook):
+        hidden = hook.get_ui_field_behaviour()["hidden_fields"]
+        assert ("extra" in hidden) is AIRFLOW_V_3_0_PLUS, hidden
 
 
 def test_run_link_points_at_the_console_and_is_on_every_run_class():
