@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="provider page sizes; 'default' = the operator's default "
                              "(default: 1000,default)")  # fmt: skip
     parser.add_argument("--impls", default=",".join(IMPLS), help=f"any of {','.join(IMPLS)} (default: all)")
+    parser.add_argument("--json-out", default=None,
+                        help="also write the table's rows to this JSON file (benchmarks/plots.py reads it)")
     parser.add_argument("--worker", choices=IMPLS, help=argparse.SUPPRESS)
     parser.add_argument("--dataset-id", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -257,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     ]  # fmt: skip
     print(table(headers, rows))
     print(f"\nload average at end: {load_average()}")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps([dict(zip(headers, row)) for row in rows], indent=2))
     return 0
 
 

@@ -267,11 +267,19 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         """The cheapest authenticated call of the platform."""
 
     def test_connection(self) -> tuple[bool, str]:
-        """Used by the "Test" button of the connection form."""
+        """Used by the "Test" button of the connection form.
+
+        The form's connection is tested under a random id that Airflow makes up for the test, so
+        the message says "this connection" instead; and since the button sends what the form
+        holds (Airflow 2 leaves a saved token out of it), a missing token says to type it there.
+        """
         try:
             self.send(self.auth_check_request(), retry=False)
         except ProviderError as error:
-            return False, str(error)
+            message = str(error).replace(f"connection {self.conn_id!r}", "this connection", 1)
+            if message.startswith("this connection has no API token"):
+                message += " (to test it, type the token in the form: the Test button sends what the form holds)"
+            return False, message
         return True, f"Connected to {self.dialect.platform} at {self.transport.endpoint.base_url}"
 
 

@@ -182,6 +182,16 @@ def test_the_connection_test_names_a_host_where_nothing_answers(platform, emulat
     assert emulator.token not in message
 
 
+def test_the_connection_test_of_a_form_without_a_token_says_to_type_it(platform, emulator, monkeypatch):
+    """The form's Test button tests under an id Airflow makes up; the message must not name it."""
+    platform.conn(monkeypatch, emulator, password="")
+    ok, message = platform.hook().test_connection()
+    assert not ok
+    assert message.startswith("this connection has no API token: put it in the connection's password field")
+    assert "type the token in the form" in message
+    assert f"{platform.name}_default" not in message
+
+
 def test_a_missing_ca_bundle_is_a_configuration_error(platform, tls_emulator, monkeypatch, tmp_path):
     platform.conn(monkeypatch, tls_emulator, verify=str(tmp_path / "nope.pem"))
     with pytest.raises(ConfigurationError, match=f"'{platform.name}_default'.*CA bundle that does not exist"):
