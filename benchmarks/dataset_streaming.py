@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(headers, rows))
     print(f"\nload average at end: {load_average()}")
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps([dict(zip(headers, row)) for row in rows], indent=2))
+        Path(args.json_out).write_text(json.dumps([dict(zip(headers, row, strict=True)) for row in rows], indent=2))
     return 0
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
-from airflow_provider_tasks.common.pages import SpooledPage, require_json_media, spool_jsonl
+from airflow_provider_tasks.common.pages import SpooledPage, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
 from airflow_provider_tasks.common.validation import (
@@ -386,24 +386,6 @@ def parse_list_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str
     next_offset = offset + len(items)
     more = bool(items) and next_offset < total
     return Page(items, _with_params(request, offset=next_offset) if more else None)
-
-
-def parse_items_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:
-    """A page of dataset items: a bare JSON array, paging in ``X-Apify-Pagination-*`` headers.
-
-    A page that is not JSON (a proxy's HTML page), is cut short, or holds another number of
-    items than ``X-Apify-Pagination-Count`` says is a :class:`MalformedResponseError` (retried).
-    Where the walk goes next: :func:`_next_items_page`.
-    """
-    what = _page_name(request)
-    require_json_media(response.headers, what)
-    items = response.json()
-    if not isinstance(items, list):
-        raise MalformedResponseError(f"{what}: the body is not a JSON array")
-    expected = _pagination(response, "count")
-    if expected is not None and expected != len(items):
-        raise MalformedResponseError(f"{what}: {len(items)} items but X-Apify-Pagination-Count says {expected}")
-    return _next_items_page(request, response, items, len(items))
 
 
 def parse_jsonl_page(request: ApiRequest, response: ApiResponse, chunks: Iterable[bytes]) -> Page[SpooledPage]:

@@ -196,24 +196,6 @@ class ApifyHook(PlatformHook[ApifyRun]):
     def get_dataset(self, dataset_id: str) -> dict[str, Any]:
         return self.send(api.get_dataset(dataset_id), api.data_of)
 
-    def iter_dataset_pages(
-        self,
-        dataset_id: str,
-        *,
-        page_size: int = api.MAX_PAGE_SIZE,
-        clean: bool = False,
-        fields: list[str] | None = None,
-        omit: list[str] | None = None,
-    ) -> Iterator[Page[dict[str, Any]]]:
-        """The dataset's items a page at a time: memory stays bounded by ``page_size``.
-
-        Pages follow the offsets and totals the server reports (see ``api._next_items_page``), a
-        bad page is retried, and a walk that delivers fewer items than the dataset's total
-        (``clean`` aside) ends in :class:`IncompleteDataError` instead of looking complete.
-        """
-        first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit)
-        return iterate_pages(self.pager(api.parse_items_page), first, what=f"Apify dataset {dataset_id}")
-
     def iter_dataset_jsonl(
         self,
         dataset_id: str,
@@ -227,8 +209,10 @@ class ApifyHook(PlatformHook[ApifyRun]):
         ``.jsonl`` file). Each page is streamed into a spool while its lines are counted, checked
         (see ``api.parse_jsonl_page``; a bad page is retried) and only then yielded, in blocks
         that together hold its complete lines (a block may end mid-line; a page's last one ends
-        in a newline), so memory stays bounded whatever a page's byte size. Ends in
-        :class:`IncompleteDataError` as :meth:`iter_dataset_pages` does."""
+        in a newline), so memory stays bounded whatever a page's byte size. Pages follow the
+        offsets and totals the server reports, and a walk that delivers fewer items than the
+        dataset's total (``clean`` aside) ends in :class:`IncompleteDataError` instead of looking
+        complete."""
         first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit, fmt="jsonl")
 
         def fetch(request: ApiRequest) -> Page[Any]:

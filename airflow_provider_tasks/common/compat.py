@@ -73,12 +73,6 @@ DECLARATIVE_CONNECTION_FORM = AIRFLOW_V_3_2_PLUS
 """Whether Airflow reads the connection form from the provider-info dict (else from the hook)."""
 
 
-def airflow_line() -> str:
-    """``major.minor`` of the running Airflow, for messages and the test matrix."""
-    from airflow import __version__
-
-    return ".".join(__version__.split(".")[:2])
-
 
 async def get_async_connection(conn_id: str, hook: Any = None) -> Any:
     """The connection, without blocking the event loop, on every line (a thread before 3.1).
@@ -228,7 +222,6 @@ __all__ = [
     "BaseTrigger",
     "PokeReturnValue",
     "TriggerEvent",
-    "airflow_line",
     "asset_class",
     "asset_event_table",
     "conf",

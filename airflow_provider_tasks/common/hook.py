@@ -188,14 +188,6 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
             cost_limit=cost_limit,
         )
 
-    async def await_run(
-        self, run_id: str, deadline: Deadline, *, poll_interval: float = 60, cost_limit: float | None = None
-    ) -> RunT:
-        """The coroutine twin of :meth:`wait_for_run`, for triggers."""
-        return await self.await_until_terminal(
-            lambda wait: self.apoll_run(run_id, wait), deadline, poll_interval, cost_limit=cost_limit
-        )
-
     def wait_until_terminal(
         self,
         poll: Callable[[float], F],

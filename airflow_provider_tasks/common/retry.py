@@ -96,10 +96,6 @@ class RetryPolicy:
         """A tenacity controller for blocking code."""
         return tenacity.Retrying(**self._kwargs(retry_on))
 
-    def asynchronous(self, retry_on: Callable[[BaseException], bool] = is_retryable) -> tenacity.AsyncRetrying:
-        """A tenacity controller for coroutines (sleeps with ``asyncio.sleep``)."""
-        return tenacity.AsyncRetrying(**self._kwargs(retry_on))
-
 
 class _WaitRetryAfterOr(tenacity.wait.wait_base):
     """Wait what the server asked for in ``Retry-After`` when it said; otherwise the fallback."""

@@ -21,6 +21,7 @@ from airflow_provider_tasks.common.errors import (
 from airflow_provider_tasks.common.http import _SHARED_SESSIONS
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.waiting import Deadline
+from tests.http.following import await_run
 
 FAST_RETRIES = RetryPolicy(max_attempts=4, initial_wait=0.01, max_wait=0.05, jitter=0)
 START_PATH = r"/actor-tasks/[^/]+/runs$"
@@ -217,7 +218,7 @@ class TestAsync:
         run = hooks[0].run_task(quick_task)
 
         async def follow_all():
-            results = await asyncio.gather(*(h.await_run(run.id, Deadline.after(30), poll_interval=10) for h in hooks))
+            results = await asyncio.gather(*(await_run(h, run.id, Deadline.after(30), poll_interval=10) for h in hooks))
             shared = _SHARED_SESSIONS.open_sessions()
             for h in hooks:
                 await h.aclose()
@@ -235,7 +236,7 @@ class TestAsync:
         async def go():
             try:
                 await hook.aabort_run(run.id)
-                return await hook.await_run(run.id, Deadline.after(30), poll_interval=10)
+                return await await_run(hook, run.id, Deadline.after(30), poll_interval=10)
             finally:
                 await hook.aclose()
 
@@ -247,7 +248,7 @@ class TestAsync:
 
         async def go():
             try:
-                await hook.await_run(run.id, Deadline.after(1), poll_interval=60)
+                await await_run(hook, run.id, Deadline.after(1), poll_interval=60)
             finally:
                 await hook.aclose()
 

@@ -18,6 +18,7 @@ from airflow_provider_tasks.common.waiting import Deadline
 from airflow_provider_tasks.lobstr.api import RunStatus, TaskStatus
 from airflow_provider_tasks.lobstr.hooks import LobstrHook, RunAlreadyActiveError
 from airflow_provider_tasks.testing.lobstr_state import SEED_HASHES
+from tests.http.following import await_run
 
 FAST = RetryPolicy(max_attempts=4, initial_wait=0.01, max_wait=0.05, jitter=0)
 DEMO = SEED_HASHES["demo-squid"]
@@ -170,7 +171,7 @@ def test_async_poll_and_abort(lobstr_conn_env, lobstr_emulator):
     async def go():
         try:
             await hook.aabort_run(run.id)
-            return await hook.await_run(run.id, Deadline.after(30), poll_interval=0.2)
+            return await await_run(hook, run.id, Deadline.after(30), poll_interval=0.2)
         finally:
             await hook.aclose()
 

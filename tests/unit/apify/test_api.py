@@ -25,6 +25,15 @@ def response(status: int, body, headers=None) -> ApiResponse:
     return ApiResponse(status, {k.lower(): v for k, v in (headers or {}).items()}, raw)
 
 
+def jsonl_page(request, items, headers):
+    """A dataset page as the API sends it with ``format=jsonl``, parsed (and its spool closed)."""
+    body = b"".join(json.dumps(item).encode() + b"\n" for item in items)
+    page = api.parse_jsonl_page(request, response(200, b"", headers), [body])
+    for spooled in page.items:
+        spooled.close()
+    return page
+
+
 RUN = {"id": "HG7ML7M8z78YcAPEB", "status": "RUNNING", "statusMessage": "Crawling", "defaultDatasetId": "ds1"}
 
 
@@ -152,12 +161,12 @@ class TestResponses:
 
     def test_items_walk_ends_only_on_an_empty_page_at_or_past_the_latest_total(self):
         def page(request, items, total, limit=None):
-            headers = {"Content-Type": "application/json", "X-Apify-Pagination-Total": str(total)}
+            headers = {"Content-Type": "application/jsonl", "X-Apify-Pagination-Total": str(total)}
             if limit is not None:
                 headers["X-Apify-Pagination-Limit"] = str(limit)
-            return api.parse_items_page(request, response(200, items, headers))
+            return jsonl_page(request, items, headers)
 
-        request = api.dataset_items("ds", limit=2)
+        request = api.dataset_items("ds", limit=2, fmt="jsonl")
         lagging = page(request, [{"a": 1}, {"a": 2}], total=0)  # Total lags right after a run
         assert lagging.next_request.query()["offset"] == "2" and lagging.expected_total == 0
         short = page(lagging.next_request, [{"a": 3}], total=5)  # short, yet not the end
@@ -167,38 +176,32 @@ class TestResponses:
         assert page(empty_before_total.next_request, [], total=5).next_request is None
 
     def test_items_offset_advances_by_the_limit_the_server_applied(self):
-        capped = api.parse_items_page(
-            api.dataset_items("ds", limit=1000),
-            response(
-                200,
-                [{}] * 100,
-                {
-                    "Content-Type": "application/json",
-                    "X-Apify-Pagination-Limit": "100",
-                    "X-Apify-Pagination-Total": "250",
-                },
-            ),
+        capped = jsonl_page(
+            api.dataset_items("ds", limit=1000, fmt="jsonl"),
+            [{}] * 100,
+            {"Content-Type": "application/jsonl", "X-Apify-Pagination-Limit": "100", "X-Apify-Pagination-Total": "250"},
         )
         assert capped.next_request.query()["offset"] == "100" and capped.size == 100
 
     def test_clean_pages_cannot_be_held_to_the_total(self):
-        headers = {"Content-Type": "application/json", "X-Apify-Pagination-Total": "30"}
-        page = api.parse_items_page(api.dataset_items("ds", limit=10, clean=True), response(200, [], headers))
+        headers = {"Content-Type": "application/jsonl", "X-Apify-Pagination-Total": "30"}
+        page = jsonl_page(api.dataset_items("ds", limit=10, clean=True, fmt="jsonl"), [], headers)
         assert page.expected_total is None and page.next_request.query()["offset"] == "10"
 
     @pytest.mark.parametrize(
         "body, headers, message",
         [
             (b"<html>proxy</html>", {"Content-Type": "text/html"}, "Content-Type 'text/html'"),
-            (b'[{"a": 1}, {"a"', {"Content-Type": "application/json"}, "expected a JSON body"),
-            (b'[{"a": 1}]', {"Content-Type": "application/json", "X-Apify-Pagination-Count": "2"}, "Count says 2"),
-            (b"[]", {"Content-Type": "application/json"}, "no X-Apify-Pagination-Total"),
+            (b'{"a": 1}\n{"a"', {"Content-Type": "application/jsonl"}, "ends in the middle of a line"),
+            (b'{"a": 1}\n', {"Content-Type": "application/jsonl", "X-Apify-Pagination-Count": "2"},
+             "holds 1 lines but the platform counted 2"),
+            (b"", {"Content-Type": "application/jsonl"}, "no X-Apify-Pagination-Total"),
         ],
         ids=["html", "cut", "count", "no-total"],
     )
     def test_bad_items_pages_are_malformed(self, body, headers, message):
         with pytest.raises(MalformedResponseError, match=message):
-            api.parse_items_page(api.dataset_items("ds"), response(200, body, headers))
+            api.parse_jsonl_page(api.dataset_items("ds", fmt="jsonl"), response(200, b"", headers), [body])
 
 
 class TestErrors:
