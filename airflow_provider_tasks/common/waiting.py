@@ -185,11 +185,10 @@ def poll_schedule(*, interval: float, long_poll: bool, window: float = 0.0) -> I
     :data:`FIRST_WINDOW_SPREAD` of the window (57–60 s on Apify), so that triggers created in
     the same instant do not all ask again in the same instant every minute. That costs a request
     only to a run that ends within those last seconds of its window (about 2.5 % of runs longer
-    than a window): an earlier 50–100 % spread cost about 0.4 request per run. Triggers created
-    over several seconds (the triggerer creates them one by one) are spread by that already.
-    The second request keeps the same distance from the end of the first window as later ones do
-    from the end of theirs, so nobody stops listening between the two (a 50–100 % first window
-    followed by a full ``interval`` used to leave up to 30 s in which a run's end went unheard).
+    than a window). Triggers created over several seconds (the triggerer creates them one by one)
+    are spread by that already. The second request keeps the same distance from the end of the
+    first window as later ones do from the end of theirs, so nobody stops listening between the
+    two.
     Without long-polling the loop looks every ``interval`` (at once when nobody just looked).
     Either way two requests never start less than :data:`MIN_POLL_GAP` apart.
     """
