@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from airflow_provider_tasks.common.lean_connector import CONCURRENT_CONNECTS, LeanConnector, shrink_tls_read_buffer
+from airflow_provider_tasks.common.internals import CONCURRENT_CONNECTS, LeanConnector, shrink_tls_read_buffer
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
 WAIT = 60

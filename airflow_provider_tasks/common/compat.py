@@ -158,8 +158,9 @@ async def task_instance_state(ti: Any) -> str | None:
     over (still ``deferred``).
     """
     if AIRFLOW_V_3_0_PLUS:
-        from airflow.sdk.execution_time import task_runner
         from airflow.sdk.execution_time.comms import GetTaskStates
+
+        from airflow_provider_tasks.common.internals import supervisor_comms
 
         map_index = getattr(ti, "map_index", -1)
         request = GetTaskStates(
@@ -168,7 +169,7 @@ async def task_instance_state(ti: Any) -> str | None:
             run_ids=[ti.run_id],
             map_index=map_index if map_index >= 0 else None,
         )
-        response = await to_completion(task_runner.SUPERVISOR_COMMS.asend(request))
+        response = await to_completion(supervisor_comms().asend(request))
         states: dict[str, dict[str, Any]] = getattr(response, "task_states", None) or {}
         key = ti.task_id if map_index < 0 else f"{ti.task_id}_{map_index}"
         return _state_name(states.get(ti.run_id, {}).get(key))

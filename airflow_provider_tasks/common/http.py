@@ -261,11 +261,12 @@ class EnvProxy:
         """Read once per shared session, not per request: aiohttp's own ``trust_env`` looks the
         environment (and ``~/.netrc``) up in a worker thread for every request, two thread hops
         per long-poll that stalled a triggerer's loop when 10,000 triggers asked at once."""
-        from aiohttp.helpers import get_env_proxy_for_url
         from yarl import URL
 
+        from airflow_provider_tasks.common.internals import env_proxy_for_url
+
         try:
-            url, auth = get_env_proxy_for_url(URL(base_url))
+            url, auth = env_proxy_for_url(URL(base_url))
         except LookupError:  # no proxy for this scheme, or NO_PROXY exempts the host
             return _NO_PROXY
         return cls(url, auth)
@@ -296,12 +297,12 @@ class _SharedSessions:
         the ``base_url`` its proxy is read for), and that proxy."""
         import aiohttp
 
-        from airflow_provider_tasks.common.lean_connector import LeanConnector
+        from airflow_provider_tasks.common.internals import shared_connector
 
         full_key = self._key(key)
         entry = self._entries.get(full_key)
         if entry is None or entry.session.closed:
-            connector = LeanConnector(limit=0, ttl_dns_cache=300, ssl=ssl)
+            connector = shared_connector(limit=0, ttl_dns_cache=300, ssl=ssl)
             entry = _SharedSession(aiohttp.ClientSession(connector=connector), EnvProxy.for_url(base_url))
             self._entries[full_key] = entry
         entry.users += 1

@@ -3,9 +3,10 @@
 A triggerer that starts or takes over thousands of triggers at once wakes them together: everyone
 that waited for one shared connection read, say, becomes ready in the same turn of the event loop,
 and that turn runs them all before anything else (a timer, another trigger's answer) gets its turn.
-(benchmarks/README.md has the measurement at 10,000 HTTPS long-polls.) A :class:`Turnstile` lets at most ``per_turn`` callers through per turn and queues the rest, so a
-burst is spread over many short turns instead of one long one. It costs nothing when no burst is on:
-a caller that finds room passes without suspending.
+At 10,000 HTTPS long-polls that turn stalled the loop for over a second (benchmarks/README.md).
+A :class:`Turnstile` lets at most ``per_turn`` callers through per turn and queues the rest, so a
+burst is spread over many short turns instead of one long one. It costs nothing when no burst is
+on: a caller that finds room passes without suspending.
 """
 
 from __future__ import annotations

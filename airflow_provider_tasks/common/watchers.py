@@ -225,9 +225,9 @@ async def save_mark(store: Any, mark: Mark) -> None:
 def _accessors(store: Any) -> Iterable[Any]:
     """Each watched asset's state accessor (a watcher's trigger may serve several assets with
     identical watchers: Airflow keeps one trigger for them)."""
-    by_name: Mapping[str, Any] = getattr(store, "_by_name", {})
-    by_uri: Mapping[str, Any] = getattr(store, "_by_uri", {})
-    return [*by_name.values(), *by_uri.values()]
+    from airflow_provider_tasks.common.internals import asset_state_accessors
+
+    return asset_state_accessors(store)
 
 
 _PRODUCER: type | None = None

@@ -284,7 +284,7 @@ def test_triggerer_tls_connections_keep_a_small_read_buffer(platform, tls_emulat
     import sys
 
     from airflow_provider_tasks.common.hook import _RECENT_CONNECTIONS
-    from airflow_provider_tasks.common.lean_connector import TLS_READ_BUFFER
+    from airflow_provider_tasks.common.internals import TLS_READ_BUFFER
 
     platform.conn(monkeypatch, tls_emulator, verify=tls_emulator.tls_files.ca_path)
     _RECENT_CONNECTIONS.clear()
