@@ -29,10 +29,10 @@ OUT = HERE.parent / "docs" / "img" / "performance"
 
 
 def by_mode(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The triggerer results grouped by mode label, each sorted by N."""
+    """The triggerer results grouped by mode, each sorted by N."""
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for result in results:
-        grouped[result["label"]].append(result)
+        grouped[result["mode"]].append(result)
     return {label: sorted(rows, key=lambda r: r["n"]) for label, rows in grouped.items()}
 
 
