@@ -1,8 +1,12 @@
-"""Retry policy for API calls: bounded, exponential with jitter, honouring ``Retry-After``.
+"""Waiting and trying again: one place for every wait after a failure.
 
-The policy is plain data (so a trigger can carry it through Airflow's serde). Blocking code gets
-tenacity controllers (:meth:`RetryPolicy.sync`); the triggerer's hot path awaits
-:meth:`RetryPolicy.acall`, the same waits without building a controller for every long-poll.
+:class:`RetryPolicy` repeats one API call a bounded number of times, waiting
+:meth:`RetryPolicy.delay` between tries (exponential with jitter, or the server's
+``Retry-After``). It is plain data, so a trigger can carry it through Airflow's serde. Blocking
+code gets a tenacity controller (:meth:`RetryPolicy.sync`) whose waits are that same ``delay``;
+the triggerer's hot path awaits :meth:`RetryPolicy.acall`, the same waits without building a
+controller for every long-poll. :class:`Backoff` spaces the looks of loops that never give up
+(a trigger that outlives a transient error, a watcher that lives as long as its DAG).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import tenacity
@@ -53,11 +57,10 @@ class RetryPolicy:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def delay(self, attempt: int, error: BaseException) -> float:
+    def delay(self, attempt: int, error: BaseException | None) -> float:
         """Seconds to wait after failed try number ``attempt`` (1: the first) before the next one:
         the server's ``Retry-After`` when it said (capped at ``max_wait``), else ``initial_wait``
-        doubled per try (capped at ``max_wait``) plus up to ``jitter`` random seconds. The same
-        waits as the tenacity controllers."""
+        doubled per try (capped at ``max_wait``) plus up to ``jitter`` random seconds."""
         if isinstance(error, ApiError) and error.retry_after is not None:
             return min(max(error.retry_after, 0.0), self.max_wait)
         exponential = min(self.initial_wait * 2.0 ** min(attempt - 1, 64), self.max_wait)
@@ -80,33 +83,38 @@ class RetryPolicy:
             await asyncio.sleep(wait)
             attempt += 1
 
-    def _wait(self) -> tenacity.wait.wait_base:
-        exponential = tenacity.wait_exponential(multiplier=self.initial_wait, max=self.max_wait)
-        return _WaitRetryAfterOr(exponential + tenacity.wait_random(0, self.jitter), self.max_wait)
-
-    def _kwargs(self, retry_on: Any) -> dict[str, Any]:
-        return {
-            "stop": tenacity.stop_after_attempt(self.max_attempts),
-            "wait": self._wait(),
-            "retry": tenacity.retry_if_exception(retry_on),
-            "reraise": True,
-        }
+    def tenacity_wait(self, retry_state: tenacity.RetryCallState) -> float:
+        """:meth:`delay`, as tenacity asks for a wait."""
+        outcome = retry_state.outcome
+        return self.delay(retry_state.attempt_number, outcome.exception() if outcome is not None else None)
 
     def sync(self, retry_on: Callable[[BaseException], bool] = is_retryable) -> tenacity.Retrying:
-        """A tenacity controller for blocking code."""
-        return tenacity.Retrying(**self._kwargs(retry_on))
+        """A tenacity controller for blocking code, waiting :meth:`delay` between tries."""
+        return tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=self.tenacity_wait,
+            retry=tenacity.retry_if_exception(retry_on),
+            reraise=True,
+        )
 
 
-class _WaitRetryAfterOr(tenacity.wait.wait_base):
-    """Wait what the server asked for in ``Retry-After`` when it said; otherwise the fallback."""
+@dataclass
+class Backoff:
+    """The wait before the next look of a loop that never gives up: ``initial`` seconds after the
+    first failure, doubling after each further one up to ``cap``, back to ``initial`` after a
+    success (:meth:`reset`)."""
 
-    def __init__(self, fallback: tenacity.wait.wait_base, cap: float) -> None:
-        self.fallback = fallback
-        self.cap = cap
+    initial: float
+    cap: float
+    _next: float = field(init=False)
 
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        outcome = retry_state.outcome
-        error = outcome.exception() if outcome is not None else None
-        if isinstance(error, ApiError) and error.retry_after is not None:
-            return min(max(error.retry_after, 0.0), self.cap)
-        return self.fallback(retry_state)
+    def __post_init__(self) -> None:
+        self._next = self.initial
+
+    def next(self) -> float:
+        """The wait after one more failure."""
+        wait, self._next = self._next, min(self._next * 2, self.cap)
+        return wait
+
+    def reset(self) -> None:
+        self._next = self.initial

@@ -27,6 +27,7 @@ from airflow_provider_tasks.common.compat import (
 )
 from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.retry import Backoff
 from airflow_provider_tasks.common.waiting import (
     TRIGGER_PROGRESS_LOG_SECONDS,
     Deadline,
@@ -135,7 +136,7 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
         deadline = Deadline(self.deadline)
         every, platform = self.progress_log_seconds, self.hook.dialect.platform
         watcher = RunWatcher(self.log, platform, every=every, clock=self.clock, log_first_look=False)
-        backoff = 1.0
+        backoff = Backoff(1.0, TRANSIENT_BACKOFF_MAX)
         while True:
             try:
                 # whoever deferred to this trigger looked at the object a moment ago
@@ -150,8 +151,7 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
                 if not is_retryable(error) or deadline.expired():
                     return self._event("error", None, str(error))
                 self.log.warning("Still waiting for run %s after a transient error: %s", self.followed_id, error)
-                await asyncio.sleep(deadline.bound(backoff))
-                backoff = min(backoff * 2, TRANSIENT_BACKOFF_MAX)
+                await asyncio.sleep(deadline.bound(backoff.next()))
                 continue
             snapshot = followed.snapshot()
             return self._event("success" if snapshot.succeeded else "failed", followed.raw, snapshot.message)

@@ -32,6 +32,7 @@ from airflow_provider_tasks.common.compat import BaseEventTrigger, TriggerEvent,
 from airflow_provider_tasks.common.errors import ConfigurationError, ProviderError, is_retryable
 from airflow_provider_tasks.common.finished_runs import Listed, Mark, baseline, newly_finished
 from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.retry import Backoff
 
 MARK_KEY = "finished_runs_mark"
 """The asset-state key of the watermark (one per asset; an asset should have one run watcher)."""
@@ -143,14 +144,13 @@ class RunFinishedTrigger(BaseEventTrigger):
 
     async def first_mark(self, hook: Any) -> Mark:
         """The mark of a watcher with nothing stored: what has ended by now is history."""
-        backoff = self.poll_interval
+        backoff = self._backoff()
         while True:
             try:
                 listed = await self._list(hook, None, BASELINE_RUNS)
                 break
             except ProviderError as error:
-                await self._wait_after(hook, error, backoff)
-                backoff = min(backoff * 2, 10 * self.poll_interval)
+                await self._wait_after(hook, error, backoff.next())
         mark = baseline(listed, time.time())
         self.log.info(
             "Watching %s from now on: %d runs listed, %d still going", self.describe(), len(listed), len(mark.open)
@@ -159,6 +159,10 @@ class RunFinishedTrigger(BaseEventTrigger):
 
     def describe(self) -> str:
         return ", ".join(f"{key}={value}" for key, value in self.target_kwargs().items() if value is not None)
+
+    def _backoff(self) -> Backoff:
+        """Looks after failures: the poll interval, doubling up to ten of them."""
+        return Backoff(self.poll_interval, 10 * self.poll_interval)
 
     async def _wait_after(self, hook: Any, error: ProviderError, backoff: float) -> None:
         """A watcher lives as long as its DAG: an API error is logged and the look is tried again
@@ -174,15 +178,14 @@ class RunFinishedTrigger(BaseEventTrigger):
     async def finished_runs(self, hook: Any, mark: Mark) -> AsyncIterator[tuple[Listed, Mark]]:
         """Each run of the target that finishes after ``mark``, with the mark once it is handled;
         forever. Transient API errors wait and look again."""
-        backoff = self.poll_interval
+        backoff = self._backoff()
         while True:
             try:
                 listed = await self._list(hook, mark.cutoff(), PAGE_SIZE)
             except ProviderError as error:
-                await self._wait_after(hook, error, backoff)
-                backoff = min(backoff * 2, 10 * self.poll_interval)
+                await self._wait_after(hook, error, backoff.next())
                 continue
-            backoff = self.poll_interval
+            backoff.reset()
             steps, mark = newly_finished(mark, listed)
             for run, after in steps:
                 yield run, after

@@ -133,3 +133,12 @@ def test_the_async_path_fails_at_once_on_permanent_errors_and_bounds_its_tries()
         _async_waits(policy, [api_error(AuthenticationError, 401)])
     with pytest.raises(ServerError):
         _async_waits(policy, [api_error(ServerError, 500)] * 3)
+
+
+def test_a_loop_that_never_gives_up_doubles_its_wait_to_the_cap_and_starts_over_after_a_success():
+    from airflow_provider_tasks.common.retry import Backoff
+
+    backoff = Backoff(1.0, 6.0)
+    assert [backoff.next() for _ in range(5)] == [1.0, 2.0, 4.0, 6.0, 6.0]
+    backoff.reset()
+    assert backoff.next() == 1.0
