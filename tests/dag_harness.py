@@ -8,6 +8,7 @@ workers share the migrated template).
 from __future__ import annotations
 
 import fcntl
+import importlib
 import json
 import logging
 import os
@@ -61,9 +62,7 @@ class DagResult:
         from airflow.utils.session import create_session
         from sqlalchemy import select
 
-        from airflow_provider_tasks.common.compat import asset_event_table
-
-        Event = asset_event_table()
+        Event = _asset_event_table()
         with create_session() as session:
             rows = session.execute(
                 select(Event.extra).where(
@@ -180,7 +179,7 @@ def run_dag(airflow_db, apify_conn_env, lobstr_conn_env, capfd):
         path = dags_folder / f"{dag_id}.py"
         path.write_text(source)
         try:
-            from airflow_provider_tasks.common.compat import dag_bag
+            from airflow_provider_tasks.testing.run_example import dag_bag
 
             dag = dag_bag(dag_folder=str(path)).get_dag(dag_id)
             assert dag is not None, f"DAG did not load:\n{source}"
@@ -235,9 +234,7 @@ def _xcoms(dag_id: str, run_id: str) -> dict[tuple[str, str], Any]:
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    from airflow_provider_tasks.common.compat import xcom_table
-
-    XComModel = xcom_table()
+    XComModel = _xcom_table()
 
     with create_session() as session:
         rows = session.execute(
@@ -255,3 +252,17 @@ def _decode(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _asset_event_table() -> Any:
+    """The ORM class of stored asset events (``AssetEvent`` on 3.x, ``DatasetEvent`` on 2.11)."""
+    try:
+        return importlib.import_module("airflow.models.asset").AssetEvent
+    except (ImportError, AttributeError):
+        return importlib.import_module("airflow.models.dataset").DatasetEvent
+
+
+def _xcom_table() -> Any:
+    """The ORM class of the XCom table (``XComModel`` on 3.x, ``BaseXCom`` on 2.11)."""
+    module = importlib.import_module("airflow.models.xcom")
+    return getattr(module, "XComModel", None) or module.BaseXCom

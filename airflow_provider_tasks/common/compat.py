@@ -17,8 +17,8 @@ trigger ``on_kill`` called by triggerer  no      no     no     no     yes
 asset state store in event triggers      no      no     no     no     yes
 ======================================  =======  =====  =====  =====  =====
 
-Heavy or test-only objects (``ObjectStoragePath``, ``XCom``, ``DagBag``) are resolved by
-functions, so DAG parsing pays nothing for them.
+Heavy objects (``ObjectStoragePath``, ``XCom``, Airflow's serde) are resolved by functions, so DAG
+parsing pays nothing for them. Test helpers live with the tests.
 """
 
 from __future__ import annotations
@@ -124,28 +124,9 @@ def asset_class() -> type:
     return Asset
 
 
-def asset_event_table() -> Any:
-    """The ORM class of stored asset events (``AssetEvent`` on 3.x, ``DatasetEvent`` on 2.11), for tests."""
-    try:
-        return importlib.import_module("airflow.models.asset").AssetEvent
-    except (ImportError, AttributeError):
-        return importlib.import_module("airflow.models.dataset").DatasetEvent
-
-
-def dag_bag(**kwargs: Any) -> Any:
-    """A ``DagBag`` (``airflow.dag_processing.dagbag`` from 3.2, ``airflow.models.dagbag`` before)."""
-    return _first_module("airflow.dag_processing.dagbag", "airflow.models.dagbag").DagBag(**kwargs)
-
-
 def serde() -> Any:
     """Airflow's serde module, which stores trigger kwargs (``airflow.sdk.serde`` from 3.2)."""
     return _first_module("airflow.sdk.serde", "airflow.serialization.serde")
-
-
-def xcom_table() -> Any:
-    """The ORM class of the XCom table (``XComModel`` on 3.x, ``BaseXCom`` on 2.11), for tests."""
-    module = importlib.import_module("airflow.models.xcom")
-    return getattr(module, "XComModel", None) or module.BaseXCom
 
 
 async def task_instance_state(ti: Any) -> str | None:
@@ -224,14 +205,11 @@ __all__ = [
     "PokeReturnValue",
     "TriggerEvent",
     "asset_class",
-    "asset_event_table",
     "conf",
-    "dag_bag",
     "get_async_connection",
     "object_storage_path_class",
     "serde",
     "task_instance_state",
     "to_completion",
     "xcom_class",
-    "xcom_table",
 ]

@@ -13,6 +13,7 @@ DAG run succeeds.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -20,6 +21,17 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+
+
+def dag_bag(**kwargs: Any) -> Any:
+    """A ``DagBag`` (``airflow.dag_processing.dagbag`` from Airflow 3.2, ``airflow.models.dagbag``
+    before), to load DAG files the way Airflow does."""
+    try:
+        module = importlib.import_module("airflow.dag_processing.dagbag")
+    except ImportError:
+        module = importlib.import_module("airflow.models.dagbag")
+    return module.DagBag(**kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,8 +77,6 @@ def _run(dag_id: str, dags_folder: Path) -> int:
                 {"conn_type": conn_type, "password": emulator.token, "host": emulator.base_url}
             )
             print(f"{conn_type} emulator at {emulator.base_url}", flush=True)
-
-        from airflow_provider_tasks.common.compat import dag_bag
 
         dag = dag_bag(dag_folder=str(dags_folder)).get_dag(dag_id)
         if dag is None:

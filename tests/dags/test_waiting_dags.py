@@ -106,7 +106,7 @@ def test_lobstr_run_stuck_in_an_unknown_status_ends_as_our_timeout(run_dag, lobs
 @pytest.fixture
 def parse_errors(apify_conn_env, lobstr_conn_env):
     """``parse_errors(body)``: the import errors real Airflow reports for a DAG file of ``body``."""
-    from airflow_provider_tasks.common.compat import dag_bag
+    from airflow_provider_tasks.testing.run_example import dag_bag
 
     def parse(body: str) -> str:
         path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / f"t_{uuid.uuid4().hex[:12]}.py"

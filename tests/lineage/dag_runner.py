@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def main(path: str, dag_id: str, state_file: str) -> int:
-    from airflow_provider_tasks.common.compat import dag_bag
+    from airflow_provider_tasks.testing.run_example import dag_bag
 
     dag = dag_bag(dag_folder=path).get_dag(dag_id)
     if dag is None:
