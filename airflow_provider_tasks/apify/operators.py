@@ -45,6 +45,7 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
 
     platform = api.PLATFORM
     cost_limit_field = "max_cost_usd"
+    reuse_field = "reuse_existing_run"
     operator_extra_links = (ApifyRunLink(),)
     _option_fields: Sequence[str] = (
         "run_input",
@@ -73,9 +74,8 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.max_cost_usd = self.cost_limit = optional_positive_finite("max_cost_usd", max_cost_usd)
+        self.max_cost_usd = optional_positive_finite("max_cost_usd", max_cost_usd)
         self.reuse_existing_run = require_bool("reuse_existing_run", reuse_existing_run)
-        self.reuse_running = reuse_existing_run
         # NaN/Infinity are not JSON: catch them where the DAG is written (Airflow could not even
         # store the rendered fields), naming the field's path; validate() checks again when run.
         require_finite_json("run_input", run_input)

@@ -87,14 +87,23 @@ class RemoteRunOperator(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
     """Smallest ``poll_interval`` accepted (a platform whose API sets a minimum raises it)."""
     poll_interval_rule: ClassVar[str] = ""
     """Why that minimum, for the error message."""
-    cost_limit: float | None = None
-    """Abort the run and fail once its cost passes this (the platform's parameter sets it:
-    ``max_cost_usd`` on Apify, ``max_credits`` on Lobstr.io); None: no limit."""
     cost_limit_field: ClassVar[str] = ""
-    """The name of that parameter, for the failure message."""
-    reuse_running: bool = False
-    """Follow the target's run that is already going instead of starting one (the platform's own
-    parameter sets it: ``reuse_existing_run`` on Apify, ``reuse_active_run`` on Lobstr.io)."""
+    """The platform's cost-guard parameter (``max_cost_usd`` on Apify, ``max_credits`` on
+    Lobstr.io): abort the run and fail once its cost passes it; None: no limit."""
+    reuse_field: ClassVar[str] = ""
+    """The platform's parameter to follow the target's run already going instead of starting one
+    (``reuse_existing_run`` on Apify, ``reuse_active_run`` on Lobstr.io)."""
+
+    @property
+    def cost_limit(self) -> float | None:
+        """The value of :attr:`cost_limit_field`."""
+        limit: float | None = getattr(self, self.cost_limit_field, None) if self.cost_limit_field else None
+        return limit
+
+    @property
+    def reuse_running(self) -> bool:
+        """The value of :attr:`reuse_field`."""
+        return bool(getattr(self, self.reuse_field, False)) if self.reuse_field else False
 
     def __init__(
         self,

@@ -54,6 +54,7 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
 
     platform = api.PLATFORM
     cost_limit_field = "max_credits"
+    reuse_field = "reuse_active_run"
     operator_extra_links = (LobstrRunLink(),)
     template_fields: Sequence[str] = ("squid_id",)
     state_store_key = "lobstr_run_id"
@@ -70,10 +71,9 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
         **kwargs: Any,
     ) -> None:
         super().__init__(poll_interval=poll_interval, **kwargs)
-        self.max_credits = self.cost_limit = optional_positive_finite("max_credits", max_credits)
+        self.max_credits = optional_positive_finite("max_credits", max_credits)
         self.squid_id = squid_id
         self.reuse_active_run = require_bool("reuse_active_run", reuse_active_run)
-        self.reuse_running = reuse_active_run
 
     def validate(self) -> None:
         require_id("squid_id", self.squid_id)
