@@ -24,9 +24,9 @@ from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiDialect, Ap
 from airflow_provider_tasks.common.waiting import (
     MIN_POLL_GAP,
     Deadline,
-    F,
+    FollowedT,
+    ProgressLog,
     RunT,
-    RunWatcher,
     Snapshot,
     await_terminal,
     terminal_plan,
@@ -190,53 +190,53 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
 
     def wait_until_terminal(
         self,
-        poll: Callable[[float], F],
+        poll: Callable[[float], FollowedT],
         deadline: Deadline,
         poll_interval: float,
-        watcher: RunWatcher | None = None,
+        progress: ProgressLog | None = None,
         *,
         just_looked: bool = False,
         cost_limit: float | None = None,
-    ) -> F:
+    ) -> FollowedT:
         """Poll anything :class:`Followed` (a run, a task) until it ends; returns its last state.
 
         Requests are spaced by ``poll_interval``, never less than :attr:`min_poll_interval`; with
         long-polling each one is held for the whole :attr:`long_poll_window` whatever the interval.
         """
-        latest: list[F] = []
+        latest: list[FollowedT] = []
 
         def step(wait: float) -> Snapshot:
             latest.clear()  # let the previous answer go while the next one is awaited
             latest.append(poll(wait))
             return latest[0].snapshot()
 
-        settings = self._wait_settings(poll_interval, watcher, cost_limit)
+        settings = self._wait_settings(poll_interval, progress, cost_limit)
         wait_for_terminal(terminal_plan(deadline, just_looked=just_looked, **settings), step)
         return latest[0]
 
     async def await_until_terminal(
         self,
-        poll: Callable[[float], Awaitable[F]],
+        poll: Callable[[float], Awaitable[FollowedT]],
         deadline: Deadline,
         poll_interval: float,
-        watcher: RunWatcher | None = None,
+        progress: ProgressLog | None = None,
         *,
         just_looked: bool = False,
         cost_limit: float | None = None,
-    ) -> F:
-        latest: list[F] = []
+    ) -> FollowedT:
+        latest: list[FollowedT] = []
 
         async def step(wait: float) -> Snapshot:
             latest.clear()  # let the previous answer go while the next one is awaited
             latest.append(await poll(wait))
             return latest[0].snapshot()
 
-        settings = self._wait_settings(poll_interval, watcher, cost_limit)
+        settings = self._wait_settings(poll_interval, progress, cost_limit)
         await await_terminal(terminal_plan(deadline, just_looked=just_looked, **settings), step)
         return latest[0]
 
     def _wait_settings(
-        self, poll_interval: float, watcher: RunWatcher | None, cost_limit: float | None = None
+        self, poll_interval: float, progress: ProgressLog | None, cost_limit: float | None = None
     ) -> dict[str, Any]:
         """The poll loop's settings. A cost limit needs regular looks at the bill: with one, a
         long-poll is held at most ``poll_interval`` (not the API's whole window), so the cost is
@@ -248,7 +248,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
             "interval": interval,
             "long_poll": self.long_poll,
             "window": window,
-            "watcher": watcher if watcher is not None else RunWatcher(self.log, self.dialect.platform),
+            "progress": progress if progress is not None else ProgressLog(self.log, self.dialect.platform),
             "cost_limit": cost_limit,
         }
 

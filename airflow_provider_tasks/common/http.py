@@ -213,7 +213,7 @@ class AsyncTransport:
 
         if self._session is None:
             # a trigger's first request: a burst of thousands goes through a few dozen per turn
-            await turnstile().passage()
+            await turnstile().wait_turn()
             self._session, self._proxy = await _SHARED_SESSIONS.acquire(
                 self.endpoint.session_key(), aiohttp_ssl(self.endpoint.verify), self.endpoint.base_url
             )

@@ -20,7 +20,7 @@ PER_TURN = 64
 
 
 class Turnstile:
-    """At most ``per_turn`` callers of :meth:`passage` per turn of one event loop; the others wait
+    """At most ``per_turn`` callers of :meth:`wait_turn` per turn of one event loop; the others wait
     their turn in arrival order. A cancelled waiter gives its place up."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, per_turn: int = PER_TURN) -> None:
@@ -30,7 +30,7 @@ class Turnstile:
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._turn_scheduled = False
 
-    async def passage(self) -> None:
+    async def wait_turn(self) -> None:
         if not self._waiting and self._passed < self._per_turn:
             self._passed += 1
             self._schedule_turn()

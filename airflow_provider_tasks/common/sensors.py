@@ -21,14 +21,14 @@ from airflow_provider_tasks.common.validation import (
     require_poll_interval,
     require_positive_seconds,
 )
-from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, F, RunT, naming_the_timeout
+from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, FollowedT, RunT, naming_the_timeout
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import BaseTrigger, Context
     from airflow_provider_tasks.common.triggers import RemoteRunTrigger
 
 
-class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, F]):
+class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, FollowedT]):
     """Succeeds when the followed object ends successfully; fails the task with its status message
     otherwise.
 
@@ -60,18 +60,18 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, F]):
         """The (rendered) id of the followed object."""
 
     @abstractmethod
-    def poll(self) -> F:
+    def poll(self) -> FollowedT:
         """One look at the followed object."""
 
     @abstractmethod
-    def wrap(self, raw: dict[str, Any]) -> F:
+    def wrap(self, raw: dict[str, Any]) -> FollowedT:
         """Rebuild the followed object from a trigger event's dict."""
 
     @abstractmethod
     def make_trigger(self, deadline: Deadline) -> BaseTrigger:
         """The trigger that follows the object until ``deadline`` (deferrable mode)."""
 
-    def result(self, followed: F) -> Any:
+    def result(self, followed: FollowedT) -> Any:
         """The sensor's return value for a terminal object; raises for an unsuccessful end."""
         snapshot = followed.snapshot()
         if not snapshot.succeeded:

@@ -31,9 +31,9 @@ from airflow_provider_tasks.common.retry import Backoff
 from airflow_provider_tasks.common.waiting import (
     TRIGGER_PROGRESS_LOG_SECONDS,
     Deadline,
-    F,
+    FollowedT,
+    ProgressLog,
     RunT,
-    RunWatcher,
     over_cost_message,
 )
 
@@ -42,7 +42,7 @@ TRANSIENT_BACKOFF_MAX = 60.0
 HookT = TypeVar("HookT", bound=PlatformHook[Any])
 
 
-class FollowTrigger(BaseTrigger, Generic[HookT, F]):
+class FollowTrigger(BaseTrigger, Generic[HookT, FollowedT]):
     """Waits for one remote object to reach a terminal state and fires one event describing how
     it ended.
 
@@ -97,7 +97,7 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
         """This trigger's own serialized kwargs, on top of the shared ones."""
 
     @abstractmethod
-    async def poll(self, wait: float) -> F:
+    async def poll(self, wait: float) -> FollowedT:
         """One look at the followed object (waiting server-side up to ``wait`` where the API can)."""
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -135,13 +135,13 @@ class FollowTrigger(BaseTrigger, Generic[HookT, F]):
     async def _follow(self) -> dict[str, Any]:
         deadline = Deadline(self.deadline)
         every, platform = self.progress_log_seconds, self.hook.dialect.platform
-        watcher = RunWatcher(self.log, platform, every=every, clock=self.clock, log_first_look=False)
+        progress = ProgressLog(self.log, platform, every=every, clock=self.clock, log_first_look=False)
         backoff = Backoff(1.0, TRANSIENT_BACKOFF_MAX)
         while True:
             try:
                 # whoever deferred to this trigger looked at the object a moment ago
                 followed = await self.hook.await_until_terminal(
-                    self.poll, deadline, self.poll_interval, watcher, just_looked=True, cost_limit=self.cost_limit
+                    self.poll, deadline, self.poll_interval, progress, just_looked=True, cost_limit=self.cost_limit
                 )
             except RunTimeoutError as error:
                 return self._event("timeout", None, str(error))

@@ -121,7 +121,7 @@ class Followed(Protocol):
     def snapshot(self) -> Snapshot: ...
 
 
-F = TypeVar("F", bound=Followed)
+FollowedT = TypeVar("FollowedT", bound=Followed)
 """Whatever one wait follows (a run, a task)."""
 RunT = TypeVar("RunT", bound=Followed)
 """A platform's run type (``ApifyRun``, ``LobstrRun``)."""
@@ -204,7 +204,7 @@ def poll_schedule(*, interval: float, long_poll: bool, window: float = 0.0) -> I
         yield PollStep(gap, 0.0)
 
 
-class RunWatcher:
+class ProgressLog:
     """What a long wait tells the log, without flooding it.
 
     * A status the provider does not know: one warning per status (the wait goes on, and the
@@ -235,7 +235,7 @@ class RunWatcher:
         self._shown: tuple[str, str | None] | None = None
         self._shown_at: float | None = None
 
-    def see(self, snapshot: Snapshot) -> None:
+    def record(self, snapshot: Snapshot) -> None:
         if snapshot.unknown and snapshot.status not in self._unknown:
             self._unknown.add(snapshot.status)
             self.log.warning(
@@ -290,7 +290,7 @@ def terminal_plan(
     interval: float,
     long_poll: bool,
     window: float = 0.0,
-    watcher: RunWatcher | None = None,
+    progress: ProgressLog | None = None,
     just_looked: bool = False,
     cost_limit: float | None = None,
 ) -> WaitPlan:
@@ -315,8 +315,8 @@ def terminal_plan(
         answer = yield Look(deadline.bound(step.server_wait))
         assert answer is not None, "a Look is answered with a snapshot"
         snapshot = answer
-        if watcher is not None:
-            watcher.see(snapshot)
+        if progress is not None:
+            progress.record(snapshot)
         check_cost(snapshot, cost_limit, platform)
         if snapshot.terminal:
             return snapshot

@@ -20,7 +20,7 @@ async def _turn_of_each_passage(gate: Turnstile, callers: int) -> list[int]:
     passed_in: list[int] = []
 
     async def caller() -> None:
-        await gate.passage()
+        await gate.wait_turn()
         passed_in.append(turn[0])
 
     counter = asyncio.create_task(count_turns())
@@ -53,7 +53,7 @@ def test_callers_that_find_room_do_not_wait_a_turn():
 def test_a_cancelled_waiter_gives_its_place_up():
     async def main() -> tuple[bool, bool, bool]:
         gate = Turnstile(asyncio.get_running_loop(), per_turn=1)
-        first, stuck, behind = (asyncio.create_task(gate.passage()) for _ in range(3))
+        first, stuck, behind = (asyncio.create_task(gate.wait_turn()) for _ in range(3))
         await asyncio.sleep(0)  # first took this turn's place; the other two wait
         stuck.cancel()
         await asyncio.sleep(0)  # the next turn: its one place goes to the waiter behind

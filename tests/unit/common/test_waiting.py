@@ -12,7 +12,7 @@ from airflow_provider_tasks.common.waiting import (
     MIN_POLL_GAP,
     Deadline,
     Look,
-    RunWatcher,
+    ProgressLog,
     Sleep,
     Snapshot,
     poll_schedule,
@@ -62,34 +62,34 @@ class Log:
 def test_watcher_logs_changes_at_most_once_a_minute_by_its_clock():
     now = [0.0]
     log = Log()
-    watcher = RunWatcher(log, "Lobstr.io", clock=lambda: now[0])
-    watcher.see(snap(progress="0 results"))  # first look: logged at once
+    progress = ProgressLog(log, "Lobstr.io", clock=lambda: now[0])
+    progress.record(snap(progress="0 results"))  # first look: logged at once
     now[0] = 10
-    watcher.see(snap(progress="5 results"))  # changed, but within the minute
+    progress.record(snap(progress="5 results"))  # changed, but within the minute
     now[0] = 59.9
-    watcher.see(snap(progress="9 results"))
+    progress.record(snap(progress="9 results"))
     assert [line for _, line in log.lines] == ["Lobstr.io run r1 is RUNNING (0 results)"]
     now[0] = 60
-    watcher.see(snap(progress="9 results"))  # a minute later the latest state is told
+    progress.record(snap(progress="9 results"))  # a minute later the latest state is told
     now[0] = 200
-    watcher.see(snap(progress="9 results"))  # nothing changed: nothing to say
+    progress.record(snap(progress="9 results"))  # nothing changed: nothing to say
     assert [line for _, line in log.lines][1:] == ["Lobstr.io run r1 is RUNNING (9 results)"]
 
 
 def test_watcher_says_nothing_when_the_first_look_finds_the_run_ended():
     log = Log()
-    watcher = RunWatcher(log, "Apify", clock=lambda: 0.0)
-    watcher.see(snap("SUCCEEDED", terminal=True))
+    progress = ProgressLog(log, "Apify", clock=lambda: 0.0)
+    progress.record(snap("SUCCEEDED", terminal=True))
     assert log.lines == []
 
 
 def test_watcher_warns_once_per_unknown_status():
     log = Log()
     now = [0.0]
-    watcher = RunWatcher(log, "Apify", clock=lambda: now[0])
+    progress = ProgressLog(log, "Apify", clock=lambda: now[0])
     for _ in range(3):
         now[0] += 100
-        watcher.see(snap("RESURRECTING", unknown=True))
+        progress.record(snap("RESURRECTING", unknown=True))
     warnings = [line for level, line in log.lines if level == "warning"]
     assert len(warnings) == 1 and "'RESURRECTING'" in warnings[0] and "does not know" in warnings[0]
 
