@@ -111,3 +111,15 @@ def is_plain_http_to_remote(base_url: str) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
+
+
+def base_url_of(conn: Any, default: str) -> str:
+    """The base URL a connection points at: its host as a full URL, host+port, or the default."""
+    host = (conn.host or "").strip()
+    if not host:
+        return default
+    if "://" in host:
+        return host.rstrip("/")
+    scheme = conn.schema or "https"
+    port = f":{conn.port}" if conn.port else ""
+    return f"{scheme}://{host}{port}"

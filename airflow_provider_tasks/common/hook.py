@@ -7,15 +7,19 @@ request builder with a parser. It holds no HTTP code itself.
 
 from __future__ import annotations
 
-import asyncio
-import time
-import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
-from airflow_provider_tasks.common.compat import BaseHook, get_async_connection
-from airflow_provider_tasks.common.connection import clean_token, extra_of, is_plain_http_to_remote, verify_of
+from airflow_provider_tasks.common.compat import BaseHook
+from airflow_provider_tasks.common.connection import (
+    base_url_of,
+    clean_token,
+    extra_of,
+    is_plain_http_to_remote,
+    verify_of,
+)
+from airflow_provider_tasks.common.connection_cache import RECENT_CONNECTIONS
 from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport, _as_is
 from airflow_provider_tasks.common.pagination import Page
@@ -106,7 +110,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
 
     async def async_transport(self) -> AsyncTransport:
         if self._async_transport is None:
-            conn = await _RECENT_CONNECTIONS.get(self.conn_id, self)
+            conn = await RECENT_CONNECTIONS.get(self.conn_id, self)
             self._async_transport = AsyncTransport(self._endpoint_from(conn), self.retry_policy, self.timeout)
         return self._async_transport
 
@@ -273,63 +277,3 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
                 message += " (to test it, type the token in the form: the Test button sends what the form holds)"
             return False, message
         return True, f"Connected to {self.dialect.platform} at {self.transport.endpoint.base_url}"
-
-
-CONNECTION_REUSE_SECONDS = 5.0
-"""How long a connection read in the triggerer serves the other triggers of the same event loop:
-long enough for a burst of trigger creations to share one read, short enough that an edited
-connection reaches new triggers at once for any practical purpose."""
-
-
-_Read = tuple[float, "asyncio.Future[Any]"]
-"""When a connection read started (monotonic seconds), and the read."""
-
-
-class _RecentConnections:
-    """Connections read by triggers, shared per event loop and connection id for
-    :data:`CONNECTION_REUSE_SECONDS`.
-
-    A triggerer that creates thousands of triggers of one connection (a restart, a burst of
-    deferrals) reads it once instead of once per trigger: in Airflow 3 every read is a round trip
-    to the triggerer's supervisor and the API server. Concurrent reads of the same id share one;
-    a failed read is not kept (the next trigger reads again). A changed connection (a rotated
-    token) reaches new triggers within that time; a trigger keeps what it read, as before.
-    """
-
-    def __init__(self) -> None:
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Read]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    async def get(self, conn_id: str, hook: Any) -> Any:
-        entries = self._by_loop.setdefault(asyncio.get_running_loop(), {})
-        now = time.monotonic()
-        entry = entries.get(conn_id)
-        if entry is None or now - entry[0] > CONNECTION_REUSE_SECONDS or _failed(entry[1]):
-            entry = (now, asyncio.ensure_future(get_async_connection(conn_id, hook=hook)))
-            entries[conn_id] = entry
-        # shielded: a trigger cancelled while waiting for the read does not cancel it for the others
-        return await asyncio.shield(entry[1])
-
-    def clear(self) -> None:
-        """Forget every connection read (for tests that change a connection between triggers)."""
-        self._by_loop.clear()
-
-
-def _failed(future: asyncio.Future[Any]) -> bool:
-    return future.done() and (future.cancelled() or future.exception() is not None)
-
-
-_RECENT_CONNECTIONS = _RecentConnections()
-
-
-def base_url_of(conn: Any, default: str) -> str:
-    """The base URL a connection points at: its host as a full URL, host+port, or the default."""
-    host = (conn.host or "").strip()
-    if not host:
-        return default
-    if "://" in host:
-        return host.rstrip("/")
-    scheme = conn.schema or "https"
-    port = f":{conn.port}" if conn.port else ""
-    return f"{scheme}://{host}{port}"

@@ -199,14 +199,14 @@ def test_a_missing_ca_bundle_is_a_configuration_error(platform, tls_emulator, mo
 
 
 def test_async_sessions_are_shared_per_tls_setting(platform, tls_emulator, monkeypatch):
-    from airflow_provider_tasks.common.hook import _RECENT_CONNECTIONS
+    from airflow_provider_tasks.common.connection_cache import RECENT_CONNECTIONS
     from airflow_provider_tasks.common.http import _SHARED_SESSIONS
 
     async def two_settings():
         hooks = []
         for verify in (tls_emulator.tls_files.ca_path, "false"):
             platform.conn(monkeypatch, tls_emulator, verify=verify)
-            _RECENT_CONNECTIONS.clear()  # a read serves the loop's other triggers for 5 s: this edit is instant
+            RECENT_CONNECTIONS.clear()  # a read serves the loop's other triggers for 5 s: this edit is instant
             hook = platform.hook()
             await hook.asend(hook.auth_check_request())
             hooks.append(hook)
@@ -283,11 +283,11 @@ def test_triggerer_tls_connections_keep_a_small_read_buffer(platform, tls_emulat
     runs. The shared session's connections are cut to 4 KiB, and still read whole answers."""
     import sys
 
-    from airflow_provider_tasks.common.hook import _RECENT_CONNECTIONS
+    from airflow_provider_tasks.common.connection_cache import RECENT_CONNECTIONS
     from airflow_provider_tasks.common.internals import TLS_READ_BUFFER
 
     platform.conn(monkeypatch, tls_emulator, verify=tls_emulator.tls_files.ca_path)
-    _RECENT_CONNECTIONS.clear()
+    RECENT_CONNECTIONS.clear()
 
     async def two_calls():
         hook = platform.hook()

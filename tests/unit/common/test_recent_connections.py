@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from airflow_provider_tasks.common import hook as hook_module
+from airflow_provider_tasks.common import connection_cache as cache_module
 
 
 @pytest.fixture
@@ -22,12 +22,12 @@ def reads(monkeypatch):
             raise RuntimeError("no such connection")
         return SimpleNamespace(conn_id=conn_id, serial=len(calls))
 
-    monkeypatch.setattr(hook_module, "get_async_connection", read)
+    monkeypatch.setattr(cache_module, "get_async_connection", read)
     return calls
 
 
 def test_a_burst_of_triggers_reads_a_connection_once(reads):
-    cache = hook_module._RecentConnections()
+    cache = cache_module.RecentConnections()
 
     async def burst():
         return await asyncio.gather(*(cache.get("apify_default", None) for _ in range(100)))
@@ -37,14 +37,14 @@ def test_a_burst_of_triggers_reads_a_connection_once(reads):
 
 
 def test_a_read_is_reused_only_for_a_few_seconds_and_per_connection(reads, monkeypatch):
-    cache = hook_module._RecentConnections()
-    assert hook_module.CONNECTION_REUSE_SECONDS <= 5
+    cache = cache_module.RecentConnections()
+    assert cache_module.CONNECTION_REUSE_SECONDS <= 5
 
     async def scenario():
         first = await cache.get("a", None)
         again = await cache.get("a", None)
         other = await cache.get("b", None)
-        monkeypatch.setattr(hook_module, "CONNECTION_REUSE_SECONDS", -1.0)  # as if the time had passed
+        monkeypatch.setattr(cache_module, "CONNECTION_REUSE_SECONDS", -1.0)  # as if the time had passed
         later = await cache.get("a", None)
         return first, again, other, later
 
@@ -54,7 +54,7 @@ def test_a_read_is_reused_only_for_a_few_seconds_and_per_connection(reads, monke
 
 
 def test_a_failed_read_is_not_kept(reads):
-    cache = hook_module._RecentConnections()
+    cache = cache_module.RecentConnections()
 
     async def twice():
         for _ in range(2):
@@ -66,7 +66,7 @@ def test_a_failed_read_is_not_kept(reads):
 
 
 def test_a_cancelled_trigger_does_not_cancel_the_read_for_the_others(reads):
-    cache = hook_module._RecentConnections()
+    cache = cache_module.RecentConnections()
 
     async def scenario():
         first = asyncio.ensure_future(cache.get("a", None))
