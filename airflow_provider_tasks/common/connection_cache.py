@@ -8,6 +8,7 @@ import weakref
 from typing import Any
 
 from airflow_provider_tasks.common.compat import get_async_connection
+from airflow_provider_tasks.common.scale import scale_machinery
 
 CONNECTION_REUSE_SECONDS = 5.0
 """How long a connection read in the triggerer serves the other triggers of the same event loop:
@@ -36,6 +37,8 @@ class RecentConnections:
         )
 
     async def get(self, conn_id: str, hook: Any) -> Any:
+        if not scale_machinery():  # see common/scale.py: every trigger reads its own
+            return await get_async_connection(conn_id, hook=hook)
         entries = self._by_loop.setdefault(asyncio.get_running_loop(), {})
         now = time.monotonic()
         entry = entries.get(conn_id)

@@ -25,6 +25,7 @@ from airflow_provider_tasks.common.errors import TransportError
 from airflow_provider_tasks.common.pacing import turnstile
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.scale import scale_machinery
 from airflow_provider_tasks.common.tls import aiohttp_ssl, tls_error
 
 if TYPE_CHECKING:
@@ -195,6 +196,7 @@ class AsyncTransport:
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
+        self._session_key: Any = None
         self._proxy: EnvProxy = _NO_PROXY
 
     async def send(self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, *, retry: bool = True) -> T:
@@ -212,10 +214,13 @@ class AsyncTransport:
         import aiohttp
 
         if self._session is None:
-            # a trigger's first request: a burst of thousands goes through a few dozen per turn
-            await turnstile().wait_turn()
+            shared = scale_machinery()
+            if shared:  # a trigger's first request: a burst of thousands goes through a few dozen per turn
+                await turnstile().wait_turn()
+            # without the machinery the session is this transport's own (its key is unique)
+            self._session_key = self.endpoint.session_key() if shared else (self.endpoint.session_key(), id(self))
             self._session, self._proxy = await _SHARED_SESSIONS.acquire(
-                self.endpoint.session_key(), aiohttp_ssl(self.endpoint.verify), self.endpoint.base_url
+                self._session_key, aiohttp_ssl(self.endpoint.verify), self.endpoint.base_url, lean=shared
             )
         try:
             async with self._session.request(
@@ -245,7 +250,7 @@ class AsyncTransport:
         """Give the shared session back; the last user of it closes it."""
         if self._session is not None:
             self._session = None
-            await _SHARED_SESSIONS.release(self.endpoint.session_key())
+            await _SHARED_SESSIONS.release(self._session_key)
 
 
 @dataclass(frozen=True)
@@ -292,9 +297,12 @@ class _SharedSessions:
     def _key(self, key: Any) -> tuple[int, Any]:
         return id(asyncio.get_running_loop()), key
 
-    async def acquire(self, key: Any, ssl: Any, base_url: str) -> tuple[aiohttp.ClientSession, EnvProxy]:
+    async def acquire(
+        self, key: Any, ssl: Any, base_url: str, *, lean: bool = True
+    ) -> tuple[aiohttp.ClientSession, EnvProxy]:
         """The session for ``key`` (which must include the TLS setting ``ssl`` is made from and
-        the ``base_url`` its proxy is read for), and that proxy."""
+        the ``base_url`` its proxy is read for), and that proxy. ``lean``: the lean connector and
+        the proxy read once (see ``common/scale.py``); else aiohttp's connector and ``trust_env``."""
         import aiohttp
 
         from airflow_provider_tasks.common.internals import shared_connector
@@ -302,8 +310,12 @@ class _SharedSessions:
         full_key = self._key(key)
         entry = self._entries.get(full_key)
         if entry is None or entry.session.closed:
-            connector = shared_connector(limit=0, ttl_dns_cache=300, ssl=ssl)
-            entry = _SharedSession(aiohttp.ClientSession(connector=connector), EnvProxy.for_url(base_url))
+            if lean:
+                session = aiohttp.ClientSession(connector=shared_connector(limit=0, ttl_dns_cache=300, ssl=ssl))
+                entry = _SharedSession(session, EnvProxy.for_url(base_url))
+            else:
+                entry = _SharedSession(aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl), trust_env=True),
+                                       _NO_PROXY)  # fmt: skip
             self._entries[full_key] = entry
         entry.users += 1
         return entry.session, entry.proxy

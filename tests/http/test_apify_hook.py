@@ -211,9 +211,13 @@ class TestNoDuplicateRuns:
 
 
 class TestAsync:
+    @pytest.mark.parametrize("machinery, sessions", [("True", 1), ("False", 5)], ids=["shared", "switched-off"])
     def test_triggers_of_one_connection_share_one_session_and_release_it(
-        self, apify_conn_env, apify_emulator, quick_task
+        self, apify_conn_env, apify_emulator, quick_task, monkeypatch, machinery, sessions
     ):
+        """With the scale machinery switched off (common/scale.py) each trigger has its own
+        session and the wait ends the same way."""
+        monkeypatch.setenv("AIRFLOW__AIRFLOW_PROVIDER_TASKS__TRIGGERER_SCALE_MACHINERY", machinery)
         hooks = [ApifyHook(retry_policy=FAST_RETRIES) for _ in range(5)]
         run = hooks[0].run_task(quick_task)
 
@@ -226,7 +230,7 @@ class TestAsync:
 
         results, shared, after = asyncio.run(follow_all())
         assert {r.status for r in results} == {RunStatus.SUCCEEDED}
-        assert shared == 1 and after == 0
+        assert shared == sessions and after == 0
 
     def test_async_retries_and_abort(self, apify_conn_env, apify_emulator):
         hook = ApifyHook(retry_policy=FAST_RETRIES)

@@ -76,3 +76,14 @@ def test_a_cancelled_trigger_does_not_cancel_the_read_for_the_others(reads):
         return await second
 
     assert asyncio.run(scenario()).conn_id == "a" and reads == ["a"]
+
+
+def test_with_the_scale_machinery_switched_off_every_trigger_reads_its_own(reads, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__AIRFLOW_PROVIDER_TASKS__TRIGGERER_SCALE_MACHINERY", "False")
+    cache = cache_module.RecentConnections()
+
+    async def burst():
+        return await asyncio.gather(*(cache.get("apify_default", None) for _ in range(3)))
+
+    asyncio.run(burst())
+    assert reads == ["apify_default"] * 3
