@@ -12,8 +12,8 @@ what                                          used for                         w
 aiohttp ``TCPConnector._create_connection``   pacing TLS handshakes, small     a plain ``TCPConnector``
                                               TLS read buffers (triggerer)
 asyncio ``SSLProtocol._ssl_buffer``           the 4 KiB TLS read buffer        asyncio's 256 KiB buffer
-aiohttp ``helpers.get_env_proxy_for_url``     the environment's proxy, read    the standard library's
-                                              once per shared session          ``urllib`` proxy rules
+aiohttp ``helpers.get_env_proxy_for_url``     the environment's proxy, read    the proxy rules of
+                                              once per shared session          ``requests`` (sync path)
 Airflow asset state store ``_by_name`` /      the watchers' watermark          no watermark is kept
 ``_by_uri`` (3.3)
 Airflow task SDK ``SUPERVISOR_COMMS``         a cancelled trigger reads its    the run is left running
@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import urllib.request
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -110,24 +108,21 @@ def env_proxy_for_url(url: Any) -> tuple[Any, aiohttp.BasicAuth | None]:
         from aiohttp.helpers import get_env_proxy_for_url
     except ImportError:
         _changed("aiohttp.helpers.get_env_proxy_for_url",
-                 "the proxy is read with urllib's rules, without ~/.netrc credentials")  # fmt: skip
-        return _urllib_proxy_for_url(url)
+                 "the proxy is read with requests' rules, without ~/.netrc credentials")  # fmt: skip
+        return _requests_proxy_for_url(url)
     found: tuple[Any, aiohttp.BasicAuth | None] = get_env_proxy_for_url(url)
     return found
 
 
-def _urllib_proxy_for_url(url: Any) -> tuple[Any, aiohttp.BasicAuth | None]:
+def _requests_proxy_for_url(url: Any) -> tuple[Any, aiohttp.BasicAuth | None]:
+    """The same answer from the rules ``requests`` applies on the sync path (``NO_PROXY``
+    included), so both paths go through the same proxy."""
+    from requests.utils import get_environ_proxies, select_proxy
     from yarl import URL
 
-    host = (url.host or "").lower()
-    exempt = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
-    for entry in (part.strip().lstrip(".").lower() for part in exempt.split(",")):
-        if entry and (entry == "*" or host == entry or host.endswith("." + entry)):
-            raise LookupError(f"NO_PROXY exempts {host}")
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(url.scheme) or proxies.get("all")
+    proxy = select_proxy(str(url), get_environ_proxies(str(url)))
     if not proxy:
-        raise LookupError(f"no proxy for {url.scheme}")
+        raise LookupError(f"no proxy for {url.host}, or NO_PROXY exempts it")
     proxy_url = URL(proxy)
     auth = aiohttp.BasicAuth(proxy_url.user or "", proxy_url.password or "") if proxy_url.user else None
     return proxy_url.with_user(None), auth

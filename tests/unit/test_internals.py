@@ -99,7 +99,7 @@ def test_without_create_connection_the_shared_session_uses_aiohttps_connector(mo
     ],
     ids=["proxy-with-credentials", "no-proxy-domain", "no-proxy-all", "other-scheme"],
 )
-def test_without_aiohttps_proxy_reader_the_environment_is_read_by_urllibs_rules(monkeypatch, env, url, expected):
+def test_without_aiohttps_proxy_reader_the_environment_is_read_by_requests_rules(monkeypatch, env, url, expected):
     for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
                  "NO_PROXY", "no_proxy"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
