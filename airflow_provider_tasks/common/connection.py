@@ -22,6 +22,10 @@ _FALSE = {"false", "0", "no", "off"}
 _TRUE = {"true", "1", "yes", "on", ""}
 
 
+NO_TOKEN = " has no API token: put it in the connection's password field"
+"""The rest of the message, after the connection's name, when a connection holds no token."""
+
+
 def clean_token(conn_id: str, token: str | None) -> tuple[str, bool]:
     """The connection's token stripped of surrounding whitespace, and whether anything was stripped
     (the caller says so once, without the token); a :class:`ConfigurationError` for anything else
@@ -39,7 +43,7 @@ def clean_token(conn_id: str, token: str | None) -> tuple[str, bool]:
 def _token_complaint(token: str | None, stripped: str) -> str | None:
     """What is wrong with the token (the rest of the error message), or None."""
     if not token:
-        return " has no API token: put it in the connection's password field"
+        return NO_TOKEN
     if not stripped:
         return ": the API token is only whitespace"
     for position, char in enumerate(stripped, start=1):

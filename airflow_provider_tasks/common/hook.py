@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from airflow_provider_tasks.common.compat import BaseHook
 from airflow_provider_tasks.common.connection import (
+    NO_TOKEN,
     base_url_of,
     clean_token,
     extra_of,
@@ -273,7 +274,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
             self.send(self.auth_check_request(), retry=False)
         except ProviderError as error:
             message = str(error).replace(f"connection {self.conn_id!r}", "this connection", 1)
-            if message.startswith("this connection has no API token"):
+            if NO_TOKEN in message:
                 message += " (to test it, type the token in the form: the Test button sends what the form holds)"
             return False, message
         return True, f"Connected to {self.dialect.platform} at {self.transport.endpoint.base_url}"
