@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,14 +28,14 @@ import tempfile
 import textwrap
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from tests.integration.harness import EMULATOR_TOKEN, EmulatorControl, free_port, wait_for  # noqa: E402
+
 BIN = Path(sys.executable).parent
-TOKEN = "screenshots-token"
 ASSET_URI = "apify://screenshots/pipeline-run"
 DAGS = textwrap.dedent(
     f'''
@@ -66,23 +64,6 @@ DAGS = textwrap.dedent(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 300.0, every: float = 1.0) -> T:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(every)
-    raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
-
-
 class Deployment:
     """One throwaway Airflow home with the emulator and ``airflow standalone`` running."""
 
@@ -95,7 +76,7 @@ class Deployment:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.processes: list[subprocess.Popen[bytes]] = []
-        self.emulator_url = ""
+        self.emulator: EmulatorControl | None = None
         self.env = self._environment()
 
     def _environment(self) -> dict[str, str]:
@@ -150,31 +131,19 @@ class Deployment:
     def start(self) -> None:
         (self.home / "dags").mkdir(parents=True)
         (self.home / "dags" / "shots.py").write_text(DAGS)
-        self._start_emulator()
+        self.emulator = EmulatorControl(self.home, self.env)
+        self.emulator.start()
+        self.emulator.add_task("shots-long", duration_secs=3600)  # a run that stays deferred
         self.airflow("db", "migrate")
         self.airflow("connections", "add", "apify_default", "--conn-type", "apify",
-                     "--conn-host", self.emulator_url, "--conn-password", TOKEN)
+                     "--conn-host", self.emulator.base_url, "--conn-password", self.emulator.token)
         self.airflow("variables", "set", "out", str(self.home / "out"))
         self.spawn("standalone", [str(BIN / "airflow"), "standalone"])
         health = "/api/v2/monitor/health" if self.airflow3 else "/health"
-        wait_for("Airflow's web server", lambda: self._answers(self.base_url + health), timeout=300)
-        wait_for("the DAGs to be parsed", lambda: len(self.query(
-            "select dag_id from serialized_dag where dag_id in ('shots_pipeline', 'shots_waiting')")) == 2)
-
-    def _start_emulator(self) -> None:
-        self.spawn("emulator", [sys.executable, "-u", "-m", "airflow_provider_tasks.testing.apify_emulator",
-                                "--port", "0", "--token", TOKEN])
-
-        def banner() -> str | None:
-            match = re.search(r"base_url=(\S+)", (self.home / "emulator.log").read_text())
-            return match.group(1) if match else None
-
-        self.emulator_url = wait_for("the emulator's banner", banner, timeout=60, every=0.2)
-        request = urllib.request.Request(
-            self.emulator_url + "/_emulator/tasks", method="POST", headers={"Content-Type": "application/json"},
-            data=json.dumps({"name": "shots-long", "duration_secs": 3600, "outcome": "SUCCEEDED"}).encode(),
-        )
-        urllib.request.urlopen(request, timeout=30).close()
+        wait_for(lambda: self._answers(self.base_url + health), timeout=300, what="Airflow's web server")
+        wait_for(lambda: len(self.query(
+            "select dag_id from serialized_dag where dag_id in ('shots_pipeline', 'shots_waiting')")) == 2,
+            timeout=300, what="the DAGs to be parsed")  # fmt: skip
 
     @staticmethod
     def _answers(url: str) -> bool:
@@ -211,6 +180,8 @@ class Deployment:
                 os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        if self.emulator is not None:
+            self.emulator.stop()
 
 
 def plan(deployment: Deployment, pipeline_run: str, waiting_run: str) -> dict[str, Any]:
@@ -238,8 +209,9 @@ def plan(deployment: Deployment, pipeline_run: str, waiting_run: str) -> dict[st
         {"name": "connection-form", "caption": "the Apify connection form", "path": f"/connection/edit/{connection_id}",
          "wait_text": "API token", "full_page": True},
         {"name": "connection-test", "caption": "the Test button's answer (the token typed in, as Airflow 2 asks)",
-         "path": f"/connection/edit/{connection_id}", "wait_text": "API token", "fills": [["#password", TOKEN]],
-         "clicks": ["css=#test-connection"], "expect_text": "Connected to Apify at"},
+         "path": f"/connection/edit/{connection_id}", "wait_text": "API token",
+         "fills": [["#password", EMULATOR_TOKEN]], "clicks": ["css=#test-connection"],
+         "expect_text": "Connected to Apify at"},
         {"name": "deferred-task", "caption": "a task deferred on a running Apify run, with its extra link",
          "path": grid.format(dag="shots_waiting", run=waiting_run), "wait_text": "Apify run"},
         {"name": "xcom", "caption": "the run operator's XCom",
@@ -267,13 +239,13 @@ def main() -> int:
         deployment.start()
         pipeline_run = deployment.trigger("shots_pipeline")
         waiting_run = deployment.trigger("shots_waiting")
-        state = wait_for("shots_pipeline to finish", lambda: deployment.dag_run_state(
-            "shots_pipeline", pipeline_run) in ("success", "failed") and deployment.dag_run_state(
-            "shots_pipeline", pipeline_run))
+        state = wait_for(lambda: deployment.dag_run_state("shots_pipeline", pipeline_run) in ("success", "failed")
+                         and deployment.dag_run_state("shots_pipeline", pipeline_run),
+                         timeout=300, what="shots_pipeline to finish")  # fmt: skip
         if state != "success":
             raise RuntimeError(f"shots_pipeline ended {state}; see {home}/standalone.log")
-        wait_for("shots_waiting's task to defer",
-                 lambda: deployment.task_state("shots_waiting", waiting_run, "run_scraper") == "deferred")
+        wait_for(lambda: deployment.task_state("shots_waiting", waiting_run, "run_scraper") == "deferred",
+                 timeout=300, what="shots_waiting's task to defer")
         if args.serve:
             print(f"serving on {deployment.base_url} (Ctrl-C stops)", flush=True)
             signal.signal(signal.SIGTERM, signal.default_int_handler)
