@@ -138,15 +138,24 @@ class ApifyHook(PlatformHook[ApifyRun]):
                 return run
         return None
 
-    def find_active_run(self, target: Target) -> ApifyRun | None:
-        """The newest READY or RUNNING run of ``target``, whoever started it, or None.
-
-        One request: the target's runs filtered by status, newest first, one item (the list item
-        carries the ids a follower needs; the wait that follows reads the full run).
-        """
-        request = api.list_runs(target, status=list(api.ACTIVE_STATUSES), desc=True, limit=1)
-        items = self.pager(api.parse_list_page)(request).items
-        return ApifyRun(items[0]) if items else None
+    def start_or_reuse_run(
+        self,
+        target: Target,
+        options: RunOptions | None = None,
+        run_input: Mapping[str, Any] | None = None,
+        *,
+        reuse_active_run: bool = False,
+        identity: str | None = None,
+    ) -> tuple[ApifyRun, bool]:
+        """With ``reuse_active_run``, the target's newest READY or RUNNING run, whoever started it
+        (one list request; the wait that follows reads the full run), else :meth:`start_run`; and
+        whether the run was reused."""
+        if reuse_active_run:
+            request = api.list_runs(target, status=list(api.ACTIVE_STATUSES), desc=True, limit=1)
+            items = self.pager(api.parse_list_page)(request).items
+            if items:
+                return ApifyRun(items[0]), True
+        return self.start_run(target, options, run_input, identity=identity), False
 
     def run_task(
         self, task_id: str, options: RunOptions | None = None, run_input: Mapping[str, Any] | None = None, **kwargs: Any

@@ -110,15 +110,17 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
         if self.run_input is not None:
             require_json_object("run_input", self.run_input)
 
-    def start_run(self, hook: ApifyHook, context: Context) -> ApifyRun:
-        identity = self.task_instance_identity(context)
-        return hook.start_run(self.target(), self.run_options(), self.run_input, identity=identity)
+    def start_or_reuse(self, hook: ApifyHook, context: Context) -> tuple[ApifyRun, bool]:
+        return hook.start_or_reuse_run(
+            self.target(),
+            self.run_options(),
+            self.run_input,
+            reuse_active_run=self.reuse_existing_run,
+            identity=self.task_instance_identity(context),
+        )
 
     def find_earlier_run(self, hook: ApifyHook, context: Context, identity: str) -> ApifyRun | None:
         return hook.find_unfinished_run(self.target(), identity)
-
-    def find_active_run(self, hook: ApifyHook, context: Context) -> ApifyRun | None:
-        return hook.find_active_run(self.target())
 
     def run_facts(self, run: ApifyRun) -> dict[str, Any]:
         return {

@@ -25,6 +25,7 @@ from airflow_provider_tasks.common.compat import (
     task_instance_state,
     to_completion,
 )
+from airflow_provider_tasks.common.cost_guard import over_cost_message
 from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.retry import Backoff
@@ -34,7 +35,6 @@ from airflow_provider_tasks.common.waiting import (
     FollowedT,
     ProgressLog,
     RunT,
-    over_cost_message,
 )
 
 TRANSIENT_BACKOFF_MAX = 60.0

@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
 
-from airflow_provider_tasks.common.errors import CostLimitExceeded, RunFailedError, RunTimeoutError
+from airflow_provider_tasks.common.cost_guard import check_cost
+from airflow_provider_tasks.common.errors import RunFailedError, RunTimeoutError
 
 FIRE_GUARD_SECONDS = 10.0
 """Minimum age of a deferral before its trigger fires: Airflow's scheduler can mis-handle a trigger
@@ -85,27 +86,6 @@ class Snapshot:
             f"{platform} run {self.id} ended with status {self.status}: "
             f"{self.message or 'no status message'}. See {self.console_url}"
         )
-
-
-def check_cost(snapshot: Snapshot, limit: float | None, platform: str) -> None:
-    """Raise :class:`CostLimitExceeded` when a run that is still going has cost more than ``limit``.
-
-    Called at each status answer of a wait, in a worker and in a trigger alike. A run that already
-    ended is past saving money on: its cost is reported when the task finishes instead.
-    """
-    if limit is None or snapshot.terminal or snapshot.cost is None or snapshot.cost <= limit:
-        return
-    raise CostLimitExceeded(
-        f"{platform} run {snapshot.id} has cost {snapshot.cost_text} so far, past the limit of "
-        f"{limit:g} {snapshot.cost_unit}".rstrip(),
-        snapshot.console_url,
-    )
-
-
-def over_cost_message(error: CostLimitExceeded, aborted: bool, console_url: str | None) -> str:
-    """The message a task fails with once the run over its cost limit was (or could not be) aborted."""
-    outcome = "the run was aborted" if aborted else "aborting the run failed: abort it by hand"
-    return f"{error}; {outcome}. See {console_url}"
 
 
 class Followed(Protocol):

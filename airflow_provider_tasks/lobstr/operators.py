@@ -78,11 +78,8 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
     def validate(self) -> None:
         require_id("squid_id", self.squid_id)
 
-    def start_run(self, hook: LobstrHook, context: Context) -> LobstrRun:
-        return hook.start_run(self.squid_id)
-
     def start_or_reuse(self, hook: LobstrHook, context: Context) -> tuple[LobstrRun, bool]:
-        return hook.start_or_reuse_run(self.squid_id, reuse_active_run=self.reuse_running)
+        return hook.start_or_reuse_run(self.squid_id, reuse_active_run=self.reuse_active_run)
 
     def run_facts(self, run: LobstrRun) -> dict[str, Any]:
         return {XCOM_TOTAL_RESULTS: run.total_results}

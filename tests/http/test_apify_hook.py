@@ -116,17 +116,25 @@ class TestRuns:
         done = hook.wait_for_run(run.id, Deadline.after(30), poll_interval=10)
         assert done.status is RunStatus.ABORTED
 
-    def test_find_active_run_is_the_newest_ready_or_running_one(self, hook, quick_task):
+    def test_reuse_follows_the_newest_ready_or_running_run_else_starts_one(self, hook, quick_task):
         target = Target("task", "demo~slow")
-        assert hook.find_active_run(target) is None
         older, newer = hook.run_task("demo~slow"), hook.run_task("demo~slow")
-        assert hook.find_active_run(target).id == newer.id
+        run, reused = hook.start_or_reuse_run(target, reuse_active_run=True)
+        assert reused and run.id == newer.id
         hook.abort_run(newer.id)
-        assert hook.find_active_run(target).id == older.id
+        run, reused = hook.start_or_reuse_run(target, reuse_active_run=True)
+        assert reused and run.id == older.id
         hook.abort_run(older.id)
-        assert hook.find_active_run(target) is None
+        run, reused = hook.start_or_reuse_run(target, reuse_active_run=True)
+        assert not reused and run.id not in (older.id, newer.id)
+        hook.abort_run(run.id)
         done = hook.wait_for_run(hook.run_task(quick_task).id, Deadline.after(30), poll_interval=10)
-        assert done.status is RunStatus.SUCCEEDED and hook.find_active_run(Target("task", quick_task)) is None
+        assert done.status is RunStatus.SUCCEEDED
+        run, reused = hook.start_or_reuse_run(Target("task", quick_task), reuse_active_run=True)
+        assert not reused and run.id != done.id
+        started, reused = hook.start_or_reuse_run(target)  # without the flag a run is started
+        assert not reused
+        hook.abort_run(started.id)
 
     def test_bad_option_rejected_by_the_server_surfaces_type_and_message(self, hook):
         with pytest.raises(ApiError) as caught:

@@ -76,10 +76,10 @@ class FakeOperator(RemoteRunOperator[FakeRun, Any]):
     def trigger_class(self) -> Any:
         raise AssertionError("not deferrable in these tests")
 
-    def start_run(self, hook: Any, context: Any) -> FakeRun:
+    def start_or_reuse(self, hook: Any, context: Any) -> tuple[FakeRun, bool]:
         run_id = self.new_runs.pop(0)
         hook.started.append(run_id)
-        return hook._next(run_id)
+        return hook._next(run_id), False
 
     # Before Airflow 3.3 there is no task_state_store: a later try finds the run by the marker
     # its start carried (the platform's own record), which the fake keeps in the context.
@@ -158,8 +158,8 @@ class ReusingOperator(FakeOperator):
         super().__init__(**kwargs)
         self.active = active
 
-    def find_active_run(self, hook: Any, context: Any) -> FakeRun | None:
-        return hook._next(self.active) if self.active else None
+    def start_or_reuse(self, hook: Any, context: Any) -> tuple[FakeRun, bool]:
+        return (hook._next(self.active), True) if self.active else super().start_or_reuse(hook, context)
 
 
 def reused_pushes(ctx: dict[str, Any]) -> list[Any]:

@@ -1,0 +1,50 @@
+"""What a run operator reports of a run it followed: the asset-event extra and OpenLineage outputs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
+
+from airflow_provider_tasks.common.assets import annotate_outlets, run_extra
+from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, platform_namespace
+from airflow_provider_tasks.common.platform import HookT, UsesHook
+from airflow_provider_tasks.common.waiting import RunT
+
+if TYPE_CHECKING:
+    from airflow_provider_tasks.common.compat import Context
+
+
+class ReportsRunOutputs(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
+    """Mixed into a run operator; a platform names its run's facts and outputs."""
+
+    platform_key: ClassVar[str]
+    """The platform's name in asset-event extras (``apify``, ``lobstr``): stable, lower case."""
+
+    def run_facts(self, run: RunT) -> dict[str, Any]:
+        """The platform's own keys of the asset-event ``extra``."""
+        return {}
+
+    def lineage_outputs(self, run: RunT, base_url: str) -> list[LineageDataset]:
+        """What the run wrote, named for OpenLineage (see ``common/lineage.py``)."""
+        return []
+
+    def asset_extra(self, run: RunT) -> dict[str, Any]:
+        """The ``extra`` of each asset outlet's event: the run as it ended (or as it was started,
+        with ``wait_for_termination=False``), see :func:`run_extra`."""
+        return run_extra(self.platform_key, run.snapshot(), self.run_facts(run))
+
+    def annotate_outlets(self, context: Context, run: RunT) -> None:
+        annotate_outlets(self, context, lambda: self.asset_extra(run))
+
+    def report_outputs(self, context: Context, run: RunT) -> None:
+        """On success: the run's outputs for OpenLineage, and the outlets' event extra."""
+        self.record_lineage(lambda: self.run_lineage(run))
+        self.annotate_outlets(context, run)
+
+    def run_lineage(self, run: RunT) -> Lineage:
+        """The run's outputs, with the run itself as the ``externalQuery``."""
+        base_url = self.hook.base_url
+        return Lineage(
+            outputs=self.lineage_outputs(run, base_url),
+            run_id=run.snapshot().id,
+            source=platform_namespace(self.platform_key, base_url),
+        )
