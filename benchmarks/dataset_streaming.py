@@ -75,7 +75,7 @@ def worker_main(args: argparse.Namespace) -> int:
 
         from airflow_provider_tasks.apify.hooks import ApifyHook
         from airflow_provider_tasks.apify.operators import PARSED_BATCH
-        from airflow_provider_tasks.common.pages import batched
+        from airflow_provider_tasks.common.jsonl import batched
         from airflow_provider_tasks.common.writers import write_pages
 
         page_size = operator_default_page_size() if args.page_size == "default" else int(args.page_size)

@@ -1,8 +1,7 @@
 """Apify API v2, sans-IO: every path, parameter, status and error body the provider relies on.
 
-Builds :class:`ApiRequest` values and parses :class:`ApiResponse` values; it never opens a
-socket, so the sync hook, the async hook and the unit tests all share it. The contract is the
-Apify reference pages kept in ``shared/seeds`` (get task, list tasks, list task runs, run task).
+The contract is the Apify reference pages kept in ``shared/seeds`` (get task, list tasks, list task
+runs, run task); no socket here, so the sync hook, the async hook and the unit tests share it.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
-from airflow_provider_tasks.common.pages import SpooledPage, spool_jsonl
+from airflow_provider_tasks.common.jsonl import SpooledPage, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
 from airflow_provider_tasks.common.validation import (
@@ -38,11 +37,8 @@ MEMORY_MIN, MEMORY_MAX = 128, 32768
 
 
 class RunStatus(str, Enum):
-    """Lifecycle of an Apify run; owns which statuses end a run and which one is a success.
-
-    A status Apify may add later (say ``RESURRECTING``) becomes :attr:`UNKNOWN`: not terminal,
-    so waiting goes on (logged once) until the run reaches a known end or the wait's deadline.
-    """
+    """Lifecycle of an Apify run. A status Apify may add later becomes :attr:`UNKNOWN`: not
+    terminal, so waiting goes on (logged once) until a known end or the deadline."""
 
     READY = "READY"
     RUNNING = "RUNNING"
@@ -68,8 +64,7 @@ class RunStatus(str, Enum):
 
 
 _COLLECTIONS = {"task": "actor-tasks", "actor": "actors"}
-ACTIVE_STATUSES = (RunStatus.READY.value, RunStatus.RUNNING.value)
-"""Statuses of a run that is going and not winding down: what can be waited for or reused."""
+ACTIVE_STATUSES = (RunStatus.READY.value, RunStatus.RUNNING.value)  # going, not winding down
 _TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABORTED})
 
 
@@ -105,8 +100,7 @@ class ApifyRun:
 
     @property
     def item_count(self) -> int | None:
-        """Items the run reports so far, where its run object says: ``stats.itemCount`` or
-        ``stats.resultCount`` if present, else ``usage.DATASET_WRITES`` (one per item pushed)."""
+        """Items so far: ``stats.itemCount`` or ``stats.resultCount``, else ``usage.DATASET_WRITES``."""
         stats = self.raw.get("stats") or {}
         for value in (
             stats.get("itemCount"),
@@ -119,7 +113,7 @@ class ApifyRun:
 
     @property
     def cost_usd(self) -> float | None:
-        """``usageTotalUsd``: what the run has cost so far (None where the API does not say)."""
+        """``usageTotalUsd``: what the run has cost so far."""
         value = self.raw.get("usageTotalUsd")
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -158,7 +152,7 @@ class RunOptions:
     webhooks: list[dict[str, Any]] | None = None
 
     def validate(self) -> RunOptions:
-        """Raise a ConfigurationError naming the first bad field; return self when all are fine."""
+        """Raise a ConfigurationError naming the first bad field; else return self."""
         if self.build is not None:
             require_non_empty_str("build", self.build)
         if self.memory_mbytes is not None:
@@ -176,7 +170,7 @@ class RunOptions:
         return self
 
     def query(self) -> dict[str, Any]:
-        """The run options as the API's query parameters, leaving unset ones out."""
+        """The run options as query parameters."""
         params: dict[str, Any] = {
             "build": self.build,
             "memory": self.memory_mbytes,
@@ -205,8 +199,7 @@ class Target:
         return f"Actor task {self.id!r}" if self.kind == "task" else f"Actor {self.id!r}"
 
 
-# ---------------------------------------------------------------------------------------------
-# Dialect: auth and errors
+# -- Dialect: auth and errors
 
 
 class ApifyDialect:
@@ -264,12 +257,11 @@ def _resource_named_by(path: str) -> str:
 DIALECT = ApifyDialect()
 
 
-# ---------------------------------------------------------------------------------------------
-# Requests
+# -- Requests
 
 
 def encode_id(resource_id: str) -> str:
-    """Quote an id or ``username~name`` for a path segment (a slash would change the path)."""
+    """Quote an id or ``username~name`` for a path segment."""
     return quote(resource_id, safe="~")
 
 
@@ -355,8 +347,7 @@ def dataset_items(
     return ApiRequest("GET", f"/v2/datasets/{encode_id(dataset_id)}/items", params, timeout=120.0)
 
 
-# ---------------------------------------------------------------------------------------------
-# Responses
+# -- Responses
 
 
 def data_of(response: ApiResponse) -> dict[str, Any]:
@@ -389,9 +380,8 @@ def parse_list_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str
 
 
 def parse_jsonl_page(request: ApiRequest, response: ApiResponse, chunks: Iterable[bytes]) -> Page[SpooledPage]:
-    """A JSON Lines page as the API serialised it, never parsed: spooled off the heap as it
-    arrives, then checked (JSON content type, last line complete, line count equal to
-    ``X-Apify-Pagination-Count``) before anything reaches the file; see :func:`spool_jsonl`."""
+    """A JSON Lines page, never parsed: spooled and checked against ``X-Apify-Pagination-Count``
+    before anything reaches the file (:func:`spool_jsonl`)."""
     page = spool_jsonl(
         response.headers, chunks, expected_lines=_pagination(response, "count"), what=_page_name(request)
     )
@@ -404,13 +394,11 @@ def parse_jsonl_page(request: ApiRequest, response: ApiResponse, chunks: Iterabl
 def _next_items_page(request: ApiRequest, response: ApiResponse, items: list[Any], count: int) -> Page[Any]:
     """Where a dataset walk goes after this page, and how many items it must deliver in all.
 
-    A short page is not the end: with ``clean`` (or ``skipEmpty``) the server drops empty items
-    inside the ``offset``/``limit`` window, so a page may hold fewer than ``limit``, even none,
-    before the end; a server-side cap also answers fewer and reports the lower effective limit in
-    ``X-Apify-Pagination-Limit``. So the offset advances by that effective limit, never by the items
-    received. ``Total`` can lag right after a run ends and grows while a dataset is still being
-    written, so it is re-read on every page and the walk ends only when the offset has reached it
-    and the page there came back empty. Without ``clean`` the walk must deliver ``Total`` items.
+    A short page is not the end: ``clean`` drops empty items inside the window and a server cap
+    answers fewer (its limit in ``X-Apify-Pagination-Limit``), so the offset advances by the
+    effective limit, not by the items received. ``Total`` lags right after a run and grows while
+    a dataset is written, so the walk ends only at an empty page at or past it. Without ``clean``
+    the walk must deliver ``Total`` items.
     """
     offset = int(request.params.get("offset", 0))
     limit = _pagination(response, "limit") or int(request.params.get("limit", MAX_PAGE_SIZE))
@@ -451,8 +439,7 @@ def _with_params(request: ApiRequest, **changes: Any) -> ApiRequest:
     return dataclasses.replace(request, params=params)
 
 
-# ---------------------------------------------------------------------------------------------
-# Links
+# -- Links
 
 
 def run_console_url(run_id: str) -> str:

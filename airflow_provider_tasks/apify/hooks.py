@@ -12,7 +12,7 @@ from airflow_provider_tasks.common.connection_form import with_connection_form
 from airflow_provider_tasks.common.errors import NotFoundError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.http import USER_AGENT
-from airflow_provider_tasks.common.pages import jsonl_items
+from airflow_provider_tasks.common.jsonl import jsonl_items
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
@@ -22,11 +22,8 @@ from airflow_provider_tasks.common.times import parse_time
 
 @with_connection_form
 class ApifyHook(PlatformHook[ApifyRun]):
-    """Calls the Apify API with the token of an ``apify`` connection.
-
-    The token sits in the connection's password field and is sent only as an
-    ``Authorization: Bearer`` header. The optional host is a full base URL that replaces
-    ``https://api.apify.com`` (how tests and examples point at the local emulator).
+    """Calls the Apify API with the token of an ``apify`` connection (its password, sent only as an
+    ``Authorization: Bearer`` header); its optional host replaces ``https://api.apify.com``.
     Transient failures (429, 5xx, dropped connections) are retried per ``retry_policy``.
 
     :param apify_conn_id: the Airflow connection to use (kept as :attr:`conn_id`).
@@ -91,14 +88,10 @@ class ApifyHook(PlatformHook[ApifyRun]):
     ) -> ApifyRun:
         """Start one run of a task or Actor; a retried start never creates a second run.
 
-        Every attempt carries the same marker in its ``User-Agent``, which Apify records in the
-        run's ``meta.userAgent``. After a failure that may have reached the server, the hook lists
-        the runs started since the first attempt and adopts the one bearing the marker. This also
-        keeps two DAG runs that start the same task at the same moment from adopting each
-        other's runs.
-
-        ``identity`` (a task-instance marker, see :func:`task_instance_marker`) rides along in the
-        same header, so that :meth:`find_unfinished_run` can find the run from a later try.
+        Every attempt carries the same marker in its ``User-Agent`` (Apify keeps it in the run's
+        ``meta.userAgent``): after a failure that may have reached the server, the run bearing it is
+        adopted, never another caller's. ``identity`` (see :func:`task_instance_marker`) rides along
+        so that :meth:`find_unfinished_run` finds the run from a later try.
         """
         options = options or RunOptions()
         marker = new_start_marker()
@@ -126,11 +119,7 @@ class ApifyHook(PlatformHook[ApifyRun]):
         return None
 
     def find_unfinished_run(self, target: Target, identity: str, *, limit: int = 20) -> ApifyRun | None:
-        """The newest READY or RUNNING run of ``target`` whose start carried ``identity``, or None.
-
-        One list request (newest ``limit`` unfinished runs), then one request per candidate to
-        read its ``meta.userAgent``.
-        """
+        """The newest READY or RUNNING run of ``target`` whose start carried ``identity``, or None."""
         request = api.list_runs(target, status=list(api.ACTIVE_STATUSES), desc=True, limit=limit)
         for item in self.pager(api.parse_list_page)(request).items:
             run = self.get_run(item["id"])
@@ -214,14 +203,10 @@ class ApifyHook(PlatformHook[ApifyRun]):
         fields: list[str] | None = None,
         omit: list[str] | None = None,
     ) -> Iterator[bytes]:
-        """The dataset as JSON Lines bytes, never parsed (the fast path for copying a dataset to a
-        ``.jsonl`` file). Each page is streamed into a spool while its lines are counted, checked
-        (see ``api.parse_jsonl_page``; a bad page is retried) and only then yielded, in blocks
-        that together hold its complete lines (a block may end mid-line; a page's last one ends
-        in a newline), so memory stays bounded whatever a page's byte size. Pages follow the
-        offsets and totals the server reports, and a walk that delivers fewer items than the
-        dataset's total (``clean`` aside) ends in :class:`IncompleteDataError` instead of looking
-        complete."""
+        """The dataset as JSON Lines bytes, never parsed (the fast path to a ``.jsonl`` file). Each
+        page is spooled, checked (a bad page is retried) and only then yielded, in blocks (a block
+        may end mid-line, a page ends with a newline); memory stays bounded. Fewer items than the
+        dataset's total (``clean`` aside) end in :class:`IncompleteDataError`."""
         first = api.dataset_items(dataset_id, limit=page_size, clean=clean, fields=fields, omit=omit, fmt="jsonl")
 
         def fetch(request: ApiRequest) -> Page[Any]:
@@ -234,9 +219,7 @@ class ApifyHook(PlatformHook[ApifyRun]):
                 yield from spooled.blocks()
 
     def iter_dataset_items(self, dataset_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """The dataset's items one at a time, parsed from the checked JSON Lines stream of
-        :meth:`iter_dataset_jsonl` (same options): memory holds one line, not one page, whatever
-        the items' size; ends in :class:`IncompleteDataError` like the pages do."""
+        """The dataset's items one at a time, parsed line by line from :meth:`iter_dataset_jsonl`."""
         return jsonl_items(self.iter_dataset_jsonl(dataset_id, **kwargs), f"Apify dataset {dataset_id}")
 
     # -- async, for triggers ---------------------------------------------------------------
@@ -249,5 +232,5 @@ class ApifyHook(PlatformHook[ApifyRun]):
 
 
 def _whole_seconds(wait: float) -> int:
-    """``waitForFinish`` takes whole seconds: round a wait up, so 0.5 s never becomes "do not wait"."""
+    """``waitForFinish`` takes whole seconds: round up, so 0.5 s never becomes "do not wait"."""
     return math.ceil(wait) if wait > 0 else 0

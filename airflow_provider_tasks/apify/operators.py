@@ -1,8 +1,6 @@
 """Operators that run Apify Actor tasks and Actors, and stream a dataset's items to a file.
 
-Heavy modules (HTTP clients, tenacity, the trigger) are imported when a task runs, not when a
-DAG file that uses these operators is parsed.
-"""
+HTTP clients and the trigger load when a task runs, not when a DAG file is parsed."""
 
 from __future__ import annotations
 
@@ -34,14 +32,12 @@ XCOM_KEY_VALUE_STORE_ID = "default_key_value_store_id"
 
 
 def lineage_dataset(base_url: str, dataset_id: str) -> LineageDataset:
-    """An Apify dataset for OpenLineage: ``apify://api.apify.com`` + ``datasets/<dataset id>``
-    (the id, not the name: what the run operator reports and the download operator reads meet)."""
+    """An Apify dataset for OpenLineage, by id (not name), so the run's output and the download's input meet."""
     return platform_dataset(ApifyConnected.platform_key, base_url, "datasets", dataset_id)
 
 
 class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]):
-    """What running a task and running an Actor share: run options and XCom (the hook and trigger
-    come from :class:`ApifyConnected`)."""
+    """What running a task and running an Actor share: run options and XCom."""
 
     platform = api.PLATFORM
     cost_limit_field = "max_cost_usd"
@@ -76,8 +72,7 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
         super().__init__(**kwargs)
         self.max_cost_usd = optional_positive_finite("max_cost_usd", max_cost_usd)
         self.reuse_existing_run = require_bool("reuse_existing_run", reuse_existing_run)
-        # NaN/Infinity are not JSON: catch them where the DAG is written (Airflow could not even
-        # store the rendered fields), naming the field's path; validate() checks again when run.
+        # NaN/Infinity are not JSON (Airflow could not store the rendered fields): caught at parse time
         require_finite_json("run_input", run_input)
         require_finite_json("webhooks", webhooks)
         self.run_input = run_input
@@ -204,14 +199,12 @@ class ApifyRunActorOperator(_ApifyRunOperator):
         return api.Target("actor", self.actor_id)
 
 
-PARSED_BATCH = 1_000
-"""Items handed to the json/csv writers at a time: they are parsed line by line from the checked
-JSON Lines stream, so memory holds this many items, not a page."""
+PARSED_BATCH = 1_000  # items handed to the json/csv writers at a time
 
 
 class ApifyDatasetItemsOperator(ApifyConnected, ItemsToFileOperator["ApifyHook"]):
     """Streams an Apify dataset's items to a file: JSON Lines copied unparsed, json/csv parsed line
-    by line from the same checked stream (memory bounded by one page's spool, never a parsed page).
+    by line from the same checked stream.
 
     :param dataset_id: the dataset; when None, the ``default_dataset_id`` XCom of the upstream
         task (e.g. an :class:`ApifyRunTaskOperator`) is used.
@@ -253,7 +246,7 @@ class ApifyDatasetItemsOperator(ApifyConnected, ItemsToFileOperator["ApifyHook"]
         return [lineage_dataset(base_url, source["dataset_id"])]
 
     def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        from airflow_provider_tasks.common.pages import batched
+        from airflow_provider_tasks.common.jsonl import batched
 
         items = self.hook.iter_dataset_items(source["dataset_id"], **self._item_options())
         return batched(items, PARSED_BATCH)

@@ -14,17 +14,13 @@ DEFAULT_CONN_ID = "apify_default"
 
 
 class ApifyConnected(BaseOperator):
-    """Mixed into Apify operators and sensors (listed before the common base, so the
-    connection parameter is a real ``__init__`` parameter that ``default_args`` can set).
+    """Mixed into Apify operators and sensors, before the common base (so ``default_args`` can set
+    the connection): the ``apify`` connection, its hook and trigger, imported when a task runs.
 
     :param apify_conn_id: the ``apify`` connection (default ``apify_default``).
-
-    Builds :class:`ApifyHook` and names :class:`ApifyRunTrigger`, both imported only when a task
-    runs: DAG parsing does not load HTTP clients.
     """
 
-    platform_key: ClassVar[str] = "apify"
-    """This platform's name in asset-event extras (a contract: never rename)."""
+    platform_key: ClassVar[str] = "apify"  # in asset-event extras: a contract, never rename
 
     def __init__(self, *, apify_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -1,8 +1,7 @@
-"""What every platform hook shares: connection → endpoint, and the sync and async transports.
+"""What every platform hook shares: connection → endpoint, the sync and async transports, waits.
 
-A platform hook subclasses :class:`PlatformHook` (generic over its run type), names its dialect
-and default base URL, supplies the abstract run methods, and adds methods that pair an ``api``
-request builder with a parser. It holds no HTTP code itself.
+A platform hook names its dialect and base URL, supplies the run methods, and pairs ``api``
+request builders with parsers; it holds no HTTP code itself.
 """
 
 from __future__ import annotations
@@ -33,20 +32,34 @@ from airflow_provider_tasks.common.waiting import (
     ProgressLog,
     RunT,
     Snapshot,
+    WaitSteps,
     await_terminal,
-    terminal_plan,
     wait_for_terminal,
+    wait_steps,
 )
 
 T = TypeVar("T")
 
 
-class PlatformHook(BaseHook, ABC, Generic[RunT]):
-    """Base for platform hooks: the token comes from the connection's password field and the
-    optional host is a full base URL (scheme, host, port) overriding the platform's default.
+class _Latest(Generic[FollowedT]):
+    """The last answer of a wait; the previous one is let go while the next is awaited."""
 
-    ``RunT`` is the platform's run type: what :meth:`poll_run` and the waits return.
-    """
+    value: FollowedT
+
+    def keep(self, poll: Callable[[float], FollowedT], wait: float) -> Snapshot:
+        self.__dict__.pop("value", None)
+        self.value = poll(wait)
+        return self.value.snapshot()
+
+    async def akeep(self, poll: Callable[[float], Awaitable[FollowedT]], wait: float) -> Snapshot:
+        self.__dict__.pop("value", None)
+        self.value = await poll(wait)
+        return self.value.snapshot()
+
+
+class PlatformHook(BaseHook, ABC, Generic[RunT]):
+    """Base for platform hooks: the token is the connection's password, the optional host a full
+    base URL overriding the platform's; ``RunT`` is what :meth:`poll_run` and the waits return."""
 
     dialect: ClassVar[ApiDialect]
     default_base_url: ClassVar[str]
@@ -68,7 +81,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
     # -- connection ------------------------------------------------------------------------
 
     def _endpoint_from(self, conn: Any) -> Endpoint:
-        """Check what the connection holds (token, ``verify`` extra, scheme) before any request."""
+        """Check the token, ``verify`` extra and scheme before any request."""
         token, stripped = clean_token(self.conn_id, conn.password)
         if stripped and self._say_once("token"):
             self.log.warning(
@@ -88,7 +101,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         return Endpoint(base_url, token, self.dialect, verify)
 
     def _say_once(self, what: str) -> bool:
-        """True the first time this hook is about to say ``what`` (connection notes, not errors)."""
+        """True the first time this hook is about to say ``what``."""
         if what in self._said:
             return False
         self._said.add(what)
@@ -103,8 +116,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
 
     @property
     def base_url(self) -> str:
-        """The API base URL this hook talks to (the connection's host, else the platform's default);
-        reads the connection, sends nothing."""
+        """The API base URL this hook talks to; reads the connection, sends nothing."""
         if self._transport is not None:
             return self._transport.endpoint.base_url
         return base_url_of(self.get_connection(self.conn_id), self.default_base_url)
@@ -129,7 +141,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         return lambda request: self.send(request, lambda response: parse(request, response))
 
     def close(self) -> None:
-        """Close the sync HTTP session (the operator or sensor that owns the hook calls it when done)."""
+        """Close the sync HTTP session."""
         if self._transport is not None:
             self._transport.close()
             self._transport = None
@@ -143,11 +155,9 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
     # -- runs: what each platform supplies, and the waiting built on it ----------------------
 
     long_poll: ClassVar[bool] = False
-    """Whether :meth:`poll_run` can make the server hold the answer until the run ends."""
+    """Whether :meth:`poll_run` can make the server hold the answer (up to ``long_poll_window`` s)."""
     long_poll_window: ClassVar[float] = 0.0
-    """With ``long_poll``: the longest the server holds a status request (every wait asks for it)."""
     min_poll_interval: ClassVar[float] = MIN_POLL_GAP
-    """The platform's floor for the gap between two status requests about one run."""
 
     @abstractmethod
     def poll_run(self, run_id: str, wait: float = 0) -> RunT:
@@ -178,13 +188,8 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         just_looked: bool = False,
         cost_limit: float | None = None,
     ) -> RunT:
-        """Block until the run is terminal; :class:`RunTimeoutError` when the deadline passes first.
-
-        Returns the run whatever its terminal status: callers decide what a failure means.
-        ``just_looked``: the caller polled the run a moment ago (the first request keeps its distance).
-        ``cost_limit``: :class:`CostLimitExceeded` as soon as an answer shows the run past it (the
-        caller aborts the run).
-        """
+        """The run once terminal, whatever its status; :class:`RunTimeoutError` at the deadline,
+        :class:`CostLimitExceeded` past ``cost_limit`` (see :func:`wait_steps`)."""
         return self.wait_until_terminal(
             lambda wait: self.poll_run(run_id, wait),
             deadline,
@@ -203,21 +208,11 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         just_looked: bool = False,
         cost_limit: float | None = None,
     ) -> FollowedT:
-        """Poll anything :class:`Followed` (a run, a task) until it ends; returns its last state.
-
-        Requests are spaced by ``poll_interval``, never less than :attr:`min_poll_interval`; with
-        long-polling each one is held for the whole :attr:`long_poll_window` whatever the interval.
-        """
-        latest: list[FollowedT] = []
-
-        def step(wait: float) -> Snapshot:
-            latest.clear()  # let the previous answer go while the next one is awaited
-            latest.append(poll(wait))
-            return latest[0].snapshot()
-
-        settings = self._wait_settings(poll_interval, progress, cost_limit)
-        wait_for_terminal(terminal_plan(deadline, just_looked=just_looked, **settings), step)
-        return latest[0]
+        """Poll anything :class:`Followed` (a run, a task) until it ends; returns its last state."""
+        latest = _Latest[FollowedT]()
+        steps = self._wait_steps(deadline, poll_interval, progress, just_looked, cost_limit)
+        wait_for_terminal(steps, lambda wait: latest.keep(poll, wait))
+        return latest.value
 
     async def await_until_terminal(
         self,
@@ -229,33 +224,32 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         just_looked: bool = False,
         cost_limit: float | None = None,
     ) -> FollowedT:
-        latest: list[FollowedT] = []
+        latest = _Latest[FollowedT]()
+        steps = self._wait_steps(deadline, poll_interval, progress, just_looked, cost_limit)
+        await await_terminal(steps, lambda wait: latest.akeep(poll, wait))
+        return latest.value
 
-        async def step(wait: float) -> Snapshot:
-            latest.clear()  # let the previous answer go while the next one is awaited
-            latest.append(await poll(wait))
-            return latest[0].snapshot()
-
-        settings = self._wait_settings(poll_interval, progress, cost_limit)
-        await await_terminal(terminal_plan(deadline, just_looked=just_looked, **settings), step)
-        return latest[0]
-
-    def _wait_settings(
-        self, poll_interval: float, progress: ProgressLog | None, cost_limit: float | None = None
-    ) -> dict[str, Any]:
-        """The poll loop's settings. A cost limit needs regular looks at the bill: with one, a
-        long-poll is held at most ``poll_interval`` (not the API's whole window), so the cost is
-        checked that often while the run ends as promptly as ever."""
+    def _wait_steps(
+        self,
+        deadline: Deadline,
+        poll_interval: float,
+        progress: ProgressLog | None,
+        just_looked: bool,
+        cost_limit: float | None,
+    ) -> WaitSteps:
+        """With a cost limit a long-poll is held at most ``poll_interval``, so the bill is looked at
+        that often while the run still ends as promptly as ever."""
         interval = max(poll_interval, self.min_poll_interval)
-        window = self.long_poll_window if cost_limit is None else min(self.long_poll_window, interval)
-        return {
-            "platform": self.dialect.platform,
-            "interval": interval,
-            "long_poll": self.long_poll,
-            "window": window,
-            "progress": progress if progress is not None else ProgressLog(self.log, self.dialect.platform),
-            "cost_limit": cost_limit,
-        }
+        return wait_steps(
+            deadline,
+            platform=self.dialect.platform,
+            interval=interval,
+            long_poll=self.long_poll,
+            window=self.long_poll_window if cost_limit is None else min(self.long_poll_window, interval),
+            progress=progress if progress is not None else ProgressLog(self.log, self.dialect.platform),
+            just_looked=just_looked,
+            cost_limit=cost_limit,
+        )
 
     # -- Airflow UI ------------------------------------------------------------------------
 
@@ -264,12 +258,9 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         """The cheapest authenticated call of the platform."""
 
     def test_connection(self) -> tuple[bool, str]:
-        """Used by the "Test" button of the connection form.
-
-        The form's connection is tested under a random id that Airflow makes up for the test, so
-        the message says "this connection" instead; and since the button sends what the form
-        holds (Airflow 2 leaves a saved token out of it), a missing token says to type it there.
-        """
+        """The connection form's Test button. Airflow tests under a random id, so the message says
+        "this connection"; Airflow 2 leaves a saved token out of the form, so a missing one says
+        to type it there."""
         try:
             self.send(self.auth_check_request(), retry=False)
         except ProviderError as error:

@@ -1,11 +1,8 @@
-"""The only place that talks to a socket: runs :class:`ApiRequest` values built by an ``api`` module.
+"""The only place that talks to a socket: performs the :class:`ApiRequest` values an ``api`` module builds.
 
-- :class:`SyncTransport` uses one ``requests.Session`` (connection reuse within a task).
-- :class:`AsyncTransport` uses one ``aiohttp.ClientSession`` per event loop and connection,
-  shared by every trigger of that connection in the triggerer and closed when the last one
-  leaves (a session per poll costs ~1 MB and TLS setup per waiting run; see performance notes).
-
-Both map failures onto :mod:`~airflow_provider_tasks.common.errors` types and retry the
+:class:`SyncTransport` holds one ``requests.Session`` per task; :class:`AsyncTransport` shares one
+``aiohttp.ClientSession`` per event loop and connection among the triggers (a session per poll costs
+~1 MB and a TLS handshake per waiting run). Both map failures onto ``errors`` types and retry the
 transient ones with the caller's :class:`RetryPolicy`. Credentials travel only in headers.
 """
 
@@ -54,7 +51,7 @@ class Endpoint:
     token: str
     dialect: ApiDialect
     verify: bool | str = True
-    """TLS verification: True, False or a CA bundle path (the connection extra ``verify``)."""
+    """TLS verification: True, False or a CA bundle path."""
 
     def url(self, request: ApiRequest) -> str:
         return self.base_url.rstrip("/") + request.path
@@ -67,7 +64,7 @@ class Endpoint:
         return headers
 
     def session_key(self) -> tuple[str, str, bool | str]:
-        """Identifies a connection (and its TLS setting) without keeping the token as a dict key."""
+        """Identifies a connection and its TLS setting without keeping the token as a dict key."""
         return self.base_url, hashlib.sha256(self.token.encode()).hexdigest(), self.verify
 
     def check(self, request: ApiRequest, response: ApiResponse) -> ApiResponse:
@@ -107,11 +104,14 @@ class SyncTransport:
     ) -> T:
         """Perform the request and parse the answer, retrying transient failures (a garbled body
         included) unless ``retry`` is False."""
+        return self._retried(lambda: parse(self._send_once(request, headers)), retry)
+
+    def _retried(self, call: Callable[[], T], retry: bool) -> T:
         if not retry:
-            return parse(self._send_once(request, headers))
+            return call()
         for attempt in self.policy.sync():
             with attempt:
-                return parse(self._send_once(request, headers))
+                return call()
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _send_once(self, request: ApiRequest, headers: dict[str, str] | None) -> ApiResponse:
@@ -122,8 +122,7 @@ class SyncTransport:
         return self.endpoint.check(request, response)
 
     def _open(self, request: ApiRequest, headers: dict[str, str] | None) -> tuple[requests.Response, float, float]:
-        """Send the request and return the answer with its body still unread (``stream=True``),
-        the ``time.monotonic()`` deadline for the whole request and its length in seconds."""
+        """The answer with its body unread, the monotonic deadline of the whole request, and its seconds."""
         import requests
 
         total = request.total_timeout(self.timeout)
@@ -153,23 +152,12 @@ class SyncTransport:
         retry: bool = True,
         chunk_size: int = 1024 * 1024,
     ) -> T:
-        """Perform the request and hand its body to ``consume`` a chunk at a time, never whole.
-
-        For answers too large to hold, such as a dataset page on its way to a file. ``consume``
-        gets the status and headers (an :class:`ApiResponse` with an empty body) and an iterator
-        of body chunks, and its result is returned. An error status raises as :meth:`send` does
-        (from the first 64 KiB of its body). The whole request, body included, must end within
-        ``request.total_timeout``, checked as each chunk arrives (``requests``' own timeout is per
-        socket read). A failure of the request, of the body, or of ``consume`` (say a page that
-        fails its checks: :class:`MalformedResponseError`) is retried as one step by the retry
-        policy unless ``retry`` is False. Uses :attr:`session`, so its TLS and proxy settings apply.
-        """
-        if not retry:
-            return self._stream_once(request, consume, chunk_size)
-        for attempt in self.policy.sync():
-            with attempt:
-                return self._stream_once(request, consume, chunk_size)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+        """Perform the request and hand ``consume`` its head (an :class:`ApiResponse` without body)
+        and its body a chunk at a time, for answers too large to hold (a dataset page on its way to
+        a file). The whole request must end within ``request.total_timeout``, checked per chunk. A
+        failure of the request, the body or ``consume`` (a page that fails its checks) is retried
+        as one step unless ``retry`` is False."""
+        return self._retried(lambda: self._stream_once(request, consume, chunk_size), retry)
 
     def _stream_once(
         self, request: ApiRequest, consume: Callable[[ApiResponse, Iterator[bytes]], T], chunk_size: int
@@ -263,9 +251,8 @@ class EnvProxy:
 
     @classmethod
     def for_url(cls, base_url: str) -> EnvProxy:
-        """Read once per shared session, not per request: aiohttp's own ``trust_env`` looks the
-        environment (and ``~/.netrc``) up in a worker thread for every request, two thread hops
-        per long-poll that stalled a triggerer's loop when 10,000 triggers asked at once."""
+        """Read once per shared session: aiohttp's ``trust_env`` reads the environment in a worker
+        thread for every request, which stalled a triggerer's loop with 10,000 triggers."""
         from yarl import URL
 
         from airflow_provider_tasks.common.internals import env_proxy_for_url
@@ -300,9 +287,8 @@ class _SharedSessions:
     async def acquire(
         self, key: Any, ssl: Any, base_url: str, *, lean: bool = True
     ) -> tuple[aiohttp.ClientSession, EnvProxy]:
-        """The session for ``key`` (which must include the TLS setting ``ssl`` is made from and
-        the ``base_url`` its proxy is read for), and that proxy. ``lean``: the lean connector and
-        the proxy read once (see ``common/scale.py``); else aiohttp's connector and ``trust_env``."""
+        """The session for ``key`` (which covers ``ssl`` and ``base_url``) and its proxy. ``lean``: the
+        lean connector and the proxy read once (``scale.py``); else aiohttp's own and ``trust_env``."""
         import aiohttp
 
         from airflow_provider_tasks.common.internals import shared_connector
@@ -339,8 +325,7 @@ _SHARED_SESSIONS = _SharedSessions()
 
 
 def _transport_error(request: ApiRequest, error: BaseException, unsent: bool, base_url: str) -> TransportError:
-    """What failed, where, and whether the server can have seen the request; a connection that
-    could not be made says first that nothing answered at the connection's host."""
+    """What failed, where, and whether the server can have seen the request."""
     detail = str(error)[:300] or "no detail"
     if unsent:
         return TransportError(

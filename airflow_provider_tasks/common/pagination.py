@@ -1,9 +1,7 @@
 """Walking a paginated list lazily, whatever the platform's paging scheme.
 
-Each platform's ``api`` module parses one page into a :class:`Page` that carries the request for
-the next page (offset-based for Apify, page numbers for Lobstr.io), so the loop itself is shared.
-Deciding where the list ends is the parser's job (a short or empty page is not always the end);
-checking that the walk delivered every item the platform said it has is the loop's.
+A platform's ``api`` parses a page into a :class:`Page` carrying the request for the next one, and
+decides where the list ends; the shared loop checks that every item the platform counted came.
 """
 
 from __future__ import annotations
@@ -22,24 +20,17 @@ T = TypeVar("T")
 
 
 class IncompleteDataError(ProviderError):
-    """The platform delivered fewer items than it said it holds: the data would be silently short.
-
-    Not retried by the request policy (every page answered fine); the download fails instead of
-    writing a file that looks complete.
-    """
+    """The platform delivered fewer items than it said it holds (not retried: every page answered)."""
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """The items of one page and the request for the next one (None on the last page).
 
-    :param expected_total: how many items the whole walk must have delivered when this page is
-        the last one, as the platform reported it on this page; None when that cannot be checked
-        (the platform drops items by request, e.g. Apify's ``clean``).
-    :param count: items this page holds when ``items`` are not one per item (a JSON Lines
-        chunk); None means ``len(items)``.
-    :param warning: a notice the platform attached to the page (a plan's export limit), quoted
-        when the walk comes up short.
+    :param expected_total: the items the whole walk must deliver, as this page reports; None when
+        it cannot be checked (Apify's ``clean`` drops items).
+    :param count: items this page holds when ``items`` are not one per item; None: ``len(items)``.
+    :param warning: the platform's notice on the page (an export limit), quoted when short.
     """
 
     items: list[T]
@@ -56,11 +47,8 @@ class Page(Generic[T]):
 def iterate_pages(
     fetch: Callable[[ApiRequest], Page[T]], first: ApiRequest, *, what: str = "the list"
 ) -> Iterator[Page[T]]:
-    """Yield pages one at a time, fetching the next only when the caller asks for it.
-
-    After the last page, :class:`IncompleteDataError` if fewer items came than the last page's
-    ``expected_total`` (``what`` names the source in that message).
-    """
+    """Yield pages lazily; after the last, :class:`IncompleteDataError` if fewer items came than
+    its ``expected_total`` (``what`` names the source)."""
     request: ApiRequest | None = first
     seen = 0
     page: Page[T] | None = None

@@ -1,12 +1,9 @@
 """Waiting and trying again: one place for every wait after a failure.
 
-:class:`RetryPolicy` repeats one API call a bounded number of times, waiting
-:meth:`RetryPolicy.delay` between tries (exponential with jitter, or the server's
-``Retry-After``). It is plain data, so a trigger can carry it through Airflow's serde. Blocking
-code gets a tenacity controller (:meth:`RetryPolicy.sync`) whose waits are that same ``delay``;
-the triggerer's hot path awaits :meth:`RetryPolicy.acall`, the same waits without building a
-controller for every long-poll. :class:`Backoff` spaces the looks of loops that never give up
-(a trigger that outlives a transient error, a watcher that lives as long as its DAG).
+:class:`RetryPolicy` repeats one API call, waiting :meth:`~RetryPolicy.delay` between tries
+(exponential with jitter, or the server's ``Retry-After``): through tenacity in blocking code, and
+through :meth:`~RetryPolicy.acall` on the triggerer's hot path, which builds no controller per
+long-poll. :class:`Backoff` spaces the looks of loops that never give up (triggers, watchers).
 """
 
 from __future__ import annotations
@@ -47,7 +44,7 @@ class RetryPolicy:
 
     @classmethod
     def from_value(cls, value: RetryPolicy | dict[str, Any] | None) -> RetryPolicy:
-        """Accept a policy, its dict form (as stored in trigger kwargs), or None for the default."""
+        """A policy, its dict form (as in trigger kwargs), or None for the default."""
         if value is None:
             return cls()
         if isinstance(value, RetryPolicy):
@@ -58,9 +55,8 @@ class RetryPolicy:
         return asdict(self)
 
     def delay(self, attempt: int, error: BaseException | None) -> float:
-        """Seconds to wait after failed try number ``attempt`` (1: the first) before the next one:
-        the server's ``Retry-After`` when it said (capped at ``max_wait``), else ``initial_wait``
-        doubled per try (capped at ``max_wait``) plus up to ``jitter`` random seconds."""
+        """Seconds to wait after failed try ``attempt`` (1: the first): the server's ``Retry-After``,
+        else ``initial_wait`` doubled per try; either capped at ``max_wait``, plus jitter."""
         if isinstance(error, ApiError) and error.retry_after is not None:
             return min(max(error.retry_after, 0.0), self.max_wait)
         exponential = min(self.initial_wait * 2.0 ** min(attempt - 1, 64), self.max_wait)
@@ -69,9 +65,7 @@ class RetryPolicy:
     async def acall(
         self, call: Callable[[], Awaitable[T]], retry_on: Callable[[BaseException], bool] = is_retryable
     ) -> T:
-        """Await ``call()``, repeating it after a transient failure: at most ``max_attempts`` tries
-        with :meth:`delay` between them, the last error re-raised. Nothing is built per call, so
-        a trigger's long-poll pays only for the retries it needs (cancellation is never retried)."""
+        """Await ``call()``, repeating it after a transient failure as :meth:`sync` does."""
         attempt = 1
         while True:
             try:
@@ -100,9 +94,8 @@ class RetryPolicy:
 
 @dataclass
 class Backoff:
-    """The wait before the next look of a loop that never gives up: ``initial`` seconds after the
-    first failure, doubling after each further one up to ``cap``, back to ``initial`` after a
-    success (:meth:`reset`)."""
+    """Waits of a loop that never gives up: ``initial`` seconds, doubling per failure up to ``cap``,
+    back to ``initial`` on :meth:`reset`."""
 
     initial: float
     cap: float

@@ -1,9 +1,5 @@
-"""Waiting for a remote run: the terminal-status protocol and the deadline-bounded poll loop.
-
-A platform reduces what it follows (a run, or a Lobstr.io task) to a :class:`Snapshot`; everything
-that waits (operators in a worker, sensors, triggers) works on snapshots, so no status list is
-repeated per class.
-"""
+"""Waiting for a remote run: :class:`Snapshot` (what a platform's run or task reduces to, so no
+status list is repeated per class), the deadline, and the poll loop shared by workers and triggers."""
 
 from __future__ import annotations
 
@@ -19,14 +15,12 @@ from airflow_provider_tasks.common.cost_guard import check_cost
 from airflow_provider_tasks.common.errors import RunFailedError, RunTimeoutError
 
 FIRE_GUARD_SECONDS = 10.0
-"""Minimum age of a deferral before its trigger fires: Airflow's scheduler can mis-handle a trigger
-that fires within a few seconds of the deferral (apache/airflow #66374 and related issues). It must
-outlast the scheduler's handling of the deferring worker's exit: 5.25 s was seen on a loaded 2-core
-CI machine, so 10 s. Only runs that end within 10 s of the deferral are heard later for it."""
+"""Minimum age of a deferral before its trigger fires: Airflow's scheduler can mishandle a trigger
+that fires within seconds of the deferral (apache/airflow #66374 and related; 5.25 s was seen on a
+loaded 2-core machine). Only runs that end within 10 s of the deferral are heard later for it."""
 
 MIN_POLL_GAP = 1.0
-"""No run is asked about more than once a second, however a task is configured: the floor of the
-gap between the starts of two requests about the same run (a platform may ask for more)."""
+"""No run is asked about more than once a second, however a task is configured."""
 
 FIRST_WINDOW_SPREAD = 0.05
 """A wait's first long-poll is held for 95–100 % of the window, at random (see :func:`poll_schedule`)."""
@@ -35,18 +29,14 @@ PROGRESS_LOG_SECONDS = 60.0
 """A wait logs the run's status and progress when they change, at most this often."""
 
 TRIGGER_PROGRESS_LOG_SECONDS = 300.0
-"""The same for a trigger, which also keeps its first look to itself. A trigger's lines travel
-through the triggerer's supervisor, synchronously from the event loop that every trigger shares:
-with 10,000 waiting runs logging once a minute (and all at once on their first look) Airflow
-3.3.2's triggerer deadlocked, its trigger runner blocked writing a log line to the supervisor while
-the supervisor was blocked sending it a message. The worker has logged the start and the console
-link before deferring; the task logs how the run ended when it resumes."""
+"""The same for a trigger, which also keeps its first look to itself: its lines go synchronously
+through the triggerer's supervisor, and 10,000 runs logging once a minute deadlocked Airflow 3.3.2's
+triggerer. The task logs the start before deferring and the end when it resumes."""
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What waiting code needs to know, at one moment, about an object followed to a terminal state:
-    a platform's run, or a Lobstr.io task. ``id`` is that object's own id (a run id, a task hash)."""
+    """What waiting code needs to know, at one moment, about a run or a Lobstr.io task (``id``: its own id)."""
 
     id: str
     status: str
@@ -55,17 +45,16 @@ class Snapshot:
     message: str | None
     console_url: str | None
     winding_down: bool = False
-    """Not terminal yet, but already on its way to an unsuccessful end (being aborted, timing out)."""
+    """Not terminal yet, but on its way to an unsuccessful end (being aborted, timing out)."""
     unknown: bool = False
     """A status this provider does not know: treated as still going (the deadline ends the wait)."""
     progress: str | None = None
     """What the run reports so far (status message, items or results), for progress log lines."""
     aborted: bool = False
-    """Terminal because somebody aborted it (a user, or the trigger's ``on_kill`` when a task was cleared)."""
+    """Terminal because a user, or a cleared task's trigger, aborted it."""
     cost: float | None = None
-    """What the run has cost so far, in ``cost_unit``, where the API says (None: not reported)."""
+    """What the run has cost so far, in ``cost_unit`` ("USD", "credits"); None: not reported."""
     cost_unit: str = ""
-    """The unit of ``cost`` ("USD" for Apify's ``usageTotalUsd``, "credits" for Lobstr.io)."""
 
     @property
     def cost_text(self) -> str:
@@ -89,11 +78,8 @@ class Snapshot:
 
 
 class Followed(Protocol):
-    """An object followed until it reaches a terminal state: a platform's run, or a Lobstr.io task.
-
-    ``raw`` is the API's own dict (what a trigger event carries and a task returns); ``snapshot``
-    reduces it to what waiting code needs.
-    """
+    """A run or task followed to a terminal state: ``raw`` is the API's dict (what a trigger event
+    carries and a task returns), ``snapshot`` what waiting code needs of it."""
 
     @property
     def raw(self) -> dict[str, Any]: ...
@@ -101,10 +87,8 @@ class Followed(Protocol):
     def snapshot(self) -> Snapshot: ...
 
 
-FollowedT = TypeVar("FollowedT", bound=Followed)
-"""Whatever one wait follows (a run, a task)."""
-RunT = TypeVar("RunT", bound=Followed)
-"""A platform's run type (``ApifyRun``, ``LobstrRun``)."""
+FollowedT = TypeVar("FollowedT", bound=Followed)  # whatever one wait follows (a run, a task)
+RunT = TypeVar("RunT", bound=Followed)  # a platform's run type (ApifyRun, LobstrRun)
 
 
 class Deadline:
@@ -142,35 +126,26 @@ def naming_the_timeout(error: RunTimeoutError, seconds: float | None) -> RunTime
     return RunTimeoutError(f"{error}. The task's timeout={seconds:g} s passed first: raise it for longer runs")
 
 
-PollOnce = Callable[[float], Snapshot]
-"""Fetch the run's state, waiting server-side up to the given seconds when the API can."""
+PollOnce = Callable[[float], Snapshot]  # one status request, held server-side up to the given seconds
 
 
 @dataclass(frozen=True)
 class PollStep:
-    """One request of a wait: start it no sooner than ``gap`` seconds after the previous one
-    started, and let the server hold it up to ``server_wait`` seconds (capped by the deadline)."""
+    """One request of a wait: ``gap`` seconds after the previous one started, held by the server up
+    to ``server_wait`` seconds."""
 
     gap: float
     server_wait: float
 
 
 def poll_schedule(*, interval: float, long_poll: bool, window: float = 0.0) -> Iterator[PollStep]:
-    """The requests of a wait, shared by the blocking and the coroutine loops.
+    """The requests of a wait.
 
-    With ``long_poll`` every request is held by the server for its whole ``window`` (the API's
-    maximum), answered the moment the run ends: ``interval`` never shrinks that window, it only
-    spaces requests that come back early. The very first request is already a long-poll (a plain
-    first look would cost an extra request per run). It is shortened by up to
-    :data:`FIRST_WINDOW_SPREAD` of the window (57–60 s on Apify), so that triggers created in
-    the same instant do not all ask again in the same instant every minute. That costs a request
-    only to a run that ends within those last seconds of its window (about 2.5 % of runs longer
-    than a window). Triggers created over several seconds (the triggerer creates them one by one)
-    are spread by that already. The second request keeps the same distance from the end of the
-    first window as later ones do from the end of theirs, so nobody stops listening between the
-    two.
-    Without long-polling the loop looks every ``interval`` (at once when nobody just looked).
-    Either way two requests never start less than :data:`MIN_POLL_GAP` apart.
+    With ``long_poll`` every request is held for the API's whole ``window`` and answered the moment
+    the run ends; ``interval`` only spaces requests that come back early. The first one is already
+    a long-poll, shortened at random by up to :data:`FIRST_WINDOW_SPREAD` so that triggers created
+    in the same instant do not all ask again in the same instant every minute. Without
+    long-polling: a look every ``interval``. Never two requests less than :data:`MIN_POLL_GAP` apart.
     """
     gap = max(interval, MIN_POLL_GAP)
     if long_poll:
@@ -185,17 +160,10 @@ def poll_schedule(*, interval: float, long_poll: bool, window: float = 0.0) -> I
 
 
 class ProgressLog:
-    """What a long wait tells the log, without flooding it.
-
-    * A status the provider does not know: one warning per status (the wait goes on, and the
-      deadline ends it as a timeout if the run never reaches a known end).
-    * The run's status and progress: logged when they change, at most once per ``every`` seconds
-      (the first look is logged at once, unless the run has already ended: then the task's own
-      line about its end says it, and a triggerer waiting on thousands of runs writes no line
-      per run; with ``log_first_look=False``, as triggers have it, the first look is only
-      remembered). ``clock`` (monotonic seconds) is injectable, so a test
-      can check the rate limit by its logic instead of sleeping.
-    """
+    """What a long wait tells the log, without flooding it: one warning per unknown status, and the
+    status and progress when they change, at most once per ``every`` seconds. The first look is
+    logged unless the run already ended (the task logs that) or ``log_first_look`` is False (triggers).
+    ``clock`` is injectable so a test can check the rate limit without sleeping."""
 
     def __init__(
         self,
@@ -227,8 +195,7 @@ class ProgressLog:
         if state == self._shown:
             return
         if self._shown_at is None and (snapshot.terminal or not self.log_first_look):
-            # ended before the wait saw it going (a long-poll answered at the end: the task logs
-            # how the run ended), or a trigger's first look: remembered, not told
+            # ended before the wait saw it going, or a trigger's first look: remembered, not told
             self._shown_at = self.clock()
             self._shown = state
             return
@@ -241,29 +208,28 @@ class ProgressLog:
 
 
 def _pause(step: PollStep, last_start: float | None) -> float:
-    """Seconds to wait before the next request so it starts ``step.gap`` after the previous one."""
+    """Seconds until the next request may start."""
     return 0.0 if last_start is None else max(0.0, last_start + step.gap - time.monotonic())
 
 
 @dataclass(frozen=True)
 class Sleep:
-    """The waiting plan's step: pause this long."""
+    """A step of a wait: pause this long."""
 
     seconds: float
 
 
 @dataclass(frozen=True)
 class Look:
-    """The waiting plan's step: ask about the run once, letting the server hold the answer up to
-    ``server_wait`` seconds, and send the plan the snapshot."""
+    """A step of a wait: ask once, the server holding the answer up to ``server_wait`` seconds."""
 
     server_wait: float
 
 
-WaitPlan = Generator["Sleep | Look", "Snapshot | None", Snapshot]
+WaitSteps = Generator["Sleep | Look", "Snapshot | None", Snapshot]
 
 
-def terminal_plan(
+def wait_steps(
     deadline: Deadline,
     *,
     platform: str,
@@ -273,14 +239,12 @@ def terminal_plan(
     progress: ProgressLog | None = None,
     just_looked: bool = False,
     cost_limit: float | None = None,
-) -> WaitPlan:
+) -> WaitSteps:
     """Sans-IO: the steps of waiting for a terminal run, for a blocking or a coroutine driver.
 
-    Yields :class:`Sleep` (sent ``None`` back) and :class:`Look` (sent the snapshot back); returns
-    the terminal snapshot, or raises RunTimeoutError when the deadline passes first and
-    :class:`CostLimitExceeded` at the first answer whose cost passes ``cost_limit`` (see
-    :func:`check_cost`). ``just_looked``: the caller asked about the run a moment ago, so the first
-    request keeps its distance from that one too.
+    Yields :class:`Sleep` (sent ``None``) and :class:`Look` (sent the snapshot); returns the terminal
+    snapshot. Raises RunTimeoutError at the deadline, :class:`CostLimitExceeded` past ``cost_limit``.
+    ``just_looked``: the caller asked a moment ago, so the first request keeps its distance.
     """
     snapshot: Snapshot | None = None
     last_start = time.monotonic() if just_looked else None
@@ -305,9 +269,8 @@ def terminal_plan(
     raise AssertionError("unreachable: the schedule never ends")
 
 
-def wait_for_terminal(plan: WaitPlan, poll: PollOnce) -> Snapshot:
-    """Block until the run is terminal: a :func:`terminal_plan` driven with ``time.sleep`` and
-    ``poll`` (which asks the server once, holding the answer up to the seconds it is given)."""
+def wait_for_terminal(plan: WaitSteps, poll: PollOnce) -> Snapshot:
+    """The blocking driver of :func:`wait_steps`."""
     answer: Snapshot | None = None
     try:
         while True:
@@ -322,8 +285,8 @@ def wait_for_terminal(plan: WaitPlan, poll: PollOnce) -> Snapshot:
         return terminal
 
 
-async def await_terminal(plan: WaitPlan, poll: Callable[[float], Awaitable[Snapshot]]) -> Snapshot:
-    """The coroutine driver of a :func:`terminal_plan`, for triggers (never blocks the loop)."""
+async def await_terminal(plan: WaitSteps, poll: Callable[[float], Awaitable[Snapshot]]) -> Snapshot:
+    """The coroutine driver of :func:`wait_steps`, for triggers."""
     answer: Snapshot | None = None
     try:
         while True:

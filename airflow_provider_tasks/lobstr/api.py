@@ -1,8 +1,7 @@
 """Lobstr.io API v1, sans-IO: paths, parameters, statuses and error bodies the provider relies on.
 
-The contract for tasks is the reference page kept in ``shared/seeds/lobstr-get-task.md``; the
-rest follows Lobstr.io's public documentation. Where the documentation disagrees with itself,
-the choice is written next to the code that makes it.
+Tasks follow ``shared/seeds/lobstr-get-task.md``, the rest Lobstr.io's public documentation; where
+that disagrees with itself, the choice is written next to the code that makes it.
 """
 
 from __future__ import annotations
@@ -41,8 +40,7 @@ class _LowerCaseEnum(str, Enum):
 
 
 class RunStatus(_LowerCaseEnum):
-    """Lifecycle of a squid run. ``paused`` and ``uploading`` are not terminal; statuses the
-    documentation does not list are treated as still going (and logged by the waiting code)."""
+    """Lifecycle of a squid run; ``paused``, ``uploading`` and unlisted statuses are still going."""
 
     PENDING = "pending"
     RUNNING = "running"
@@ -106,7 +104,7 @@ class LobstrRun:
 
     @property
     def credits_used(self) -> float | None:
-        """``credit_used``: the credits the run has cost so far (None where the API does not say)."""
+        """``credit_used``: the credits the run has cost so far."""
         value = self.raw.get("credit_used")
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -138,15 +136,13 @@ API_ORIGIN = "user"
 
 
 def adoptable_run(fresh_runs: list[dict[str, Any]], squid: str) -> LobstrRun | None:
-    """Which run, if any, a start whose answer was lost created.
+    """Which of ``fresh_runs`` (the squid's runs created since our first attempt), if any, a start
+    whose answer was lost created.
 
-    ``fresh_runs`` are the squid's runs that did not exist just before our first attempt. Lobstr.io
-    has no idempotency key and records nothing of the caller, so ownership rests on what the API
-    does guarantee: one active run per squid. A single fresh run, launched through the API and
-    still going, is ours: any other caller's start in that window would have been refused while
-    it was active. Nothing fresh means no attempt landed (None: starting again is safe). Anything
-    else (a run already finished, a scheduled or chained run, several runs) may be somebody
-    else's: :class:`AmbiguousStartError` names them rather than adopting or starting again.
+    Lobstr.io has no idempotency key, so ownership rests on its one-active-run-per-squid rule: a
+    single fresh run, launched through the API and still going, is ours (anyone else's start
+    would have been refused). None fresh: no attempt landed. Anything else may be somebody else's:
+    :class:`AmbiguousStartError` names them rather than adopting or starting again.
     """
     if not fresh_runs:
         return None
@@ -203,8 +199,7 @@ class LobstrTask:
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# Dialect: auth and errors
+# -- Dialect: auth and errors
 
 
 class LobstrDialect:
@@ -230,8 +225,7 @@ class LobstrDialect:
 
 
 def parse_error_body(response: ApiResponse) -> tuple[str | None, str | None, str | None]:
-    """(type, message, param) from ``{"detail"}``, ``{"error": {...}}``, ``{"error": "...",
-    "type"}`` or ``{"errors": {...}}`` bodies, falling back to the raw text."""
+    """(type, message, param) from any documented error body shape, else the raw text."""
     try:
         body = response.json()
     except MalformedResponseError:
@@ -271,8 +265,7 @@ def is_already_active(error: ApiError) -> bool:
     return error.status == 400 and ALREADY_ACTIVE in (error.message or "").lower()
 
 
-# ---------------------------------------------------------------------------------------------
-# Requests
+# -- Requests
 
 
 def _hash(value: str) -> str:
@@ -333,8 +326,7 @@ def results(
     return ApiRequest("GET", "/v1/results", params, timeout=60.0)
 
 
-# ---------------------------------------------------------------------------------------------
-# Responses
+# -- Responses
 
 
 def object_of(response: ApiResponse) -> dict[str, Any]:
@@ -359,8 +351,8 @@ def parse_task(response: ApiResponse) -> LobstrTask:
 
 
 def parse_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:
-    """A page of the ``{"total_results", "page", "total_pages", "data": [...]}`` envelope; the
-    walk ends on the last page, an empty page, or a null ``next``."""
+    """A page of the ``{"page", "total_pages", "data": [...]}`` envelope; the walk ends on the last
+    page, an empty page, or a null ``next``."""
     body = object_of(response)
     items = body.get("data")
     if not isinstance(items, list):
@@ -376,13 +368,8 @@ def parse_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any
 
 
 def parse_results_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:
-    """A page of ``/v1/results``: :func:`parse_page`, plus what the whole walk must deliver.
-
-    Pages are numbered against the ``limit`` the server applied (it may be lower than asked),
-    so following ``page``/``total_pages``/``next`` reads every row; ``total_results`` is what the
-    walk is held to. A free plan's ``warning`` ("Export limit reached - only 50 results
-    returned…") comes with fewer rows than ``total_results``: the walk then fails, quoting it.
-    """
+    """A page of ``/v1/results``, holding the walk to ``total_results``. A free plan's ``warning``
+    ("Export limit reached…") comes with fewer rows: the walk then fails, quoting it."""
     parsed = parse_page(request, response)
     body = object_of(response)
     total = body.get("total_results")
@@ -394,12 +381,11 @@ def parse_results_page(request: ApiRequest, response: ApiResponse) -> Page[dict[
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Links
+# -- Links
 
 
 def run_dashboard_url(squid: str | None, run_hash: str) -> str:
-    """The run's page in the Lobstr.io dashboard (its squid's runs page when the squid is known)."""
+    """The run's page in the Lobstr.io dashboard."""
     if squid:
         return f"{DASHBOARD_URL}/squids/{_hash(squid)}/runs/{_hash(run_hash)}"
     return f"{DASHBOARD_URL}/runs/{_hash(run_hash)}"

@@ -24,11 +24,8 @@ RESULTS_MIN_INTERVAL = 0.5
 
 @with_connection_form
 class LobstrHook(PlatformHook[LobstrRun]):
-    """Calls the Lobstr.io API with the key of a ``lobstr`` connection.
-
-    The API key sits in the connection's password field and is sent only as an
-    ``Authorization: Token`` header. The optional host is a full base URL that replaces
-    ``https://api.lobstr.io`` (how tests and examples point at the local emulator).
+    """Calls the Lobstr.io API with the key of a ``lobstr`` connection (its password, sent only as an
+    ``Authorization: Token`` header); its optional host replaces ``https://api.lobstr.io``.
     Transient failures (429 with ``Retry-After``, 5xx, dropped connections) are retried.
 
     :param lobstr_conn_id: the Airflow connection to use (kept as :attr:`conn_id`).
@@ -74,19 +71,14 @@ class LobstrHook(PlatformHook[LobstrRun]):
     # -- runs ------------------------------------------------------------------------------
 
     def start_run(self, squid_id: str, *, reuse_active_run: bool = False) -> LobstrRun:
-        """Start a run of the squid; a retried start never creates a second run.
-
-        Lobstr.io allows one active run per squid. If one is already active this raises
-        :class:`RunAlreadyActiveError`, or returns that run when ``reuse_active_run`` is set.
-        After a start that may have reached the server, the run created since the first
-        attempt is adopted instead of starting again.
-        """
+        """Start a run of the squid; a retried start never creates a second run (see
+        :func:`~airflow_provider_tasks.lobstr.api.adoptable_run`). A squid has one active run at
+        most: if one is going, :class:`RunAlreadyActiveError`, or that run with ``reuse_active_run``."""
         return self.start_or_reuse_run(squid_id, reuse_active_run=reuse_active_run)[0]
 
     def start_or_reuse_run(self, squid_id: str, *, reuse_active_run: bool = False) -> tuple[LobstrRun, bool]:
-        """:meth:`start_run`, also saying whether the run returned is the squid's active run that
-        was reused (True) or one this call started (False). No list request is spent up front:
-        the API's own refusal of a second active run is what reveals the one to reuse."""
+        """:meth:`start_run`, and whether the run was reused. No list request is spent up front: the
+        API's refusal of a second active run is what reveals the one to reuse."""
         reused: list[str] = []
 
         def send_start() -> LobstrRun:
@@ -180,10 +172,8 @@ class LobstrHook(PlatformHook[LobstrRun]):
         page_size: int = api.MAX_PAGE_SIZE,
         min_interval: float = RESULTS_MIN_INTERVAL,
     ) -> Iterator[Page[dict[str, Any]]]:
-        """Results of a run or of a squid, a page at a time (memory bounded by ``page_size``),
-        paced to the documented 2 requests per second. A walk that ends with fewer rows than the
-        envelope's ``total_results`` (a free plan's export limit, say) raises
-        :class:`IncompleteDataError` quoting the platform's ``warning``, instead of looking complete."""
+        """Results of a run or of a squid, a page at a time, paced to the documented 2 requests per
+        second; fewer rows than ``total_results`` raise :class:`IncompleteDataError`."""
         first = api.results(run=run_id, squid=squid_id, task=task_hash, limit=page_size)
         fetch = self.pager(api.parse_results_page)
         last = [0.0]

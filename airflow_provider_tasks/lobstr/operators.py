@@ -1,7 +1,4 @@
-"""Operators that run a Lobstr.io squid and stream its results to a file.
-
-Heavy modules (HTTP clients, tenacity, the trigger) load when a task runs, not at DAG parsing.
-"""
+"""Operators that run a Lobstr.io squid and stream its results to a file."""
 
 from __future__ import annotations
 
@@ -26,8 +23,7 @@ XCOM_TOTAL_RESULTS = "total_results"
 
 
 def lineage_dataset(base_url: str, collection: str, hash_id: str) -> LineageDataset:
-    """Lobstr.io results for OpenLineage: ``lobstr://api.lobstr.io`` + ``runs/<run hash>`` (a run's
-    results) or ``squids/<squid hash>`` (every run's results of a squid)."""
+    """Lobstr.io results for OpenLineage: ``runs/<run hash>`` or ``squids/<squid hash>``."""
     return platform_dataset(LobstrConnected.platform_key, base_url, collection, hash_id)
 
 

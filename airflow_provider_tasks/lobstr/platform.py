@@ -14,17 +14,13 @@ DEFAULT_CONN_ID = "lobstr_default"
 
 
 class LobstrConnected(BaseOperator):
-    """Mixed into Lobstr.io operators and sensors (listed before the common base, so the
-    connection parameter is a real ``__init__`` parameter that ``default_args`` can set).
+    """Mixed into Lobstr.io operators and sensors, before the common base (so ``default_args`` can set
+    the connection): the ``lobstr`` connection, its hook and trigger, imported when a task runs.
 
     :param lobstr_conn_id: the ``lobstr`` connection (default ``lobstr_default``).
-
-    Builds :class:`LobstrHook` and names :class:`LobstrRunTrigger`, both imported only when a task
-    runs: DAG parsing does not load HTTP clients.
     """
 
-    platform_key: ClassVar[str] = "lobstr"
-    """This platform's name in asset-event extras (a contract: never rename)."""
+    platform_key: ClassVar[str] = "lobstr"  # in asset-event extras: a contract, never rename
 
     def __init__(self, *, lobstr_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)

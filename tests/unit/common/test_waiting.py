@@ -16,7 +16,7 @@ from airflow_provider_tasks.common.waiting import (
     Sleep,
     Snapshot,
     poll_schedule,
-    terminal_plan,
+    wait_steps,
 )
 
 
@@ -111,7 +111,7 @@ def play(plan, answers):
 
 def test_plan_looks_until_the_run_is_terminal_and_returns_that_look():
     ended = snap("SUCCEEDED", terminal=True)
-    plan = terminal_plan(Deadline(None), platform="Apify", interval=60, long_poll=True, window=60)
+    plan = wait_steps(Deadline(None), platform="Apify", interval=60, long_poll=True, window=60)
     steps, last = play(plan, iter([snap(), snap(), ended]))
     assert last is ended
     looks = [step for step in steps if isinstance(step, Look)]
@@ -122,7 +122,7 @@ def test_plan_looks_until_the_run_is_terminal_and_returns_that_look():
 
 
 def test_plan_sleeps_between_plain_polls_and_right_after_a_look_it_was_told_of():
-    plan = terminal_plan(Deadline(None), platform="Apify", interval=5, long_poll=False, just_looked=True)
+    plan = wait_steps(Deadline(None), platform="Apify", interval=5, long_poll=False, just_looked=True)
     steps, _ = play(plan, iter([snap(), snap("SUCCEEDED", terminal=True)]))
     assert [type(step) for step in steps] == [Sleep, Look, Sleep, Look]
     assert all(0 < step.seconds <= 5 for step in steps if isinstance(step, Sleep))
@@ -130,13 +130,13 @@ def test_plan_sleeps_between_plain_polls_and_right_after_a_look_it_was_told_of()
 
 
 def test_plan_raises_the_timeout_with_the_last_status_once_the_deadline_passes():
-    plan = terminal_plan(Deadline(time.time() - 1), platform="Apify", interval=60, long_poll=True, window=60)
+    plan = wait_steps(Deadline(time.time() - 1), platform="Apify", interval=60, long_poll=True, window=60)
     with pytest.raises(RunTimeoutError, match="last status RUNNING"):
         play(plan, iter([snap()]))
 
 
 def test_plan_stops_at_the_first_answer_over_the_cost_limit():
     costly = Snapshot("r1", "RUNNING", False, False, None, None, cost=2.5, cost_unit="USD")
-    plan = terminal_plan(Deadline(None), platform="Apify", interval=60, long_poll=True, window=60, cost_limit=1.0)
+    plan = wait_steps(Deadline(None), platform="Apify", interval=60, long_poll=True, window=60, cost_limit=1.0)
     with pytest.raises(CostLimitExceeded):
         play(plan, iter([costly]))

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from airflow_provider_tasks.common import pages
+from airflow_provider_tasks.common import jsonl
 from airflow_provider_tasks.common.errors import ConfigurationError, MalformedResponseError
 from airflow_provider_tasks.common.pagination import IncompleteDataError, Page, iterate_pages
 from airflow_provider_tasks.common.sansio import ApiRequest
@@ -16,7 +16,7 @@ JSONL = {"content-type": "application/jsonl; charset=utf-8"}
 
 
 def _spool(chunks, expected=None, headers=JSONL):
-    return pages.spool_jsonl(headers, iter(chunks), expected_lines=expected, what="page")
+    return jsonl.spool_jsonl(headers, iter(chunks), expected_lines=expected, what="page")
 
 
 def test_lines_spanning_chunks_are_counted_and_copied_intact():
@@ -27,7 +27,7 @@ def test_lines_spanning_chunks_are_counted_and_copied_intact():
 @pytest.mark.parametrize("chunks", [[b'{"a":1}\n{"a":2}'], [b'{"a":1}\n{"a"', b":2", b"}"]], ids=["one", "spanning"])
 def test_a_complete_last_line_without_newline_gets_one(chunks, monkeypatch):
     for budget in (1 << 20, 4):  # in memory, and spilled to disk
-        monkeypatch.setattr(pages, "SPOOL_MEMORY", budget)
+        monkeypatch.setattr(jsonl, "SPOOL_MEMORY", budget)
         page = _spool(chunks, expected=2)
         assert b"".join(page.blocks()) == b'{"a":1}\n{"a":2}\n'
 
@@ -48,7 +48,7 @@ def test_bad_pages_are_malformed(chunks, expected, headers, message):
 
 
 def test_a_page_larger_than_the_memory_budget_moves_to_disk(monkeypatch):
-    monkeypatch.setattr(pages, "SPOOL_MEMORY", 1024)
+    monkeypatch.setattr(jsonl, "SPOOL_MEMORY", 1024)
     line = b'{"x":"' + b"y" * 100 + b'"}\n'
     page = _spool([line * 10] * 5, expected=50)
     assert page.on_disk  # not on the heap
@@ -108,20 +108,20 @@ def test_no_partial_file_survives_a_failed_move(tmp_path):
 
 
 def test_jsonl_items_parse_lines_that_span_blocks():
-    from airflow_provider_tasks.common.pages import jsonl_items
+    from airflow_provider_tasks.common.jsonl import jsonl_items
 
     blocks = [b'{"a": 1}\n{"a"', b": 2}\n", b'\n{"a": 3}']
     assert list(jsonl_items(blocks, "dataset d")) == [{"a": 1}, {"a": 2}, {"a": 3}]
 
 
 def test_a_line_that_is_not_json_is_named_by_position():
-    from airflow_provider_tasks.common.pages import jsonl_items
+    from airflow_provider_tasks.common.jsonl import jsonl_items
 
     with pytest.raises(MalformedResponseError, match=r"dataset d: line 2 is not JSON \('<html>"):
         list(jsonl_items([b'{"a": 1}\n<html>\n'], "dataset d"))
 
 
 def test_batched_keeps_order_and_bounds_each_batch():
-    from airflow_provider_tasks.common.pages import batched
+    from airflow_provider_tasks.common.jsonl import batched
 
     assert list(batched(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]] and list(batched([], 3)) == []

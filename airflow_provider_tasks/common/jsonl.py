@@ -1,14 +1,8 @@
-"""Cheap checks on a page of items before it reaches a file, and JSON Lines pages kept off the heap.
+"""JSON Lines pages: spooled off the heap as they arrive, checked, then copied or parsed.
 
-A ``200`` is not proof of data: a proxy may answer with its own HTML page, and a connection cut
-by a middlebox can leave a well-formed but shorter body. Each check here raises
-:class:`MalformedResponseError`, which the hook's retry policy retries like a 5xx; when retries run
-out the task fails and the partial file is never renamed into place.
-
-JSON Lines pages are written to the output unparsed (the fast path), so they are spooled while they
-arrive: counted newline by newline into a :class:`SpooledPage` that stays in memory up to
-:data:`SPOOL_MEMORY` and moves to a temporary file beyond it. Memory is bounded whatever the
-page's byte size, and a page reaches the file only after it passed its checks.
+A ``200`` is not proof of data: a proxy may answer with its own HTML page, and a middlebox may cut
+a body short. Each check raises :class:`MalformedResponseError`, retried like a 5xx; a page reaches
+the file only after it passed, and a failed download never renames its partial file into place.
 """
 
 from __future__ import annotations
@@ -29,8 +23,7 @@ BLOCK = 1024 * 1024
 
 
 def require_json_media(headers: Mapping[str, str], what: str) -> None:
-    """Refuse a body whose ``Content-Type`` is not a JSON type (``application/json``, ``…jsonl``,
-    ``…x-ndjson``): typically a proxy's or captive portal's HTML page answered with ``200``."""
+    """Refuse a body whose ``Content-Type`` is not JSON (typically a proxy's HTML page)."""
     media = headers.get("content-type", "")
     if "json" not in media.split(";", 1)[0].lower():
         raise MalformedResponseError(
@@ -40,9 +33,7 @@ def require_json_media(headers: Mapping[str, str], what: str) -> None:
 
 
 class SpooledPage:
-    """A JSON Lines page kept off the heap: its chunks in memory up to :data:`SPOOL_MEMORY`, in a
-    temporary file beyond (memory then stays at the budget plus one chunk). After
-    :func:`spool_jsonl` it holds ``lines`` complete lines, the last one ending in a newline."""
+    """A JSON Lines page in memory up to :data:`SPOOL_MEMORY`, in a temporary file beyond."""
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
@@ -66,7 +57,7 @@ class SpooledPage:
         self.size += len(chunk)
 
     def tail(self, start: int) -> bytes:
-        """The bytes from offset ``start`` to the end (the last line, when it is checked)."""
+        """The bytes from offset ``start`` to the end."""
         if self._file is not None:
             self._file.seek(start)
             data = self._file.read()
@@ -82,8 +73,7 @@ class SpooledPage:
         return b"".join(reversed(pieces))
 
     def blocks(self, size: int = BLOCK) -> Iterator[bytes]:
-        """The page's bytes from the start (in-memory chunks as they came, else ``size`` at a
-        time from the file); the page is released when done or abandoned."""
+        """The page's bytes from the start; the page is released when done or abandoned."""
         try:
             if self._file is None:
                 yield from self._parts
@@ -103,13 +93,8 @@ class SpooledPage:
 def spool_jsonl(
     headers: Mapping[str, str], chunks: Iterable[bytes], *, expected_lines: int | None, what: str
 ) -> SpooledPage:
-    """Spool a JSON Lines body while counting its lines, then check it.
-
-    Refused (:class:`MalformedResponseError`): a non-JSON ``Content-Type``; a last line without
-    its newline that is not a complete JSON document (a tail cut mid-line; a complete one gets its
-    newline added); a line count other than ``expected_lines`` (the platform's own count of the
-    page, when it sends one).
-    """
+    """Spool a JSON Lines body while counting its lines, then check it: refused are a non-JSON
+    ``Content-Type``, a last line cut mid-document, and a count other than ``expected_lines``."""
     require_json_media(headers, what)
     page = SpooledPage()
     try:
@@ -150,9 +135,8 @@ def _require_complete_line(tail: bytes, what: str) -> None:
 
 
 def jsonl_items(blocks: Iterable[bytes], what: str) -> Iterator[Any]:
-    """The items of checked JSON Lines blocks, parsed one line at a time (a line may span blocks),
-    so parsing holds one line, never a whole page. A line that is not JSON is a
-    :class:`MalformedResponseError` naming its position."""
+    """The items of checked JSON Lines blocks (a line may span blocks); a line that is not JSON is
+    a :class:`MalformedResponseError` naming its position."""
     rest = b""
     number = 0
     for block in blocks:
@@ -165,8 +149,7 @@ def jsonl_items(blocks: Iterable[bytes], what: str) -> Iterator[Any]:
 
 
 def _parse_lines(lines: list[bytes], before: int, what: str) -> list[Any]:
-    """The block's lines parsed as one JSON array (one C call instead of one per line); only when
-    that fails is each line parsed alone, to name the bad one."""
+    """The block's lines parsed as one JSON array (one C call); line by line only to name a bad one."""
     present = [line for line in lines if line.strip()]
     if not present:
         return []
