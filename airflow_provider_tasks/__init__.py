@@ -1,8 +1,6 @@
 """Airflow provider for scraping platforms: run tasks, wait for them cheaply, hand results on.
 
-``get_provider_info`` is what Airflow discovers through the ``apache_airflow_provider`` entry
-point: connection types (with their declarative UI form), hooks, operators, sensors, triggers
-and extra links. It imports nothing, so discovery stays cheap.
+``get_provider_info`` (the ``apache_airflow_provider`` entry point) imports nothing, so discovery stays cheap.
 """
 
 from __future__ import annotations

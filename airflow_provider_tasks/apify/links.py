@@ -9,7 +9,7 @@ from airflow_provider_tasks.common.links import RunConsoleLink
 
 
 class ApifyRunLink(RunConsoleLink):
-    """"Apify run": opens the run in Apify Console."""
+    """Opens the run in Apify Console."""
 
     name = "Apify run"
 

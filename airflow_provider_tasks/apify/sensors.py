@@ -15,17 +15,14 @@ if TYPE_CHECKING:
 
 
 class ApifyRunSensor(ApifyConnected, RemoteRunSensor[ApifyRun, "ApifyHook"]):
-    """Waits until an Apify run ends: succeeds on SUCCEEDED, fails the task on FAILED,
-    TIMED-OUT or ABORTED with the run's status message and console link.
-
-    Works in ``poke`` and ``reschedule`` modes, or deferrable (``deferrable=True``: the wait
-    moves to the triggerer, using the same long-poll as :class:`ApifyRunTrigger`). The run
-    object is the return value.
+    """Waits until an Apify run ends: succeeds on SUCCEEDED, fails the task on FAILED, TIMED-OUT or ABORTED with the
+    run's status message and console link. Poke, reschedule or ``deferrable=True`` (the wait moves to the triggerer,
+    with :class:`ApifyRunTrigger`'s long-poll); the run object is the return value.
 
     :param run_id: the run to wait for (templated, e.g. from an upstream ``run_id`` XCom).
     :param apify_conn_id: the ``apify`` connection.
-    :param cancel_on_kill: in deferrable mode, abort the run if the task is killed (default
-        False: the sensor only watches a run it did not start).
+    :param cancel_on_kill: in deferrable mode, abort the run if the task is killed (default False: the sensor only
+        watches a run it did not start).
     """
 
     platform = api.PLATFORM

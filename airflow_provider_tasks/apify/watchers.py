@@ -1,5 +1,4 @@
-"""ApifyRunFinishedTrigger: an asset watcher that fires once per newly finished run of an Apify
-Actor task or Actor, wherever the run was started (the platform's scheduler, the console, the API)."""
+"""ApifyRunFinishedTrigger: an asset watcher firing once per newly finished run of an Apify Actor task or Actor."""
 
 from __future__ import annotations
 
@@ -16,15 +15,11 @@ from airflow_provider_tasks.common.watchers import RunFinishedTrigger
 
 
 class ApifyRunFinishedTrigger(RunFinishedTrigger):
-    """For an ``AssetWatcher``: one asset event per run of the Actor task ``actor_task_id`` (or
-    the Actor ``actor_id``) that newly ends with one of ``statuses`` (default ``SUCCEEDED``).
+    """For an ``AssetWatcher``: one asset event per run of the Actor task ``actor_task_id`` (or the Actor
+    ``actor_id``) that newly ends with one of ``statuses`` (default ``SUCCEEDED``), wherever it was started.
 
-    The event's payload has the keys of :class:`~airflow_provider_tasks.apify.operators.ApifyRunTaskOperator`'s
-    asset events (``platform``, ``run_id``, ``status``, ``console_url``, ``default_dataset_id``,
-    ``default_key_value_store_id``, ``cost``, ``cost_unit``) plus ``finished_at``; read it with
-    :func:`airflow_provider_tasks.common.assets.finished_run`. See
-    :class:`~airflow_provider_tasks.common.watchers.RunFinishedTrigger` for where the watermark
-    lives on each Airflow line.
+    The payload has the keys of :class:`~airflow_provider_tasks.apify.operators.ApifyRunTaskOperator`'s asset
+    events plus ``finished_at``; read it with :func:`airflow_provider_tasks.common.assets.finished_run`.
     """
 
     hook_class: ClassVar[type[ApifyHook]] = ApifyHook

@@ -1,12 +1,6 @@
 """Asset events that describe what a task produced: the ``extra`` of each outlet's event.
 
-A task's outlets (Airflow 3 ``Asset``, Airflow 2.11 ``Dataset``) receive an event when the task
-succeeds; a consumer DAG scheduled on the asset reads the event's ``extra`` from
-``triggering_asset_events`` (``triggering_dataset_events`` on 2.11). The keys each operator puts
-there are a contract (see the README, "Asset events"): renaming one breaks consumers.
-
-The asset class is resolved when a task runs (``compat.asset_class``), so DAG parsing pays
-nothing for it.
+The keys are a contract for consumer DAGs (docs/assets.md): renaming one breaks them.
 """
 
 from __future__ import annotations
@@ -29,12 +23,8 @@ def asset_outlets(outlets: Any) -> list[Any]:
 
 
 def annotate_outlets(task: Any, context: Context, describe: Callable[[], Mapping[str, Any]]) -> int:
-    """Set ``describe()`` as the ``extra`` of the event of each asset outlet of ``task``; returns
-    how many were set (``describe`` is called only when there is one).
-
-    The extra must be plain JSON (Airflow stores it in its database): checked here, so a bad value
-    fails loudly instead of being dropped by Airflow.
-    """
+    """Set ``describe()`` (called only if there is an asset outlet) as each asset outlet's event ``extra``; returns
+    how many. Checked to be plain JSON here, so a bad value fails loudly instead of being dropped by Airflow."""
     outlets = asset_outlets(getattr(task, "outlets", None))
     if not outlets:
         return 0
@@ -50,11 +40,7 @@ def annotate_outlets(task: Any, context: Context, describe: Callable[[], Mapping
 
 
 def run_extra(platform: str, snapshot: Snapshot, facts: Mapping[str, Any]) -> dict[str, Any]:
-    """What an asset event says of a run (a contract for consumer DAGs, see the README):
-    ``platform``, ``run_id``, ``status``, ``console_url``, the platform's ``facts`` (Apify:
-    ``default_dataset_id``, ``default_key_value_store_id``; Lobstr.io: ``total_results``), and
-    ``cost`` with ``cost_unit`` where the API reports a cost. The run operators' outlets and the
-    run-finished watchers both send it."""
+    """What the run operators' outlets and the run-finished watchers say of a run (a contract, docs/assets.md)."""
     extra: dict[str, Any] = {
         "platform": platform,
         "run_id": snapshot.id,
@@ -69,9 +55,8 @@ def run_extra(platform: str, snapshot: Snapshot, facts: Mapping[str, Any]) -> di
 
 
 def finished_run(extra: Mapping[str, Any]) -> dict[str, Any]:
-    """The run described by an asset event's ``extra``, whoever sent it: a run operator's outlet
-    puts :func:`run_extra` there, a run-finished watcher's event carries it under ``payload``
-    (Airflow wraps trigger payloads). One consumer DAG thus serves both ways of producing."""
+    """The run described by an asset event's ``extra``, whether a run operator's outlet or a run-finished watcher
+    (whose payload Airflow wraps under ``payload``) sent it: one consumer DAG serves both."""
     payload = extra.get("payload")
     return dict(payload) if extra.get("from_trigger") and isinstance(payload, Mapping) else dict(extra)
 

@@ -1,10 +1,7 @@
-"""Reading an answer's body in bounded memory and bounded time, for both transports.
+"""Reading an answer's body in bounded memory and time, for both transports.
 
-A body is read in chunks and refused as soon as it passes the request's cap (before reading
-anything when ``Content-Length`` already says so), so a runaway answer costs at most the cap, not
-its own size. The sync path also enforces the request's whole deadline while the body arrives:
-``requests``' timeout is per socket read, so a server dripping a byte at a time could otherwise
-hold a call far past it. (aiohttp's ``ClientTimeout(total=...)`` already covers body reads.)
+The sync path enforces the whole deadline while the body arrives: ``requests``' timeout is per socket read, so a
+server dripping a byte at a time could hold a call far past it (aiohttp's total timeout covers body reads).
 """
 
 from __future__ import annotations
@@ -51,8 +48,7 @@ def _announced(length: Any) -> int | None:
 
 
 class _CappedBody:
-    """One answer's body, gathered chunk by chunk and refused as soon as it passes ``limit``
-    (at once when the announced ``Content-Length`` already does)."""
+    """One body, refused as soon as it passes ``limit`` (at once when ``Content-Length`` already does)."""
 
     def __init__(self, request: ApiRequest, limit: int, platform: str, announced: int | None) -> None:
         if announced is not None and announced > limit:
@@ -74,8 +70,7 @@ class _CappedBody:
 def read_sync(
     raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str
 ) -> bytes:
-    """The body of a ``stream=True`` response, within ``limit`` bytes and by ``deadline``
-    (``time.monotonic()``); the response is closed on failure."""
+    """The body of a ``stream=True`` response within ``limit`` bytes and by ``deadline``; closed on failure."""
     ok = False
     try:
         body = _CappedBody(request, limit, platform, _announced(raw.headers.get("content-length")))
@@ -91,9 +86,7 @@ def read_sync(
 def sync_chunks(
     raw: requests.Response, request: ApiRequest, deadline: float, total: float, size: int
 ) -> Iterator[bytes]:
-    """The body of a ``stream=True`` response as it arrives (up to ``size`` bytes a chunk), failing
-    once ``deadline`` has passed: no socket read may outlast it either, so a server dripping a
-    byte at a time cannot hold the request past its whole timeout."""
+    """The body in chunks of up to ``size`` bytes as it arrives, failing once ``deadline`` has passed."""
     import requests
     from urllib3.exceptions import HTTPError as Urllib3Error
 
@@ -120,8 +113,7 @@ def sync_chunks(
 
 
 async def read_async(raw: aiohttp.ClientResponse, request: ApiRequest, limit: int, platform: str) -> bytes:
-    """The body of an aiohttp response within ``limit`` bytes (the session's total timeout bounds
-    the time); the connection is dropped on failure."""
+    """The body of an aiohttp response within ``limit`` bytes; the connection is dropped on failure."""
     ok = False
     try:
         body = _CappedBody(request, limit, platform, raw.content_length)

@@ -1,24 +1,8 @@
-"""Every difference between Airflow lines, in one place: the rest of the package imports Airflow
-names from here and never tests the Airflow version itself.
+"""Every difference between Airflow lines, in one place: the rest of the package never tests the Airflow version.
 
-Names come from Airflow's own compatibility provider (``apache-airflow-providers-common-compat``),
-which tries the Airflow 3 path first and falls back to the Airflow 2 one. What that provider does
-not cover is decided here, by the version flags it publishes:
-
-======================================  =======  =====  =====  =====  =====
-feature                                  2.11    3.0    3.1    3.2    3.3
-======================================  =======  =====  =====  =====  =====
-``airflow.sdk`` names                    compat  yes    yes    yes    yes
-declarative connection form (dict)       no      no     no     yes    yes
-``aget_connection`` on hooks             thread  thread yes    yes    yes
-trigger ``on_kill`` called by triggerer  no      no     no     no     yes
-``task_state_store`` in the context      no      no     no     no     yes
-``BaseEventTrigger`` / ``AssetWatcher``   no      yes    yes    yes    yes
-asset state store in event triggers      no      no     no     no     yes
-======================================  =======  =====  =====  =====  =====
-
-Heavy objects (``ObjectStoragePath``, ``XCom``, Airflow's serde) are resolved by functions, so DAG
-parsing pays nothing for them. Test helpers live with the tests.
+Names come from ``apache-airflow-providers-common-compat``; what it does not cover is decided here by its version
+flags (what each line gets: docs/installation.md). Heavy objects are resolved by functions, so DAG parsing pays
+nothing for them.
 """
 
 from __future__ import annotations
@@ -66,18 +50,14 @@ TASK_STATE_STORE = AIRFLOW_V_3_3_PLUS
 """Whether the task context carries ``task_state_store`` (survives a worker crash)."""
 
 EVENT_TRIGGER_ASSET_STATE = AIRFLOW_V_3_3_PLUS
-"""Whether the triggerer gives an event trigger its watched assets' state store (AIP-103) and runs
-shared streams in ack mode (an event's source is advanced only once the event is stored)."""
+"""Whether event triggers get their assets' state store (AIP-103) and shared streams run in ack mode."""
 
 DECLARATIVE_CONNECTION_FORM = AIRFLOW_V_3_2_PLUS
 """Whether Airflow reads the connection form from the provider-info dict (else from the hook)."""
 
 
-
 async def get_async_connection(conn_id: str, hook: Any = None) -> Any:
-    """The connection, without blocking the event loop, on every line (a thread before 3.1).
-
-    Read to completion even if the trigger is cancelled meanwhile (see :func:`to_completion`)."""
+    """The connection without blocking the event loop (a thread before 3.1), read to completion even if cancelled."""
     from airflow.providers.common.compat.connection import get_async_connection as _get
 
     return await to_completion(_get(conn_id, hook=hook))
@@ -88,13 +68,10 @@ _UNTIL_DONE: set[asyncio.Future[Any]] = set()
 
 
 async def to_completion(awaitable: Awaitable[T]) -> T:
-    """Await ``awaitable`` so that cancelling the caller does not interrupt it.
+    """Await ``awaitable`` so that cancelling the caller does not interrupt it (the caller sees the cancel after).
 
-    On Airflow 3.0 and 3.1 a trigger's request to the triggerer's supervisor (a connection, a
-    task state) that is cancelled between sending and reading its reply leaves that reply to the
-    next request, and the trigger runner dies ("Response read out of order"). The triggerer
-    cancels triggers whenever a task is marked, cleared or moved, so those requests must finish.
-    The caller still sees its cancellation once the awaitable is done.
+    Airflow 3.0/3.1: a supervisor request cancelled between send and reply leaves its reply to the next request, and
+    the trigger runner dies ("Response read out of order"); the triggerer cancels triggers on every mark/clear/move.
     """
     task = asyncio.ensure_future(awaitable)
     _UNTIL_DONE.add(task)
@@ -117,8 +94,7 @@ def xcom_class() -> Any:
 
 
 def asset_class() -> type:
-    """``Asset`` (``airflow.sdk`` on 3.x; ``Dataset`` on 2.11, its name before the rename), loaded
-    on use: what a task's outlets are checked against before their events get an ``extra``."""
+    """``Asset`` (``airflow.sdk`` on 3.x; ``Dataset`` on 2.11), loaded on use."""
     from airflow.providers.common.compat.sdk import Asset
 
     return Asset
@@ -130,14 +106,9 @@ def serde() -> Any:
 
 
 async def task_instance_state(ti: Any) -> str | None:
-    """The state Airflow now holds for the task instance ``ti`` of a running trigger.
-
-    Read through the execution API on 3.x (asked of the triggerer's supervisor on the trigger's own
-    event loop: 3.0 and 3.1 lose track of their replies when asked from a thread) and from the
-    metadata database on 2.11. Before 3.3 this is how a cancelled trigger tells a user's mark-failed
-    or clear (the task left ``deferred``) from a triggerer shutting down or handing the trigger
-    over (still ``deferred``).
-    """
+    """The state Airflow now holds for a running trigger's task instance ``ti``: before 3.3, how a cancelled trigger
+    tells a user's mark/clear (no longer ``deferred``) from a triggerer stopping or handing it over. 3.x asks the
+    supervisor on the trigger's own loop (3.0/3.1 lose replies asked from a thread); 2.11 reads the database."""
     if AIRFLOW_V_3_0_PLUS:
         from airflow.sdk.execution_time.comms import GetTaskStates
 

@@ -1,8 +1,7 @@
-"""Reading an Airflow connection safely: the token, the TLS setting and the scheme, checked once.
+"""Reading an Airflow connection safely, before any request: the token, the TLS setting and the scheme.
 
-Everything here runs when a hook reads its connection, before any request: a token that cannot
-travel in an HTTP header is a :class:`ConfigurationError` naming the connection (never the token),
-so it is neither echoed by an HTTP library nor mistaken for a network failure and retried.
+A token that cannot travel in a header is a :class:`ConfigurationError` naming the connection, never the token:
+neither echoed by an HTTP library nor retried as a network failure.
 """
 
 from __future__ import annotations
@@ -23,19 +22,17 @@ _TRUE = {"true", "1", "yes", "on", ""}
 
 
 NO_TOKEN = " has no API token: put it in the connection's password field"
-"""The rest of the message, after the connection's name, when a connection holds no token."""
+"""The message after the connection's name when it holds no token (the hook's Test-button hint keys on it)."""
 
 
 def clean_token(conn_id: str, token: str | None) -> tuple[str, bool]:
-    """The connection's token stripped of surrounding whitespace, and whether anything was stripped
-    (the caller says so once, without the token); a :class:`ConfigurationError` for anything else
-    that cannot be sent in a header."""
+    """The token stripped of surrounding whitespace, and whether anything was; a :class:`ConfigurationError` for
+    anything else that cannot be sent in a header."""
     stripped = (token or "").strip()
     complaint = _token_complaint(token, stripped)
     if complaint is None:
         return stripped, stripped != token
-    # A traceback that shows each frame's variables (Airflow 3.0 prints one for a failed task) must
-    # not show the token: the secrets masker cannot match it once repr() escaped the bad character.
+    # Airflow 3.0's tracebacks show frame variables, where the secrets masker misses a token repr() escaped.
     del token, stripped
     raise ConfigurationError(f"connection {conn_id!r}{complaint}")
 
@@ -69,9 +66,8 @@ def _header_problem(char: str) -> str | None:
 
 
 def verify_of(conn_id: str, extra: dict[str, Any], conn_type: str = "") -> Verify:
-    """The connection extra ``verify``: absent, empty or true → verify against the default trust
-    store; ``false`` → do not verify; anything else → a CA bundle file (or a directory of CA certs).
-    The form's prefixed spelling ``extra__<conn_type>__verify`` is read too."""
+    """The extra ``verify`` (or the form's ``extra__<conn_type>__verify``): absent, empty or true → True;
+    ``false`` → False; else an existing CA bundle file or directory."""
     value = extra.get("verify", extra.get(f"extra__{conn_type}__verify", True))
     if value is None:
         return True

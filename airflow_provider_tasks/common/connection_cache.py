@@ -11,9 +11,7 @@ from airflow_provider_tasks.common.compat import get_async_connection
 from airflow_provider_tasks.common.scale import scale_machinery
 
 CONNECTION_REUSE_SECONDS = 5.0
-"""How long a connection read in the triggerer serves the other triggers of the same event loop:
-long enough for a burst of trigger creations to share one read, short enough that an edited
-connection reaches new triggers at once for any practical purpose."""
+"""How long a read serves the loop's other triggers: a burst shares one read, an edit reaches new triggers soon."""
 
 
 _Read = tuple[float, "asyncio.Future[Any]"]
@@ -21,14 +19,8 @@ _Read = tuple[float, "asyncio.Future[Any]"]
 
 
 class RecentConnections:
-    """Connections read by triggers, shared per event loop and connection id for
-    :data:`CONNECTION_REUSE_SECONDS`.
-
-    A triggerer that creates thousands of triggers of one connection (a restart, a burst of
-    deferrals) reads it once instead of once per trigger: in Airflow 3 every read is a round trip
-    to the triggerer's supervisor and the API server. Concurrent reads of the same id share one;
-    a failed read is not kept (the next trigger reads again). A changed connection (a rotated
-    token) reaches new triggers within that time; a trigger keeps what it read, as before.
+    """Connections read by triggers, shared per event loop and id for :data:`CONNECTION_REUSE_SECONDS`: in Airflow 3
+    each read is a round trip to the supervisor and the API server. Concurrent reads share one; failures are not kept.
     """
 
     def __init__(self) -> None:

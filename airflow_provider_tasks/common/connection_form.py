@@ -1,10 +1,5 @@
-"""The connection forms of the platforms, for the Airflow lines that read them from the hook.
-
-The provider-info dict (``get_provider_info``) is the one source of each form. Airflow 3.2 and
-later read it there (``ui-field-behaviour`` and ``conn-fields``); earlier lines read only the
-hook class's own ``get_ui_field_behaviour()`` and ``get_connection_form_widgets()``, which the
-platform hooks build with these functions.
-"""
+"""The platforms' connection forms for Airflow lines that read them from the hook, built from the provider-info
+dict (``get_provider_info``), the one source of each form (Airflow 3.2+ reads it there)."""
 
 from __future__ import annotations
 
@@ -27,12 +22,8 @@ def _connection_type(conn_type: str) -> dict[str, Any]:
 
 
 def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
-    """Hidden, relabelled and placeholder fields of ``conn_type``'s form, in the hook-method shape.
-
-    Airflow 2.x keeps Extra visible: its ``connection_form.js`` reads the Extra box's JSON editor
-    when the Test button is pressed, and that editor exists only if Extra was shown when the page
-    loaded. Hidden, the button does nothing (the same happens to Airflow's own SMTP form).
-    """
+    """Hidden, relabelled and placeholder fields of ``conn_type``'s form, in the hook-method shape. Airflow 2.x keeps
+    Extra shown: its Test button reads Extra's JSON editor, which exists only if Extra was shown at page load."""
     form = _connection_type(conn_type).get("ui-field-behaviour", {})
     if not form:
         return {}
@@ -47,12 +38,8 @@ def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
 
 
 def connection_form_widgets(conn_type: str) -> dict[str, Any]:
-    """The extra fields of ``conn_type``'s form (``verify``) as WTForms text fields.
-
-    Airflow 2.11's UI renders them with Flask-AppBuilder's text widget; 3.0 and 3.1 have no
-    Flask-AppBuilder and only read the field's label and description. Raises ImportError (which
-    Airflow logs and skips) where WTForms is not installed.
-    """
+    """The form's extra fields (``verify``) as WTForms text fields, with Flask-AppBuilder's widget where installed
+    (2.11; 3.0/3.1 read only label and description). ImportError (Airflow logs and skips it) without WTForms."""
     string_field = importlib.import_module("wtforms").StringField
     try:
         text_widget = importlib.import_module("flask_appbuilder.fieldwidgets").BS3TextFieldWidget
@@ -67,12 +54,8 @@ def connection_form_widgets(conn_type: str) -> dict[str, Any]:
 
 
 def with_connection_form(hook_class: HookClass) -> HookClass:
-    """Give a platform hook class its own ``get_ui_field_behaviour()`` and, before Airflow 3.2,
-    ``get_connection_form_widgets()``, built from its ``conn_type``'s provider-info entry.
-
-    Airflow reads those only from the hook class's own ``__dict__`` (inherited methods do not
-    count), so each platform hook is decorated rather than the shared base given them.
-    """
+    """Give a platform hook class its own ``get_ui_field_behaviour()`` and, before 3.2,
+    ``get_connection_form_widgets()``: Airflow reads them only from the class's own ``__dict__``, not a base's."""
 
     def behaviour(cls: Any) -> dict[str, Any]:
         return ui_field_behaviour(cls.conn_type)

@@ -1,8 +1,4 @@
-"""What travels between a task and its trigger: the trigger's kwargs, the event back, Airflow's limit.
-
-Kept apart from the triggers (which load aiohttp) so operators and sensors can build a deferral
-without DAG parsing paying for HTTP clients.
-"""
+"""What travels between a task and its trigger (kwargs, event, Airflow's limit), apart from the aiohttp triggers."""
 
 from __future__ import annotations
 
@@ -42,8 +38,7 @@ def run_trigger_kwargs(
     cancel_on_kill: bool,
     cost_limit: float | None = None,
 ) -> dict[str, Any]:
-    """The kwargs of a ``RemoteRunTrigger`` that follows ``run_id`` until ``deadline`` (and aborts
-    it past ``cost_limit``, a plain float)."""
+    """The kwargs of a ``RemoteRunTrigger`` following ``run_id`` until ``deadline``, aborting past ``cost_limit``."""
     kwargs = {
         "run_id": run_id,
         **follow_kwargs(hook, deadline, poll_interval=poll_interval),
@@ -55,18 +50,13 @@ def run_trigger_kwargs(
 
 
 def defer_timeout(deadline: Deadline) -> timedelta | None:
-    """Airflow's own limit on the deferral: a little past our deadline, which the trigger enforces
-    with a clear message first."""
+    """Airflow's own deferral limit: a little past our deadline, so the trigger's clearer timeout comes first."""
     remaining = deadline.remaining()
     return None if remaining is None else timedelta(seconds=remaining) + DEFER_TIMEOUT_MARGIN
 
 
 def followed_from_event(event: dict[str, Any], platform: str, wrap: Callable[[dict[str, Any]], T]) -> T:
-    """The finished object a follow trigger's event carries, or the error it reports.
-
-    The event's keys are a wire format (events outlive deploys): ``status``, ``run_id`` (the
-    followed object's id, a task hash for a task), ``run`` (its dict) and ``message``.
-    """
+    """The finished object a follow trigger's event (a wire format, see ``FollowTrigger``) carries, or its error."""
     run_id = event.get("run_id")
     status = event.get("status")
     if status == "timeout":

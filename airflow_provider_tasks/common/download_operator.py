@@ -25,18 +25,13 @@ def source_in_words(source: dict[str, Any]) -> str:
 class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, Generic[HookT]):
     """Writes every item of a platform's paged results to ``output_path``, one page in memory.
 
-    The platform's hook (``self.hook``, one per task, closed when it is done) comes from the
-    platform's ``…Connected`` mixin.
+    :param output_path: local path, or an Airflow ``ObjectStoragePath`` / URL such as ``s3://bucket/key.jsonl``
+        (through Airflow's object storage). Templated.
+    :param format: ``"jsonl"`` (default), ``"json"`` (one array) or ``"csv"`` (nested fields flattened as ``a/b``).
+    :param page_size: items per request (default: the platform's maximum).
 
-    :param output_path: local path, or an Airflow ``ObjectStoragePath`` / URL such as
-        ``s3://bucket/key.jsonl`` (through Airflow's object storage). Templated.
-    :param format: ``"jsonl"`` (default), ``"json"`` (one array) or ``"csv"`` (nested fields
-        flattened as ``a/b`` columns).
-    :param page_size: items per request.
-
-    Returns ``{"path", "item_count", "format"}`` plus what :meth:`source` names; asset outlets
-    get the same keys, and ``platform``, in their event's ``extra``. With the OpenLineage provider
-    installed the task reports the source as its input and the file as its output.
+    Returns ``{"path", "item_count", "format"}`` plus the source read; asset outlets get the same keys and
+    ``platform`` in their event's ``extra``. OpenLineage (when installed) gets the source as input, the file as output.
     """
 
     template_fields: Sequence[str] = ("output_path",)
@@ -56,8 +51,7 @@ class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, Generic[HookT]):
         """The item pages to write, from the source that :meth:`source` resolved."""
 
     def jsonl_chunks(self, context: Context, source: dict[str, Any]) -> Iterator[bytes] | None:
-        """Pages already serialised as JSON Lines by the platform, if it can send them (written
-        without parsing when ``format="jsonl"``); None when it cannot."""
+        """Pages the platform sends already serialised as JSON Lines (written unparsed for ``jsonl``), or None."""
         return None
 
     @abstractmethod
@@ -93,9 +87,8 @@ class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, Generic[HookT]):
         return written
 
     def id_from_upstream(self, context: Context, name: str, key: str, missing: str) -> str:
-        """Parameter ``name`` when it was not given: XCom ``key`` of a direct upstream task. When
-        none pushed one, the error says why: ``missing`` when an upstream run operator ran (its
-        run pushed ``run_id`` but no ``key``), else that no upstream task pushed ``key``."""
+        """Parameter ``name`` when not given: XCom ``key`` of a direct upstream task; else an error saying why
+        (``missing`` when an upstream run pushed ``run_id`` but no ``key``)."""
         value = self.upstream_xcom(context, key)
         if value:
             return require_id(name, value)

@@ -1,8 +1,4 @@
-"""Error types shared by every platform, and the one rule that says whether a failure is worth retrying.
-
-Platforms parse their own error bodies (see each ``api.py``) into these types, so retry logic,
-operators and triggers can reason about failures without knowing which API produced them.
-"""
+"""Error types shared by every platform, and the one rule that says whether a failure is worth retrying."""
 
 from __future__ import annotations
 
@@ -20,11 +16,8 @@ class ConfigurationError(ProviderError, ValueError):
 
 
 class ApiError(ProviderError):
-    """The platform answered with an error status.
-
-    Carries the HTTP ``status``, the platform's error ``type`` and ``message``, and the request
-    line (method and path, never the query string or headers, so no secret can leak through it).
-    """
+    """The platform answered with an error status; the message names the method and path, never the query string
+    or headers (no secret can leak through it)."""
 
     def __init__(
         self,
@@ -94,12 +87,8 @@ class ServerError(ApiError):
 
 
 class TransportError(ProviderError):
-    """No usable answer: the connection failed, timed out, or was dropped.
-
-    ``request_sent`` is False only when the request provably never reached the server
-    (connection refused, DNS failure, connect timeout); it decides whether a non-idempotent
-    call such as starting a run can be repeated blindly.
-    """
+    """No usable answer: the connection failed, timed out, or was dropped. ``request_sent`` is False only when the
+    request provably never reached the server: only then may a non-idempotent call (a start) be repeated blindly."""
 
     def __init__(self, message: str, *, request_sent: bool) -> None:
         self.request_sent = request_sent
@@ -114,15 +103,11 @@ def _rebuild_transport_error(cls: type[TransportError], message: str, request_se
 
 
 class TlsError(ProviderError):
-    """The TLS handshake with the platform (or a proxy) failed, usually an untrusted certificate.
-
-    Not retried: a certificate does not become trusted by asking again. The request was never sent.
-    """
+    """The TLS handshake failed (usually an untrusted certificate, maybe a proxy's): never sent, not retried."""
 
 
 class ResponseTooLargeError(ProviderError):
-    """The answer is larger than the request's cap (:attr:`ApiRequest.max_body`). Not retried: the
-    same request would bring the same body; reading it would put the whole process at risk."""
+    """The answer is larger than :attr:`ApiRequest.max_body`. Not retried: the same request brings the same body."""
 
 
 class MalformedResponseError(ProviderError):
@@ -134,11 +119,8 @@ class RunFailedError(ProviderError):
 
 
 class AmbiguousStartError(ProviderError):
-    """A start request may have created a run, but no run found can be proven to be ours.
-
-    Raised instead of adopting a stranger's run or starting again blindly; the message names the
-    candidate runs and where to see them, so a person can decide.
-    """
+    """A start may have created a run, but none found is provably ours: raised instead of adopting a stranger's run
+    or starting again blindly; the message names the candidates so a person can decide."""
 
 
 class RunAlreadyActiveError(ProviderError):
@@ -146,11 +128,8 @@ class RunAlreadyActiveError(ProviderError):
 
 
 class CostLimitExceeded(ProviderError):
-    """A run's cost passed the task's limit (``max_cost_usd``, ``max_credits``) while it was going.
-
-    Never retried: the caller aborts the run and fails the task with this message, which says
-    how much was spent and the limit.
-    """
+    """A run's cost passed the task's limit (``max_cost_usd``, ``max_credits``). Never retried: the run is aborted
+    and the task fails, saying what was spent."""
 
     def __init__(self, message: str, console_url: str | None = None) -> None:
         super().__init__(message)
@@ -175,22 +154,15 @@ def error_class_for(status: int) -> type[ApiError]:
 
 
 def is_retryable(error: BaseException) -> bool:
-    """Whether repeating the same request can reasonably succeed.
-
-    Retry: 429, 5xx/408, transport failures and garbled bodies. Never retry other 4xx: they
-    describe a problem with the request or the credentials that repetition cannot fix.
-    """
+    """Whether repeating the request can succeed: 429, 5xx/408, transport failures, garbled bodies; never other 4xx."""
     if isinstance(error, (RateLimitedError, ServerError, TransportError, MalformedResponseError)):
         return True
     return False
 
 
 def may_have_been_applied(error: BaseException) -> bool:
-    """Whether a failed request might still have taken effect on the server.
-
-    True for a 5xx or a transport failure after the request was sent; False for 429 (the
-    platform rejected it), other 4xx, and connection failures before sending.
-    """
+    """Whether a failed request may still have taken effect: a 5xx or 408, a garbled answer, or a transport failure
+    after sending; not another 4xx (429 included) nor a failure before sending."""
     if isinstance(error, ServerError):
         return True
     if isinstance(error, TransportError):

@@ -1,14 +1,8 @@
-"""Which runs of a target finished since the last look: the bookkeeping of a run-finished watcher.
+"""Sans-IO bookkeeping of a run-finished watcher: which listed runs newly finished, and the watermark after each.
 
-Sans-IO: the watcher lists the target's runs newest-started first and hands them here as
-:class:`Listed`; this module says which ones newly finished, in finish order, and what the
-:class:`Mark` (the watermark) becomes after each one. The mark is plain JSON so it can live in
-Airflow's asset state store and survive triggerer restarts.
-
-Why a mark is more than a timestamp: the APIs sort runs by *start*, not by finish, so a run that
-started long ago and finishes now sits deep in the list. The mark therefore remembers the runs it
-saw unfinished (``open``, with their start times); each look lists back to the oldest of those
-starts (:meth:`Mark.cutoff`) and a run of ``open`` that ended is new whatever its finish time.
+The APIs sort runs by *start*, so a run started long ago that finishes now sits deep in the list: the
+:class:`Mark` (plain JSON, for the asset state store) remembers the runs it saw unfinished (``open``), and each
+look lists back to the oldest of their starts (:meth:`Mark.cutoff`).
 """
 
 from __future__ import annotations
@@ -32,8 +26,7 @@ class Listed:
 
 
 def listed(raw: Mapping[str, Any], *, started: str | None, finished: str | None, terminal: bool) -> Listed:
-    """A list item as :class:`Listed`: ``started``/``finished`` are the item's timestamps as the
-    API sends them (each platform names them its own way)."""
+    """A list item as :class:`Listed`; ``started``/``finished`` are its timestamps as the API sends them."""
     start, end = parse_time(started), parse_time(finished)
     return Listed(
         id=str(raw["id"]),
@@ -46,9 +39,8 @@ def listed(raw: Mapping[str, Any], *, started: str | None, finished: str | None,
 
 @dataclass(frozen=True)
 class Mark:
-    """How far a watcher got: every run that finished before ``finished``, every run of ``ids``
-    (those that finished exactly at ``finished``) has been handled, except the runs of ``open``
-    (id → start), which were seen unfinished and are watched until they end."""
+    """How far a watcher got: runs finished before ``finished``, and those of ``ids`` (finished exactly then), are
+    handled; runs of ``open`` (id → start) were seen unfinished and are watched until they end."""
 
     finished: float
     ids: frozenset[str] = frozenset()
@@ -83,9 +75,8 @@ class Mark:
 
 
 def baseline(listed: Iterable[Listed], now: float) -> Mark:
-    """The mark of a watcher that starts with nothing stored: runs that already ended are history
-    (never fired), runs still going are watched. ``now`` (the watcher's clock) places the mark
-    when no listed run has ended."""
+    """The mark of a watcher with nothing stored: ended runs are history (never fired), runs still going are
+    watched; ``now`` places the mark when no listed run has ended."""
     runs = list(listed)
     ends = [run.finished for run in runs if run.terminal and run.finished is not None]
     newest = max(ends) if ends else now
@@ -97,12 +88,8 @@ def baseline(listed: Iterable[Listed], now: float) -> Mark:
 
 
 def newly_finished(mark: Mark, listed: Iterable[Listed]) -> tuple[list[tuple[Listed, Mark]], Mark]:
-    """The runs of ``listed`` that finished since ``mark``, oldest finish first, each with the mark
-    once it is handled; and the mark after this look (runs seen unfinished added to ``open``).
-
-    Each intermediate mark keeps the later runs of this look in ``open``: a restart that stored
-    only the first few marks still lists, and fires, the rest.
-    """
+    """The runs newly finished since ``mark``, oldest finish first, each with the mark once handled, and the mark
+    after this look. Each intermediate mark keeps this look's later runs ``open``, so a restart fires the rest."""
     runs = list(listed)
     new = sorted((run for run in runs if run.terminal and mark.is_new(run)), key=_finish_order)
     still_open = {run.id: _start(run, mark.finished) for run in runs if not run.terminal}
@@ -127,8 +114,7 @@ def _after(mark: Mark, run: Listed, open_runs: dict[str, float]) -> Mark:
 
 
 def _kept_open(opened: Mapping[str, float], runs: list[Listed]) -> dict[str, float]:
-    """Open runs this look did not see at all (listing stopped above them? then they are still
-    going, or they vanished): kept, so they are looked for again."""
+    """Open runs this look did not see (listing stopped above them, or they vanished): kept, to look for again."""
     seen = {run.id for run in runs}
     return {run_id: started for run_id, started in opened.items() if run_id not in seen}
 

@@ -92,7 +92,8 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         if verify is False and base_url.lower().startswith("https://"):
             self.log.warning(
                 "TLS certificates of %s are NOT verified (the connection's extra verify=false): anyone on the "
-                "network path from this machine to it can read the API token", base_url
+                "network path from this machine to it can read the API token",
+                base_url,
             )
         if is_plain_http_to_remote(base_url) and self._say_once("plain-http"):
             self.log.warning(
@@ -190,28 +191,9 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
     ) -> RunT:
         """The run once terminal, whatever its status; :class:`RunTimeoutError` at the deadline,
         :class:`CostLimitExceeded` past ``cost_limit`` (see :func:`wait_steps`)."""
-        return self.wait_until_terminal(
-            lambda wait: self.poll_run(run_id, wait),
-            deadline,
-            poll_interval,
-            just_looked=just_looked,
-            cost_limit=cost_limit,
-        )
-
-    def wait_until_terminal(
-        self,
-        poll: Callable[[float], FollowedT],
-        deadline: Deadline,
-        poll_interval: float,
-        progress: ProgressLog | None = None,
-        *,
-        just_looked: bool = False,
-        cost_limit: float | None = None,
-    ) -> FollowedT:
-        """Poll anything :class:`Followed` (a run, a task) until it ends; returns its last state."""
-        latest = _Latest[FollowedT]()
-        steps = self._wait_steps(deadline, poll_interval, progress, just_looked, cost_limit)
-        wait_for_terminal(steps, lambda wait: latest.keep(poll, wait))
+        latest = _Latest[RunT]()
+        steps = self._wait_steps(deadline, poll_interval, None, just_looked, cost_limit)
+        wait_for_terminal(steps, lambda wait: latest.keep(lambda w: self.poll_run(run_id, w), wait))
         return latest.value
 
     async def await_until_terminal(
@@ -224,6 +206,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         just_looked: bool = False,
         cost_limit: float | None = None,
     ) -> FollowedT:
+        """Poll anything :class:`Followed` (a run, a task) until it ends, for triggers; its last state."""
         latest = _Latest[FollowedT]()
         steps = self._wait_steps(deadline, poll_interval, progress, just_looked, cost_limit)
         await await_terminal(steps, lambda wait: latest.akeep(poll, wait))

@@ -1,24 +1,13 @@
 """Every use of another project's private API, in one place, each guarded.
 
-The provider reaches into other projects where no public API does the job. Each reach is here,
-and each falls back to public behaviour with a warning (once per process) when the other project
-changed it, instead of breaking or silently doing less. ``tests/unit/test_internals.py`` asserts
-that every one of them is still there on the installed versions, so the CI matrix names the
-Airflow line, Python or aiohttp release that drops one.
+Each falls back to public behaviour with a warning (once per process) when the other project changed it, and
+``tests/unit/test_internals.py`` asserts each is still there, so the CI matrix names the release that drops one:
 
-==========================================  ===============================  ========================
-what                                          used for                         without it
-==========================================  ===============================  ========================
-aiohttp ``TCPConnector._create_connection``   pacing TLS handshakes, small     a plain ``TCPConnector``
-                                              TLS read buffers (triggerer)
-asyncio ``SSLProtocol._ssl_buffer``           the 4 KiB TLS read buffer        asyncio's 256 KiB buffer
-aiohttp ``helpers.get_env_proxy_for_url``     the environment's proxy, read    the proxy rules of
-                                              once per shared session          ``requests`` (sync path)
-Airflow asset state store ``_by_name`` /      the watchers' watermark          no watermark is kept
-``_by_uri`` (3.3)
-Airflow task SDK ``SUPERVISOR_COMMS``         a cancelled trigger reads its    the run is left running
-(3.0+)                                        task's state (before 3.3)
-==========================================  ===============================  ========================
+* aiohttp ``TCPConnector._create_connection`` and asyncio ``SSLProtocol._ssl_buffer``: paced TLS handshakes and
+  4 KiB TLS read buffers in the triggerer's shared sessions (else a plain connector, 256 KiB buffers);
+* aiohttp ``helpers.get_env_proxy_for_url``: the environment's proxy, read once per session (else ``requests``' rules);
+* the asset state store's ``_by_name`` / ``_by_uri`` (3.3): the watchers' watermark (else none is kept);
+* the task SDK's ``SUPERVISOR_COMMS``: a cancelled trigger reads its task's state before 3.3 (else the run goes on).
 """
 
 from __future__ import annotations
@@ -52,17 +41,11 @@ class InternalsChangedError(RuntimeError):
     """A private API the provider needs is gone, and the caller has a public fallback."""
 
 
-# -- aiohttp and asyncio: the triggerer's shared sessions --------------------------------------
-
-
 def shrink_tls_read_buffer(transport: Any, size: int = TLS_READ_BUFFER) -> bool:
-    """Cut the read buffer of asyncio's TLS protocol under ``transport`` to ``size`` bytes; False
-    when there is none to cut (plain TCP, or a Python whose TLS layer has no preallocated buffer).
+    """Cut asyncio's TLS read buffer under ``transport`` to ``size`` bytes; False when there is none to cut.
 
-    From Python 3.11 asyncio's ``SSLProtocol`` gives every connection a 256 KiB zero-filled (so
-    resident) read buffer: 10,000 waiting runs held 2.6 GB for buffers that each carry a 2 KB run
-    object. Safe between reads: the protocol hands its buffer to the socket and takes the bytes
-    back within one callback of the event loop, never across an ``await``."""
+    From Python 3.11 each connection gets a 256 KiB zero-filled (resident) buffer: 2.6 GB for 10,000 waiting runs.
+    Safe between reads: the protocol lends the buffer to the socket only within one event-loop callback."""
     protocol: Any = getattr(transport, "_ssl_protocol", None)
     buffer = getattr(protocol, "_ssl_buffer", None)
     if not isinstance(buffer, bytearray) or len(buffer) <= size or not hasattr(protocol, "_ssl_buffer_view"):
@@ -74,9 +57,8 @@ def shrink_tls_read_buffer(transport: Any, size: int = TLS_READ_BUFFER) -> bool:
 
 
 class LeanConnector(aiohttp.TCPConnector):
-    """``aiohttp.TCPConnector`` that makes at most :data:`CONCURRENT_CONNECTS` connections at a
-    time (a triggerer taking over thousands of triggers opens as many at once) and cuts each one's
-    TLS read buffer (:func:`shrink_tls_read_buffer`)."""
+    """``TCPConnector`` making at most ``concurrent_connects`` connections at a time (a triggerer taking over
+    thousands of triggers opens as many at once), each with a small TLS read buffer."""
 
     def __init__(self, *args: Any, concurrent_connects: int = CONCURRENT_CONNECTS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,8 +72,7 @@ class LeanConnector(aiohttp.TCPConnector):
 
 
 def shared_connector(**kwargs: Any) -> aiohttp.TCPConnector:
-    """The connector of a triggerer's shared session: a :class:`LeanConnector` where aiohttp's
-    ``TCPConnector`` still makes its connections in ``_create_connection``, else aiohttp's own."""
+    """A :class:`LeanConnector` while aiohttp still connects in ``_create_connection``, else aiohttp's own."""
     if callable(vars(aiohttp.TCPConnector).get("_create_connection")):
         return LeanConnector(**kwargs)
     _changed("aiohttp's TCPConnector._create_connection",
@@ -100,10 +81,8 @@ def shared_connector(**kwargs: Any) -> aiohttp.TCPConnector:
 
 
 def env_proxy_for_url(url: Any) -> tuple[Any, aiohttp.BasicAuth | None]:
-    """The proxy URL and credentials the environment names for ``url`` (a ``yarl.URL``), as
-    ``requests`` reads them on the sync path; raises LookupError when there is none (no proxy for
-    the scheme, or ``NO_PROXY`` exempts the host). aiohttp's own function also reads ``~/.netrc``
-    for the proxy's credentials; the fallback takes them from the proxy URL only."""
+    """The environment's proxy URL and credentials for ``url`` (a ``yarl.URL``); LookupError when none applies.
+    The fallback does not read the proxy's credentials from ``~/.netrc``, only from its URL."""
     try:
         from aiohttp.helpers import get_env_proxy_for_url
     except ImportError:
@@ -115,8 +94,7 @@ def env_proxy_for_url(url: Any) -> tuple[Any, aiohttp.BasicAuth | None]:
 
 
 def _requests_proxy_for_url(url: Any) -> tuple[Any, aiohttp.BasicAuth | None]:
-    """The same answer from the rules ``requests`` applies on the sync path (``NO_PROXY``
-    included), so both paths go through the same proxy."""
+    """The same from ``requests``' rules (``NO_PROXY`` included), so the sync and async paths use one proxy."""
     from requests.utils import get_environ_proxies, select_proxy
     from yarl import URL
 
@@ -128,13 +106,8 @@ def _requests_proxy_for_url(url: Any) -> tuple[Any, aiohttp.BasicAuth | None]:
     return proxy_url.with_user(None), auth
 
 
-# -- Airflow ----------------------------------------------------------------------------------
-
-
 def asset_state_accessors(store: Any) -> Iterable[Any]:
-    """Each watched asset's state accessor in an event trigger's asset state store (Airflow 3.3,
-    AIP-103): a watcher's trigger may serve several assets with identical watchers, for which
-    Airflow keeps one trigger. The store offers no public way to list them."""
+    """Each watched asset's state accessor in an event trigger's store (3.3, AIP-103), which has no public listing."""
     if not (hasattr(store, "_by_name") or hasattr(store, "_by_uri")):
         _changed("The asset state store's _by_name/_by_uri",
                  "watchers keep no watermark: runs that finish while no triggerer runs are not announced")  # fmt: skip
@@ -145,9 +118,8 @@ def asset_state_accessors(store: Any) -> Iterable[Any]:
 
 
 def supervisor_comms() -> Any:
-    """The channel from a trigger to its triggerer's supervisor (Airflow 3 task SDK), through
-    which a trigger asks for its task instance's state; :class:`InternalsChangedError` when the
-    task SDK has none (the caller then leaves the run as it is)."""
+    """A trigger's channel to the triggerer's supervisor (task SDK), to ask its task's state;
+    :class:`InternalsChangedError` when there is none (the caller then leaves the run as it is)."""
     from airflow.sdk.execution_time import task_runner
 
     declared = hasattr(task_runner, "SUPERVISOR_COMMS") or "SUPERVISOR_COMMS" in vars(task_runner).get(

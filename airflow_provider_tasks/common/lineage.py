@@ -1,19 +1,8 @@
-"""OpenLineage: what a task read and wrote, named by the OpenLineage naming spec.
+"""OpenLineage: what a task read and wrote, named by the OpenLineage naming spec (a contract: docs/lineage.md).
 
-The OpenLineage provider (``apache-airflow-providers-openlineage``, the ``[openlineage]`` extra)
-asks each operator that has ``get_openlineage_facets_on_complete`` for its lineage once the task
-succeeded. The operators record a :class:`Lineage` of plain names while they run
-(:meth:`ReportsLineage.record_lineage`); only :meth:`ReportsLineage.get_openlineage_facets_on_complete`,
-which the provider alone calls, imports OpenLineage. Without the provider nothing here imports it and
-nothing changes; DAG parsing pays for this module's standard-library imports only.
-
-Names (a namespace, the data source, and a name unique in it; a contract, see the README, "Lineage"):
-
-* a platform's data: namespace ``<platform>://<API host[:port]>`` (``apify://api.apify.com``,
-  ``lobstr://api.lobstr.io``; the connection's host when it points elsewhere), name
-  ``<collection>/<id>`` (``datasets/<dataset id>``, ``runs/<run hash>``);
-* a file the download wrote: a local path is namespace ``file``, name the absolute path;
-  ``scheme://bucket/key`` (``s3``, ``gs``, …) is namespace ``scheme://bucket``, name ``key``.
+Operators record a :class:`Lineage` of plain names while they run; only the OpenLineage provider's hook,
+:meth:`ReportsLineage.get_openlineage_facets_on_complete`, imports OpenLineage, so without that provider nothing
+changes and DAG parsing pays nothing.
 """
 
 from __future__ import annotations
@@ -54,8 +43,7 @@ class Lineage:
 
 
 def platform_namespace(platform_key: str, base_url: str) -> str:
-    """``apify://api.apify.com`` from the platform key and the API base URL the task used (the
-    scheme's default port dropped, user info and path ignored, host in lower case)."""
+    """``<platform>://<host[:port]>`` of the API base URL (default port dropped, user info and path ignored)."""
     parts = urlsplit(base_url)
     host = (parts.hostname or "").lower()
     port = parts.port
@@ -70,12 +58,8 @@ def platform_dataset(platform_key: str, base_url: str, collection: str, item_id:
 
 
 def storage_dataset(path: Any, row_count: int | None = None) -> LineageDataset:
-    """The file or object ``path`` (str, os.PathLike, ``ObjectStoragePath``) as OpenLineage names it.
-
-    A local path (or ``file://`` URL) is ``file`` + its absolute path; a URL is ``scheme://bucket``
-    + the key without its leading ``/`` (a connection id in the URL, ``s3://conn@bucket/key``, is
-    not part of the name).
-    """
+    """``path`` (str, os.PathLike, ``ObjectStoragePath``) as OpenLineage names it: ``file`` + the absolute path, or
+    ``scheme://bucket`` + the key (a connection id in the URL, ``s3://conn@bucket/key``, is left out)."""
     text = str(path)  # as the writers read it: a URL of an ObjectStoragePath (a UPath on 2.11) too
     if "://" not in text:
         local = os.fspath(path) if isinstance(path, os.PathLike) else text
@@ -91,9 +75,7 @@ def storage_dataset(path: Any, row_count: int | None = None) -> LineageDataset:
 
 
 def to_operator_lineage(lineage: Lineage) -> OperatorLineage[Any, Any]:
-    """The OpenLineage provider's ``OperatorLineage`` for ``lineage`` (imports OpenLineage: call it
-    only from the provider's hooks). Files written carry an ``outputStatistics`` facet with the item
-    count; the remote run is an ``externalQuery`` run facet (its id on the platform's namespace)."""
+    """The ``OperatorLineage`` of ``lineage`` (imports OpenLineage: call it only from the provider's hooks)."""
     from airflow.providers.common.compat.openlineage.facet import (
         Dataset,
         ExternalQueryRunFacet,
@@ -119,12 +101,8 @@ def to_operator_lineage(lineage: Lineage) -> OperatorLineage[Any, Any]:
 
 
 class ReportsLineage(BaseOperator):
-    """Base of the run and download operators: hands what it recorded to the OpenLineage provider on success.
-
-    The operator calls :meth:`record_lineage` once it knows what it read and wrote; recording is
-    best effort (a naming problem is logged, never fails the task). A task that failed reports no
-    datasets: its outputs are not complete.
-    """
+    """Base of the run and download operators: hands what they recorded to the OpenLineage provider on success
+    (a failed task's outputs are not complete). Recording is best effort: it never fails the task."""
 
     _lineage: Lineage | None = None
 

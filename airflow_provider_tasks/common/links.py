@@ -13,13 +13,9 @@ if TYPE_CHECKING:
 RUN_ID_XCOM_KEY = "run_id"
 
 FOLLOWED_RUN_URL = "followed_run_url"
-"""Attribute of a live operator holding the page of the run it followed (None: no run yet).
-
-The operator sets it from the run object, with the same function that writes the URL into the
-task log, so the link and the log always agree. Airflow 3 renders links in the worker, on the
-live operator, so a task that failed before any run existed gets an empty link without an
-XCom look-up (which would log "XCom not found" on every such task).
-"""
+"""Live operator attribute with the followed run's page (None: no run yet), made as the log line's, so both agree.
+Airflow 3 renders links on the live operator: a task failing before any run gets an empty link without an XCom
+look-up (which would log "XCom not found")."""
 
 
 class RunConsoleLink(BaseOperatorLink):
@@ -41,8 +37,7 @@ class RunConsoleLink(BaseOperatorLink):
 
 
 def run_url(operator: Any, run_id: str | None, run: Followed | None = None) -> str | None:
-    """The page of the run an operator follows: the run object's own link when it is at hand,
-    else what the operator's run link makes of the id."""
+    """The followed run's page: from the run object when at hand, else from the operator's run link and the id."""
     if run is not None:
         return run.snapshot().console_url
     if not run_id:

@@ -1,12 +1,8 @@
 """Pacing a burst of coroutines through the event loop: at most so many per turn of the loop.
 
-A triggerer that starts or takes over thousands of triggers at once wakes them together: everyone
-that waited for one shared connection read, say, becomes ready in the same turn of the event loop,
-and that turn runs them all before anything else (a timer, another trigger's answer) gets its turn.
-At 10,000 HTTPS long-polls that turn stalled the loop for over a second (benchmarks/README.md).
-A :class:`Turnstile` lets at most ``per_turn`` callers through per turn and queues the rest, so a
-burst is spread over many short turns instead of one long one. It costs nothing when no burst is
-on: a caller that finds room passes without suspending.
+Thousands of triggers woken together (say, by one shared connection read) would all run in one turn, before any
+timer or answer: at 10,000 HTTPS long-polls that stalled the loop over a second (benchmarks/README.md). Free when
+no burst is on: a caller that finds room passes without suspending.
 """
 
 from __future__ import annotations
@@ -20,8 +16,7 @@ PER_TURN = 64
 
 
 class Turnstile:
-    """At most ``per_turn`` callers of :meth:`wait_turn` per turn of one event loop; the others wait
-    their turn in arrival order. A cancelled waiter gives its place up."""
+    """At most ``per_turn`` callers of :meth:`wait_turn` per loop turn; the rest queue in arrival order."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, per_turn: int = PER_TURN) -> None:
         self._loop = loop

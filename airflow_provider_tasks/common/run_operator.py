@@ -220,7 +220,10 @@ class RemoteRunOperator(Reconnects[RunT, HookT], CostGuarded, ReportsRunOutputs[
         if self._reused:
             self.log.info(
                 "Reusing %s run %s, already %s, instead of starting another: %s",
-                self.platform, snapshot.id, snapshot.status, snapshot.console_url,
+                self.platform,
+                snapshot.id,
+                snapshot.status,
+                snapshot.console_url,
             )
             return run
         self.remember_run(context, snapshot.id)

@@ -1,8 +1,6 @@
 """Sans-IO request and response values, and the contract a platform's ``api`` module fulfils.
 
-An ``api`` module builds :class:`ApiRequest` values and parses :class:`ApiResponse` values; the
-transports in ``http.py`` are the only code that turns one into the other over a socket. This is
-what lets the sync and async paths, and the unit tests, share every platform fact.
+Only the transports in ``http.py`` do I/O, so the sync and async paths and the unit tests share every platform fact.
 """
 
 from __future__ import annotations
@@ -18,21 +16,19 @@ DEFAULT_TIMEOUT = 30.0
 """Seconds a request may take when neither it nor the hook says otherwise."""
 
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
-"""Bytes an API answer may have when the request sets no ``max_body``: far above any run or page
-object, low enough that a runaway answer cannot take a worker or triggerer down."""
+"""Default cap on an answer's bytes: far above any run or page, low enough that none can take a process down."""
 
 
 @dataclass(frozen=True)
 class ApiRequest:
     """One HTTP call, described without performing it.
 
-    :param params: query parameters; values that are None are left out.
+    :param params: query parameters; None values are left out.
     :param json_body: sent as the JSON body when not None.
-    :param timeout: seconds to wait for the answer; None uses the hook's default.
-    :param server_wait: seconds the server may hold the request on purpose (a long-poll); added
-        to the timeout so a long-poll is never cut short.
-    :param max_body: bytes the answer may have; None uses :data:`DEFAULT_MAX_BODY`. A larger
-        answer is a :class:`ResponseTooLargeError` (not retried), found without reading it all.
+    :param timeout: seconds to wait for the answer; None: the hook's default.
+    :param server_wait: seconds the server may hold the request (a long-poll), added to the timeout.
+    :param max_body: bytes the answer may have (None: :data:`DEFAULT_MAX_BODY`); more is a
+        :class:`ResponseTooLargeError`, found without reading it all.
     """
 
     method: str

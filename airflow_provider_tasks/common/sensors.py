@@ -1,8 +1,4 @@
-"""Sensors that wait for an existing remote object to end: poke/reschedule, or deferrable.
-
-:class:`FollowSensor` waits for anything :class:`~airflow_provider_tasks.common.waiting.Followed`
-(a Lobstr.io task, say); :class:`RemoteRunSensor` waits for a platform's run and links to it.
-"""
+"""Sensors that wait for an existing remote object (a run, a Lobstr.io task) to end: poke/reschedule, or deferrable."""
 
 from __future__ import annotations
 
@@ -29,13 +25,10 @@ if TYPE_CHECKING:
 
 
 class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, FollowedT]):
-    """Succeeds when the followed object ends successfully; fails the task with its status message
-    otherwise.
+    """Succeeds when the followed object ends successfully (its dict is the XCom); else fails with its status message.
 
-    Its dict is the sensor's return value (XCom). ``timeout`` (the sensor's own parameter, > 0)
-    bounds the wait in every mode; in deferrable mode it becomes the trigger's deadline.
-    ``poke_interval`` must be at least the platform's ``min_poll_interval``; however small it is,
-    the object is never asked about more than once a second.
+    ``timeout`` (> 0) bounds the wait in every mode (the trigger's deadline when deferred). ``poke_interval`` must be
+    at least ``min_poll_interval``; however small, the object is never asked about more than once a second.
     """
 
     platform: ClassVar[str]
@@ -51,8 +44,6 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, FollowedT
         require_poll_interval("poke_interval", self.poke_interval, self.min_poll_interval, self.poll_interval_rule)
         require_positive_seconds("timeout", self.timeout)
         self._last_look: float | None = None
-
-    # -- what a subclass supplies ----------------------------------------------------------
 
     @property
     @abstractmethod
@@ -80,8 +71,6 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, FollowedT
 
     def note_followed(self, context: Context) -> None:
         """Called before the wait starts (a run sensor publishes the run for its link)."""
-
-    # -- the wait --------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
         require_id(self.followed_field, self.followed_id)
@@ -123,12 +112,10 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, FollowedT
 
 
 class RemoteRunSensor(FollowSensor[HookT, RunT], Generic[RunT, HookT]):
-    """Waits for an existing remote run: succeeds when the run succeeds, fails the task with the
-    run's status message otherwise; the finished run object is the return value.
+    """Waits for an existing remote run: succeeds when it succeeds (the run object is the return value), else fails.
 
     :param run_id: the run to wait for (templated).
-    :param cancel_on_kill: in deferrable mode, abort the run if the task is killed (default
-        False: the sensor only watches a run it did not start).
+    :param cancel_on_kill: in deferrable mode, abort the run if the task is killed (default False: not our run).
     """
 
     template_fields = ("run_id",)

@@ -1,11 +1,8 @@
 """Starting a remote run exactly once, even when the start request has to be retried.
 
-Starting a run is not idempotent and neither platform offers an idempotency key. When a start
-request fails in a way that may have reached the server (timeout, dropped connection, 5xx), a
-blind retry could create a second, billed run. So before each retry, and once more before giving
-up, we ask the platform whether our run exists after all and adopt it if so. A platform that
-finds a run it cannot prove to be ours raises :class:`AmbiguousStartError`, which ends the start
-at once: neither adopting a stranger's run nor starting another is safe then.
+Neither platform has an idempotency key: after a failure that may have reached the server, a blind retry could
+create a second, billed run, so before each retry (and before giving up) we look for our run and adopt it.
+:class:`AmbiguousStartError` (a run not provably ours) ends the start at once.
 """
 
 from __future__ import annotations
@@ -34,10 +31,8 @@ def new_start_marker() -> str:
 
 
 def task_instance_marker(ti: Any) -> str | None:
-    """A short token naming one task instance (DAG, task, DAG run, map index), the same for every
-    try of it: carried by the start request, it lets a new try recognise the run an earlier try
-    started (after a crash, a retry or a clear) on every Airflow line, with or without Airflow
-    3.3's ``task_state_store``. None when ``ti`` does not say who it is."""
+    """A token naming one task instance, the same for each try: sent with the start, it lets a new try recognise an
+    earlier try's run on every Airflow line (not only with 3.3's ``task_state_store``). None without the ids."""
     try:
         map_index = getattr(ti, "map_index", -1)
         parts = (ti.dag_id, ti.task_id, ti.run_id, -1 if map_index is None else map_index)
@@ -56,11 +51,10 @@ def start_once(
 ) -> T:
     """Call ``send_start`` with retries, never creating two runs.
 
-    :param send_start: performs one start request (no retries of its own).
-    :param find_started: given the epoch time before our first attempt (less clock skew), returns
-        the run that one of our earlier attempts created, None when no attempt created one, or
-        raises :class:`AmbiguousStartError` when a run exists that may or may not be ours.
-    :param what: names the run being started, for log lines.
+    :param send_start: one start request (no retries of its own).
+    :param find_started: given the epoch time before our first attempt (less clock skew), the run an earlier attempt
+        created, or None; raises :class:`AmbiguousStartError` for a run that may or may not be ours.
+    :param what: names the run, for log lines.
     """
     since = time.time() - CLOCK_SKEW_SECONDS
     uncertain = False

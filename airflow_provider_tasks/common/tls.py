@@ -1,10 +1,4 @@
-"""TLS for both transports: one meaning of the connection extra ``verify``, one TLS error message.
-
-``verify`` is True (the library's default trust store), False (no verification: a warning is
-logged each time a hook reads the connection) or the path of a CA bundle file or directory, e.g.
-the certificate of a corporate proxy that re-signs TLS. ``requests`` takes it as is; ``aiohttp``
-gets the equivalent :class:`ssl.SSLContext`.
-"""
+"""TLS for both transports: one meaning of the extra ``verify`` (``connection.Verify``), one TLS error message."""
 
 from __future__ import annotations
 

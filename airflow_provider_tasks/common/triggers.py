@@ -1,10 +1,6 @@
-"""The deferrable half of a wait: a trigger that follows one remote object to its end.
+"""The deferrable half of a wait: a trigger that follows one remote object (a run, a Lobstr.io task) to its end.
 
-:class:`FollowTrigger` follows anything :class:`~airflow_provider_tasks.common.waiting.Followed`
-(a run, a Lobstr.io task); :class:`RemoteRunTrigger` follows a platform's run and may abort it
-when the task is killed. Kwargs are plain data only (Airflow stores them through serde and rebuilds
-the trigger on any triggerer at any time): the followed id, connection id, an absolute deadline,
-poll settings.
+Kwargs are plain data only: Airflow stores them through serde and rebuilds the trigger on any triggerer at any time.
 """
 
 from __future__ import annotations
@@ -43,29 +39,21 @@ HookT = TypeVar("HookT", bound=PlatformHook[Any])
 
 
 class FollowTrigger(BaseTrigger, Generic[HookT, FollowedT]):
-    """Waits for one remote object to reach a terminal state and fires one event describing how
-    it ended.
-
-    Event payload (a wire format: events outlive deploys): ``status`` ("success", "failed",
-    "timeout" or "error"), ``run_id`` (the followed object's id), ``run`` (its dict, when known)
-    and ``message``. Transient API failures are retried here, until the deadline, instead of
-    failing the task and throwing the wait away.
+    """Waits for one remote object to end and fires one event saying how; transient API failures are retried until
+    the deadline. The event (a wire format: events outlive deploys) has ``status`` ("success", "failed", "timeout",
+    "cost_limit" or "error"), ``run_id`` (the followed object's id), ``run`` (its dict, when known) and ``message``.
 
     :param conn_id: Airflow connection id for the platform.
-    :param deadline: epoch seconds after which the wait ends with a "timeout" event; None waits
-        until the object's end (tasks always set one).
-    :param poll_interval: seconds between status requests where the API has no long-poll (never
-        less than the platform's minimum); with a long-poll each request is held for the API's
-        whole window anyway, and this only spaces requests that come back early.
+    :param deadline: epoch seconds after which the wait ends with a "timeout" event; None: until the object ends.
+    :param poll_interval: seconds between status requests (not below the platform's minimum); with a long-poll it
+        only spaces requests that come back early.
     :param retry_policy: dict form of :class:`RetryPolicy` for each request.
-    :param fire_not_before: epoch seconds before which no event is fired (see
-        ``waiting.FIRE_GUARD_SECONDS``).
+    :param fire_not_before: epoch seconds before which no event is fired (``waiting.FIRE_GUARD_SECONDS``).
     """
 
     hook_class: type[HookT]
     progress_log_seconds: float = TRIGGER_PROGRESS_LOG_SECONDS
-    """Status and progress are logged when they change, at most this often, and not at the first
-    look (see :data:`~airflow_provider_tasks.common.waiting.TRIGGER_PROGRESS_LOG_SECONDS`)."""
+    """Status and progress are logged when they change, at most this often, not at the first look."""
     clock: Callable[[], float] = staticmethod(time.monotonic)
     """Monotonic clock of that rate limit (a test may replace it on the instance)."""
     cost_limit: float | None = None
@@ -123,8 +111,7 @@ class FollowTrigger(BaseTrigger, Generic[HookT, FollowedT]):
         try:
             event = await self._follow()
         finally:
-            # Done with HTTP: give the shared session back now rather than in cleanup(), which
-            # not every runner calls (``dag.test()`` takes the first event and stops).
+            # release the shared session now: not every runner calls cleanup() (dag.test() stops at the first event)
             await self.cleanup()
         if self.fire_not_before is not None:
             early = self.fire_not_before - time.time()
@@ -157,8 +144,7 @@ class FollowTrigger(BaseTrigger, Generic[HookT, FollowedT]):
             return self._event("success" if snapshot.succeeded else "failed", followed.raw, snapshot.message)
 
     async def _stop_over_cost(self, error: CostLimitExceeded) -> str:
-        """What to do when the followed object passes :attr:`cost_limit`; returns the message of
-        the "cost_limit" event. Here nothing is aborted (a run trigger overrides this)."""
+        """The "cost_limit" event's message; nothing is aborted here (a run trigger overrides this)."""
         return over_cost_message(error, aborted=False, console_url=error.console_url)
 
     def _event(self, status: str, raw: dict[str, Any] | None, message: str | None) -> dict[str, Any]:
@@ -175,13 +161,12 @@ class FollowTrigger(BaseTrigger, Generic[HookT, FollowedT]):
 
 
 class RemoteRunTrigger(FollowTrigger[PlatformHook[RunT], RunT], Generic[RunT]):
-    """Waits for a remote run to end (see :class:`FollowTrigger` for the event and the shared
-    parameters); aborts it when a user kills the deferred task.
+    """Waits for a remote run to end (event and shared parameters: :class:`FollowTrigger`).
 
     :param run_id: the remote run to follow.
     :param cancel_on_kill: abort the remote run when a user kills the deferred task.
-    :param cost_limit: abort the run and fire a "cost_limit" event as soon as a status answer
-        shows its cost (in the platform's unit) past this; None: no limit.
+    :param cost_limit: abort the run and fire a "cost_limit" event once a status answer shows its cost (in the
+        platform's unit) past this; None: no limit.
     """
 
     def __init__(
@@ -208,8 +193,7 @@ class RemoteRunTrigger(FollowTrigger[PlatformHook[RunT], RunT], Generic[RunT]):
         return kwargs
 
     async def _stop_over_cost(self, error: CostLimitExceeded) -> str:
-        """The run passed its cost limit: abort it (whatever ``cancel_on_kill`` says: the limit
-        is the user's word on the bill) and say so in the event."""
+        """Abort the run whatever ``cancel_on_kill`` says: the limit is the user's word on the bill."""
         try:
             await self.hook.aabort_run(self.run_id)
             aborted = True
@@ -228,16 +212,13 @@ class RemoteRunTrigger(FollowTrigger[PlatformHook[RunT], RunT], Generic[RunT]):
                 yield event
         except asyncio.CancelledError:
             if self.cancel_on_kill and not TRIGGER_ON_KILL:
-                # Airflow 3.0-3.2 repeat the cancel until the trigger is gone: the check and the
-                # abort go on regardless.
+                # 3.0-3.2 repeat the cancel until the trigger is gone: the check and the abort must finish anyway
                 await to_completion(self._abort_if_the_task_was_killed())
             raise
 
     async def _abort_if_the_task_was_killed(self) -> None:
-        """Before Airflow 3.3 the triggerer cancels a trigger without calling ``on_kill``, whether a
-        user marked or cleared the task or the triggerer is stopping or handing the trigger over.
-        The task instance's state tells them apart: only a task that is no longer deferred was
-        killed, and only then is its run aborted."""
+        """Before 3.3 the triggerer cancels without ``on_kill`` for a user's mark/clear and its own stop or hand-over
+        alike: only a task no longer deferred was killed, and only then is its run aborted."""
         ti = getattr(self, "task_instance", None)
         if ti is None:
             self.log.warning(

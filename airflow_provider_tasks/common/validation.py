@@ -18,9 +18,7 @@ def require_non_empty_str(name: str, value: Any) -> str:
 
 
 def require_id(name: str, value: Any) -> str:
-    """An id that may come from a template: one whose XCom pull found nothing renders as the text
-    ``'None'``, which is never an id. Say so, naming the parameter, before the API is asked about
-    run ``None``."""
+    """An id, maybe templated: an XCom pull that found nothing renders as ``'None'``; say so before the API is asked."""
     if isinstance(value, str) and value.strip() == "None":
         raise ConfigurationError(
             f"{name} rendered as 'None': most likely the XCom pull in its template found nothing. "
@@ -87,8 +85,7 @@ def require_json_list_of_objects(name: str, value: Any) -> list[dict[str, Any]]:
 
 
 def require_positive_seconds(name: str, value: Any) -> float:
-    """A wait limit: a timedelta or a finite number of seconds > 0 (0 would start a run and leave
-    it running unwatched)."""
+    """A wait limit: a timedelta or finite seconds > 0 (0 would start a run and leave it unwatched)."""
     seconds = value.total_seconds() if isinstance(value, timedelta) else value
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
         raise ConfigurationError(
@@ -98,8 +95,7 @@ def require_positive_seconds(name: str, value: Any) -> float:
 
 
 def optional_positive_finite(name: str, value: Any) -> float | None:
-    """None (no limit) or a finite number > 0, e.g. a cost limit: 0 would abort every run at its
-    first look, NaN would never compare, and a string or bool is a mistake worth naming."""
+    """None (no limit) or a finite number > 0, e.g. a cost limit (0 would abort every run at its first look)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
@@ -118,8 +114,7 @@ def require_poll_interval(name: str, value: Any, minimum: float, why: str = "") 
 
 
 def require_finite_json(name: str, value: Any) -> None:
-    """No NaN or infinity anywhere inside ``value`` (JSON has neither; the API would get invalid
-    JSON or the string ``NaN``); the error names the path, e.g. ``run_input.pages[2].depth``."""
+    """No NaN or infinity inside ``value`` (JSON has neither); the error names the path, e.g. ``run_input.a[2].b``."""
     found = _non_finite(name, value)
     if found is not None:
         path, number = found

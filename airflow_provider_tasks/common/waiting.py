@@ -189,7 +189,9 @@ class ProgressLog:
             self.log.warning(
                 "%s run %s reports status %r, which this provider does not know; treating it as "
                 "still running (the wait's timeout ends it if the run never finishes)",
-                self.platform, snapshot.id, snapshot.status,
+                self.platform,
+                snapshot.id,
+                snapshot.status,
             )
         state = (snapshot.status, snapshot.progress)
         if state == self._shown:

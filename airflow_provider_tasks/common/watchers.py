@@ -1,23 +1,9 @@
-"""Event triggers that fire once per newly finished run of a target, wherever the run was started.
+"""Event triggers for an ``AssetWatcher``: one event per newly finished run of a target, wherever it was started.
 
-A :class:`RunFinishedTrigger` goes in an ``AssetWatcher``: the asset gets one event per run of the
-watched target (an Apify task or Actor, a Lobstr.io squid) that reaches one of the watched
-statuses, including runs started by the platform's scheduler or console. The event's payload has
-the keys of the run operators' asset events (:func:`~airflow_provider_tasks.common.assets.run_extra`),
-so one consumer DAG serves both ways of producing.
-
-Where the watermark lives (the kwargs identify the watcher and must not change between parses):
-
-* **Airflow 3.3+**: in the watched asset's state store (AIP-103), advanced through the triggerer's
-  shared-stream *ack mode*: the triggerer calls :meth:`_Producer.advance` only once the asset event
-  is stored, so a run that finished is never lost to a crash or a redeploy, and after a restart the
-  watcher goes on from the stored mark. A run fires twice only if the triggerer dies in the second
-  or two between storing the event and the mark (the next look fires it again).
-* **Airflow 3.0-3.2**: in memory. A (re)started watcher begins at the runs that have ended by then;
-  runs that finish while no triggerer runs it are not fired.
-
-Each look is one list request per target (newest-started first; more pages only while runs newer
-than the mark go on), on the triggerer's shared HTTP session; no per-run requests.
+The payload has the keys of the run operators' asset events (:func:`~airflow_provider_tasks.common.assets.run_extra`).
+The watermark (docs/howto/watchers.md) lives on Airflow 3.3+ in the asset's state store, advanced in the triggerer's
+shared-stream ack mode only once the event is stored; on 3.0-3.2 in memory, from the runs ended at (re)start.
+The kwargs identify the watcher and must not change between parses.
 """
 
 from __future__ import annotations
@@ -41,13 +27,11 @@ BASELINE_RUNS = 100
 """Runs a watcher with nothing stored lists once: those still going are watched from then on."""
 
 PAGE_SIZE = 25
-"""Runs per list request on each look (most looks need one page)."""
 
 MIN_POLL_INTERVAL = 1.0
 
 _STATE_STORES: dict[Hashable, Any] = {}
-"""Asset state stores of the watchers running in this triggerer, by shared-stream key: the
-triggerer builds the ack-mode producer from kwargs alone, and this is how it finds the store."""
+"""Asset state stores by shared-stream key: the triggerer builds the ack-mode producer from kwargs alone."""
 
 
 class RunFinishedTrigger(BaseEventTrigger):
@@ -55,12 +39,11 @@ class RunFinishedTrigger(BaseEventTrigger):
 
     :param conn_id: Airflow connection id of the platform.
     :param statuses: terminal statuses that fire (the others only move the watermark).
-    :param poll_interval: seconds between looks at the target's runs.
+    :param poll_interval: seconds between looks at the target's runs (at least 1).
     """
 
     hook_class: ClassVar[type[PlatformHook[Any]]]
     status_class: ClassVar[Any]
-    """The platform's run-status enum: its terminal members are the statuses a watcher may watch."""
     default_statuses: ClassVar[tuple[str, ...]]
 
     @classmethod
@@ -79,8 +62,6 @@ class RunFinishedTrigger(BaseEventTrigger):
             raise ConfigurationError(f"poll_interval must be at least {MIN_POLL_INTERVAL} s, got {poll_interval}")
         self.poll_interval = float(poll_interval)
 
-    # -- what each platform supplies ---------------------------------------------------------
-
     @abstractmethod
     def target_kwargs(self) -> dict[str, Any]:
         """The kwargs that name the watched target (an Actor task, an Actor, a squid)."""
@@ -92,8 +73,6 @@ class RunFinishedTrigger(BaseEventTrigger):
     @abstractmethod
     def payload(self, run: Listed) -> dict[str, Any]:
         """The event payload for a finished run (the keys of :func:`run_extra`)."""
-
-    # -- Airflow's trigger interface ---------------------------------------------------------
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -107,8 +86,7 @@ class RunFinishedTrigger(BaseEventTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Without an asset state store (Airflow before 3.3, or a trigger run on its own): the mark
-        lives in memory, from the runs that had ended when this trigger started."""
+        """Without an asset state store (before 3.3, or a trigger run on its own): the mark lives in memory."""
         hook = self.hook_class(self.conn_id)
         try:
             async for run, _mark in self.finished_runs(hook, await self.first_mark(hook)):
@@ -120,7 +98,7 @@ class RunFinishedTrigger(BaseEventTrigger):
     def fires_for(self, run: Listed) -> bool:
         return str(run.raw.get("status")) in self.statuses
 
-    # -- Airflow 3.3: the mark in the asset state store, advanced once events are stored --------
+    # -- Airflow 3.3+: the mark in the asset state store, advanced once the events are stored
 
     def shared_stream_key(self) -> Hashable | None:
         store = getattr(self, "asset_state_store", None)
@@ -139,8 +117,6 @@ class RunFinishedTrigger(BaseEventTrigger):
         async for run in shared_stream:
             if isinstance(run, Listed) and self.fires_for(run):
                 yield TriggerEvent(self.payload(run))
-
-    # -- the looking, shared by both ways ----------------------------------------------------
 
     async def first_mark(self, hook: Any) -> Mark:
         """The mark of a watcher with nothing stored: what has ended by now is history."""
@@ -161,13 +137,11 @@ class RunFinishedTrigger(BaseEventTrigger):
         return ", ".join(f"{key}={value}" for key, value in self.target_kwargs().items() if value is not None)
 
     def _backoff(self) -> Backoff:
-        """Looks after failures: the poll interval, doubling up to ten of them."""
         return Backoff(self.poll_interval, 10 * self.poll_interval)
 
     async def _wait_after(self, hook: Any, error: ProviderError, backoff: float) -> None:
-        """A watcher lives as long as its DAG: an API error is logged and the look is tried again
-        later. Errors a retry cannot fix (a missing target, a revoked token) are logged as errors,
-        and the connection is read again before the next look (it may have been fixed)."""
+        """Log the error and wait (a watcher lives as long as its DAG); after one a retry cannot fix (a missing
+        target, a revoked token) the connection is read again, as it may have been fixed."""
         if is_retryable(error):
             self.log.warning("Could not list the runs of %s (again in %.0f s): %s", self.describe(), backoff, error)
         else:
@@ -176,8 +150,7 @@ class RunFinishedTrigger(BaseEventTrigger):
         await asyncio.sleep(backoff)
 
     async def finished_runs(self, hook: Any, mark: Mark) -> AsyncIterator[tuple[Listed, Mark]]:
-        """Each run of the target that finishes after ``mark``, with the mark once it is handled;
-        forever. Transient API errors wait and look again."""
+        """Each run that finishes after ``mark``, with the mark once it is handled; forever."""
         backoff = self._backoff()
         while True:
             try:
@@ -192,8 +165,7 @@ class RunFinishedTrigger(BaseEventTrigger):
             await asyncio.sleep(self.poll_interval)
 
     async def _list(self, hook: Any, cutoff: float | None, size: int) -> list[Listed]:
-        """The target's runs newest-started first, down to the first one started before
-        ``cutoff`` (one page of ``size`` when ``cutoff`` is None)."""
+        """The runs newest-started first, down to the first started before ``cutoff`` (one page when None)."""
         listed: list[Listed] = []
         index = 0
         while True:
@@ -212,8 +184,7 @@ def _stream_key(classpath: str, kwargs: Mapping[str, Any]) -> Hashable:
 
 
 async def load_mark(store: Any) -> Mark | None:
-    """The mark stored on the watched assets (the one that reaches back furthest, so no asset
-    misses a run), or None when none has one yet."""
+    """The stored mark that reaches back furthest (so no watched asset misses a run), or None."""
     marks = [Mark.from_json(await to_completion(accessor.aget(MARK_KEY))) for accessor in _accessors(store)]
     known = [mark for mark in marks if mark is not None]
     return min(known, key=lambda mark: mark.cutoff()) if known else None
@@ -226,8 +197,7 @@ async def save_mark(store: Any, mark: Mark) -> None:
 
 
 def _accessors(store: Any) -> Iterable[Any]:
-    """Each watched asset's state accessor (a watcher's trigger may serve several assets with
-    identical watchers: Airflow keeps one trigger for them)."""
+    """Each watched asset's state accessor (Airflow keeps one trigger for identical watchers of several assets)."""
     from airflow_provider_tasks.common.internals import asset_state_accessors
 
     return asset_state_accessors(store)
@@ -243,8 +213,7 @@ def _producer_class() -> type:
         from airflow.triggers.shared_stream import SharedStreamProducer
 
         class RunFinishedProducer(SharedStreamProducer):
-            """Looks at one target's runs for the watchers that share it; the mark is stored on the
-            assets only once the triggerer has stored the events up to it."""
+            """Looks at one target's runs for its watchers; the mark is stored once the events up to it are."""
 
             def __init__(self, trigger: RunFinishedTrigger, store: Any) -> None:
                 self.trigger = trigger

@@ -1,9 +1,5 @@
-"""Streaming writers: turn pages of items into a JSON Lines, JSON or CSV file.
-
-Memory is bounded by one page whatever the total size. The target is a local path or an Airflow
-``ObjectStoragePath`` (S3, GCS, … through fsspec); the file appears under its final name only
-once complete, so a failed download never leaves a half-written file that looks finished.
-"""
+"""Streaming writers of item pages to a JSON Lines, JSON or CSV file (local or ``ObjectStoragePath``), one page in
+memory. The file gets its name only once complete, so a failed download never looks finished."""
 
 from __future__ import annotations
 
@@ -50,12 +46,8 @@ def write_pages(pages: Iterable[list[dict[str, Any]]], output_path: Any, fmt: st
 
 
 def write_jsonl_chunks(chunks: Iterable[bytes], output_path: Any) -> WriteResult:
-    """Write JSON Lines that the platform already serialised, without parsing them.
-
-    The chunks are consecutive pieces of one JSON Lines stream (a line may span two of them);
-    the source has checked its pages. Lines are counted as they pass; a stream whose very last
-    line lacks its newline gets one.
-    """
+    """Write JSON Lines the platform already serialised (and the source checked), unparsed; the chunks are pieces of
+    one stream (a line may span two). A missing final newline is added."""
     count = 0
     last = b"\n"
     with _Staging(_as_target(output_path)) as stream:
@@ -116,8 +108,7 @@ def flatten(item: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _write_csv(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
-    """CSV needs every column up front, so rows are spooled to a temporary JSON Lines file while
-    the union of columns is collected, then written out in one ordered pass."""
+    """CSV needs every column up front: rows are spooled to a temporary file while the columns are collected."""
     columns: dict[str, None] = {}
     count = 0
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
@@ -144,12 +135,8 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-# -- targets --------------------------------------------------------------------------------
-
-
 def check_output_path(output_path: Any) -> None:
-    """Refuse an ``output_path`` that names a directory (it ends in ``/`` or is an existing
-    directory) before anything is downloaded: the file could never be moved into place there."""
+    """Refuse an ``output_path`` naming a directory (a trailing ``/``, or an existing one) before any download."""
     from airflow_provider_tasks.common.errors import ConfigurationError
 
     text = str(output_path or "")
@@ -204,8 +191,7 @@ class _Staging:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        """Move the file into place on success; on any failure (the download's, or closing or
-        moving the file itself) remove the partial file, so no ``.partial-*`` is left behind."""
+        """Move the file into place on success; on any failure, closing and moving included, remove it."""
         assert self._stream is not None
         try:
             self._stream.close()

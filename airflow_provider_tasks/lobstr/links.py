@@ -9,7 +9,7 @@ from airflow_provider_tasks.lobstr.api import run_dashboard_url
 
 
 class LobstrRunLink(RunConsoleLink):
-    """"Lobstr.io run": opens the run in the Lobstr.io dashboard."""
+    """Opens the run in the Lobstr.io dashboard."""
 
     name = "Lobstr.io run"
 

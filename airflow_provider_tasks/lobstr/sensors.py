@@ -28,13 +28,12 @@ def _poke_every_30s_by_default(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 class LobstrRunSensor(LobstrConnected, RemoteRunSensor[LobstrRun, "LobstrHook"]):
-    """Waits until a squid run ends: ``done`` succeeds; ``error`` and ``aborted`` fail the task
-    with the run's ``done_reason`` and a dashboard link. ``paused`` keeps waiting.
+    """Waits until a squid run ends: ``done`` succeeds; ``error`` and ``aborted`` fail the task with the run's
+    ``done_reason`` and a dashboard link; ``paused`` keeps waiting. Poke, reschedule or ``deferrable=True``; the run
+    object is the return value.
 
     :param run_id: the run hash (templated, e.g. from an upstream ``run_id`` XCom).
     :param lobstr_conn_id: the ``lobstr`` connection.
-
-    Poke, reschedule or ``deferrable=True``; the run object is the return value.
     """
 
     platform = api.PLATFORM
@@ -47,19 +46,14 @@ class LobstrRunSensor(LobstrConnected, RemoteRunSensor[LobstrRun, "LobstrHook"])
 
 
 class LobstrTaskSensor(LobstrConnected, FollowSensor["LobstrHook", LobstrTask]):
-    """Waits until a task's status is terminal (completed, aborted or failed, per the API).
-
-    ``completed`` succeeds and ``failed`` fails the task with its errors. ``aborted`` tasks may
-    hold partial results, so ``on_aborted`` decides: ``"fail"`` (default: a partial result is
-    not what the DAG asked for), ``"succeed"`` (take what was collected; check
-    ``total_results``) or ``"skip"`` (skip this task and, by default, its downstream).
+    """Waits until a task's status is terminal: ``completed`` succeeds, ``failed`` fails the task with its errors,
+    ``aborted`` (maybe partial results) does what ``on_aborted`` says. The return value (XCom) is the task's status
+    object; killing the sensor aborts nothing (a task is not a run).
 
     :param task_hash: the task's 32-character hash (templated).
-    :param on_aborted: ``"fail"``, ``"succeed"`` or ``"skip"``.
+    :param on_aborted: ``"fail"`` (default: a partial result is not what the DAG asked for), ``"succeed"`` (take
+        what was collected; check ``total_results``) or ``"skip"`` (skip this task and, by default, its downstream).
     :param lobstr_conn_id: the ``lobstr`` connection.
-
-    The return value (XCom) is the task's status object. Killing the sensor aborts nothing: a
-    task is not a run.
     """
 
     platform = api.PLATFORM

@@ -10,18 +10,15 @@ from airflow_provider_tasks.lobstr.hooks import LobstrHook
 
 
 class LobstrRunTrigger(RemoteRunTrigger[LobstrRun]):
-    """Waits for a squid run to reach done, aborted or error, polling ``GET /v1/runs/{hash}``
-    every ``poll_interval`` seconds (Lobstr.io has no long-poll; its docs ask for 5 s or more).
-    See :class:`RemoteRunTrigger` for the parameters and event payload."""
+    """Waits for a squid run to end, polling ``GET /v1/runs/{hash}`` every ``poll_interval`` s (no long-poll; Lobstr.io
+    asks for 5 s or more). Parameters and event: :class:`RemoteRunTrigger`."""
 
     hook_class = LobstrHook
 
 
 class LobstrTaskTrigger(FollowTrigger[LobstrHook, LobstrTask]):
-    """Waits for a task's status to reach completed, aborted or failed (``GET /v1/tasks/{hash}``).
-
-    A task is not a run: killing the deferred sensor aborts nothing. The event is that of
-    :class:`FollowTrigger`; its ``run`` holds the task object and ``run_id`` the task hash.
+    """Waits for a task's status to reach completed, aborted or failed (``GET /v1/tasks/{hash}``); killing the
+    deferred sensor aborts nothing. The event is :class:`FollowTrigger`'s, ``run`` the task and ``run_id`` its hash.
 
     :param task_hash: the task to follow; the other parameters are those of :class:`FollowTrigger`.
     :param cancel_on_kill: ignored (kept so triggers serialized by older versions still load).

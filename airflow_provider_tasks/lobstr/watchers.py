@@ -1,5 +1,4 @@
-"""LobstrRunFinishedTrigger: an asset watcher that fires once per newly finished run of a Lobstr.io
-squid, wherever the run was started (its schedule, a chain, the dashboard, the API)."""
+"""LobstrRunFinishedTrigger: an asset watcher firing once per newly finished run of a Lobstr.io squid."""
 
 from __future__ import annotations
 
@@ -15,13 +14,11 @@ from airflow_provider_tasks.lobstr.platform import DEFAULT_CONN_ID
 
 
 class LobstrRunFinishedTrigger(RunFinishedTrigger):
-    """For an ``AssetWatcher``: one asset event per run of the squid ``squid_id`` that newly ends
-    with one of ``statuses`` (default ``done``; also ``aborted``, ``error``).
+    """For an ``AssetWatcher``: one asset event per run of the squid ``squid_id`` that newly ends with one of
+    ``statuses`` (default ``done``; also ``aborted``, ``error``), wherever it was started.
 
-    The event's payload has the keys of :class:`~airflow_provider_tasks.lobstr.operators.LobstrRunSquidOperator`'s
-    asset events (``platform``, ``run_id``, ``status``, ``console_url``, ``total_results``,
-    ``cost``, ``cost_unit``) plus ``finished_at``; read it with
-    :func:`airflow_provider_tasks.common.assets.finished_run`.
+    The payload has the keys of :class:`~airflow_provider_tasks.lobstr.operators.LobstrRunSquidOperator`'s asset
+    events plus ``finished_at``; read it with :func:`airflow_provider_tasks.common.assets.finished_run`.
     """
 
     hook_class: ClassVar[type[LobstrHook]] = LobstrHook
