@@ -40,10 +40,6 @@ class RecentConnections:
         # shielded: a trigger cancelled while waiting for the read does not cancel it for the others
         return await asyncio.shield(entry[1])
 
-    def clear(self) -> None:
-        """Forget every connection read (for tests that change a connection between triggers)."""
-        self._by_loop.clear()
-
 
 def _failed(future: asyncio.Future[Any]) -> bool:
     return future.done() and (future.cancelled() or future.exception() is not None)

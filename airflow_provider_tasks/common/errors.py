@@ -45,28 +45,13 @@ class ApiError(ProviderError):
             text += f" ({hint})"
         super().__init__(text)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild_api_error,
-            (type(self), self.status, self.error_type, self.message, self.__dict__),
-        )
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword arguments: rebuilt from them, e.g. across processes
+        return (_rebuild_api_error, (type(self), self.__dict__))
 
 
-def _rebuild_api_error(
-    cls: type[ApiError], status: int, error_type: str | None, message: str | None, state: dict[str, Any]
-) -> ApiError:
+def _rebuild_api_error(cls: type[ApiError], state: dict[str, Any]) -> ApiError:
     error = cls.__new__(cls)
-    ApiError.__init__(
-        error,
-        status,
-        error_type,
-        message,
-        platform=state["platform"],
-        method=state["method"],
-        path=state["path"],
-        retry_after=state.get("retry_after"),
-        hint=state.get("hint"),
-    )
+    ApiError.__init__(error, **state)
     return error
 
 
@@ -155,18 +140,12 @@ def error_class_for(status: int) -> type[ApiError]:
 
 def is_retryable(error: BaseException) -> bool:
     """Whether repeating the request can succeed: 429, 5xx/408, transport failures, garbled bodies; never other 4xx."""
-    if isinstance(error, (RateLimitedError, ServerError, TransportError, MalformedResponseError)):
-        return True
-    return False
+    return isinstance(error, (RateLimitedError, ServerError, TransportError, MalformedResponseError))
 
 
 def may_have_been_applied(error: BaseException) -> bool:
     """Whether a failed request may still have taken effect: a 5xx or 408, a garbled answer, or a transport failure
     after sending; not another 4xx (429 included) nor a failure before sending."""
-    if isinstance(error, ServerError):
-        return True
     if isinstance(error, TransportError):
         return error.request_sent
-    if isinstance(error, MalformedResponseError):
-        return True
-    return False
+    return isinstance(error, (ServerError, MalformedResponseError))

@@ -23,7 +23,7 @@ from airflow_provider_tasks.common.pacing import turnstile
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.scale import scale_machinery
-from airflow_provider_tasks.common.tls import aiohttp_ssl, tls_error
+from airflow_provider_tasks.common.tls import aiohttp_ssl, causes, tls_error
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -316,10 +316,6 @@ class _SharedSessions:
             del self._entries[full_key]
             await entry.session.close()
 
-    def open_sessions(self) -> int:
-        """How many sessions are open (for tests and benchmarks)."""
-        return len(self._entries)
-
 
 _SHARED_SESSIONS = _SharedSessions()
 
@@ -347,16 +343,4 @@ def _requests_error_unsent(error: BaseException) -> bool:
 
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return True
-    seen: set[int] = set()
-    pending: list[Any] = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, (NewConnectionError, NameResolutionError)):
-            return True
-        linked = [getattr(current, "reason", None), current.__cause__, current.__context__]
-        linked.extend(getattr(current, "args", ()))
-        pending.extend(item for item in linked if isinstance(item, BaseException))  # a reason may be a str
-    return False
+    return any(isinstance(cause, (NewConnectionError, NameResolutionError)) for cause in causes(error))

@@ -41,10 +41,6 @@ class SpooledPage:
         self.size = 0
         self.lines = 0
 
-    @property
-    def on_disk(self) -> bool:
-        return self._file is not None
-
     def write(self, chunk: bytes) -> None:
         if self._file is None and self.size + len(chunk) > SPOOL_MEMORY:
             self._file = tempfile.TemporaryFile()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,11 +14,7 @@ from airflow_provider_tasks.common.errors import TlsError
 
 def aiohttp_ssl(verify: bool | str) -> ssl.SSLContext | bool:
     """What ``aiohttp.TCPConnector(ssl=...)`` needs for ``verify``."""
-    if verify is True:
-        return True
-    if verify is False:
-        return False
-    return _context_for(verify)
+    return verify if isinstance(verify, bool) else _context_for(verify)
 
 
 @lru_cache(maxsize=32)
@@ -27,8 +24,8 @@ def _context_for(path: str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=path)
 
 
-def find_ssl_error(error: BaseException | None) -> ssl.SSLError | None:
-    """The :class:`ssl.SSLError` behind a library's exception, if any (walks causes and args)."""
+def causes(error: BaseException | None) -> Iterator[BaseException]:
+    """``error`` and every exception behind it (causes, contexts, ``reason`` and ``args`` of library errors)."""
     seen: set[int] = set()
     pending: list[Any] = [error]
     while pending:
@@ -36,11 +33,14 @@ def find_ssl_error(error: BaseException | None) -> ssl.SSLError | None:
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ssl.SSLError):
-            return current
+        yield current
         pending.extend([getattr(current, "reason", None), current.__cause__, current.__context__])
         pending.extend(getattr(current, "args", ()))
-    return None
+
+
+def find_ssl_error(error: BaseException | None) -> ssl.SSLError | None:
+    """The :class:`ssl.SSLError` behind a library's exception, if any."""
+    return next((cause for cause in causes(error) if isinstance(cause, ssl.SSLError)), None)
 
 
 def tls_error(method: str, path: str, base_url: str, error: BaseException) -> TlsError:

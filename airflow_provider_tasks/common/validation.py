@@ -36,9 +36,7 @@ def require_bool(name: str, value: Any) -> bool:
 def require_number_at_least(name: str, value: Any, minimum: float, *, integer: bool = False) -> float:
     kinds = "an integer" if integer else "a number"
     allowed = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, allowed):
-        raise ConfigurationError(f"{name} must be {kinds} >= {minimum}, got {value!r}")
-    if value < minimum:
+    if isinstance(value, bool) or not isinstance(value, allowed) or value < minimum:
         raise ConfigurationError(f"{name} must be {kinds} >= {minimum}, got {value!r}")
     return value
 
@@ -79,7 +77,7 @@ def require_json_object(name: str, value: Any) -> dict[str, Any]:
 def require_json_list_of_objects(name: str, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
         raise ConfigurationError(f"{name} must be a list of JSON objects, got {value!r}")
-    require_finite_json(name, value)
+    require_finite_json(name, value)  # first: names the path from ``name``, not from the wrapper below
     require_json_object(name, {"items": value})
     return value
 

@@ -231,10 +231,10 @@ class TestAsync:
 
         async def follow_all():
             results = await asyncio.gather(*(await_run(h, run.id, Deadline.after(30), poll_interval=10) for h in hooks))
-            shared = _SHARED_SESSIONS.open_sessions()
+            shared = len(_SHARED_SESSIONS._entries)
             for h in hooks:
                 await h.aclose()
-            return results, shared, _SHARED_SESSIONS.open_sessions()
+            return results, shared, len(_SHARED_SESSIONS._entries)
 
         results, shared, after = asyncio.run(follow_all())
         assert {r.status for r in results} == {RunStatus.SUCCEEDED}

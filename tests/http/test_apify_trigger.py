@@ -59,7 +59,7 @@ def test_success_event_carries_the_run(hook, apify_emulator):
     run = hook.run_task("demo~t")
     event = first_event(make_trigger(run.id))
     assert event["status"] == "success" and event["run"]["id"] == run.id and event["run"]["status"] == "SUCCEEDED"
-    assert _SHARED_SESSIONS.open_sessions() == 0
+    assert len(_SHARED_SESSIONS._entries) == 0
 
 
 def test_cost_limit_aborts_the_run_from_the_trigger_and_fires_a_cost_limit_event(hook, apify_emulator):
@@ -203,7 +203,7 @@ def test_before_3_3_a_cancelled_trigger_aborts_only_when_its_task_left_deferral(
     _cancel_while_waiting(trigger, apify_emulator)
     status = apify_emulator.get_run(run.id)["status"]
     assert (status in {"ABORTING", "ABORTED"}) is aborted, status
-    assert _SHARED_SESSIONS.open_sessions() == 0
+    assert len(_SHARED_SESSIONS._entries) == 0
 
 
 @pytest.mark.skipif(not TRIGGER_ON_KILL, reason="before 3.3 a cancelled trigger reads its task's state (above)")
@@ -212,4 +212,4 @@ def test_from_3_3_a_cancelled_trigger_leaves_the_run_to_on_kill(hook, apify_emul
     run = hook.run_task("demo~long")
     _cancel_while_waiting(make_trigger(run.id), apify_emulator)
     assert apify_emulator.get_run(run.id)["status"] == "RUNNING"
-    assert _SHARED_SESSIONS.open_sessions() == 0
+    assert len(_SHARED_SESSIONS._entries) == 0

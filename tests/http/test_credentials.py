@@ -206,11 +206,11 @@ def test_async_sessions_are_shared_per_tls_setting(platform, tls_emulator, monke
         hooks = []
         for verify in (tls_emulator.tls_files.ca_path, "false"):
             platform.conn(monkeypatch, tls_emulator, verify=verify)
-            RECENT_CONNECTIONS.clear()  # a read serves the loop's other triggers for 5 s: this edit is instant
+            RECENT_CONNECTIONS._by_loop.clear()  # a read serves the loop's other triggers for 5 s: this edit is instant
             hook = platform.hook()
             await hook.asend(hook.auth_check_request())
             hooks.append(hook)
-        opened = _SHARED_SESSIONS.open_sessions()
+        opened = len(_SHARED_SESSIONS._entries)
         for hook in hooks:
             await hook.aclose()
         return opened
@@ -287,7 +287,7 @@ def test_triggerer_tls_connections_keep_a_small_read_buffer(platform, tls_emulat
     from airflow_provider_tasks.common.internals import TLS_READ_BUFFER
 
     platform.conn(monkeypatch, tls_emulator, verify=tls_emulator.tls_files.ca_path)
-    RECENT_CONNECTIONS.clear()
+    RECENT_CONNECTIONS._by_loop.clear()
 
     async def two_calls():
         hook = platform.hook()
