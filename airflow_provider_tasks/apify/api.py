@@ -15,10 +15,10 @@ from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
+from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError
 from airflow_provider_tasks.common.jsonl import SpooledPage, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
-from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
+from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse, api_error
 from airflow_provider_tasks.common.validation import (
     require_bool,
     require_json_list_of_objects,
@@ -217,17 +217,7 @@ class ApifyDialect:
             error_type, message = error.get("type"), error.get("message")
         except (MalformedResponseError, AttributeError):
             message = response.body[:200].decode("utf-8", "replace") or None
-        cls = error_class_for(response.status)
-        return cls(
-            response.status,
-            error_type,
-            message,
-            platform=PLATFORM,
-            method=request.method,
-            path=request.path,
-            retry_after=response.retry_after(),
-            hint=_hint(response.status, request.path),
-        )
+        return api_error(request, response, PLATFORM, error_type, message, _hint(response.status, request.path))
 
 
 def _hint(status: int, path: str) -> str | None:

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 from airflow_provider_tasks.common.compat import BaseOperator
 from airflow_provider_tasks.common.errors import CostLimitExceeded
-
-if TYPE_CHECKING:
-    from airflow_provider_tasks.common.hook import PlatformHook
-    from airflow_provider_tasks.common.waiting import Snapshot
-
-
-def check_cost(snapshot: Snapshot, limit: float | None, platform: str) -> None:
-    """Raise :class:`CostLimitExceeded` when a run still going has cost more than ``limit``.
-
-    A run that already ended is past saving money on: its cost is reported when the task finishes.
-    """
-    if limit is None or snapshot.terminal or snapshot.cost is None or snapshot.cost <= limit:
-        return
-    raise CostLimitExceeded(
-        f"{platform} run {snapshot.id} has cost {snapshot.cost_text} so far, past the limit of "
-        f"{limit:g} {snapshot.cost_unit}".rstrip(),
-        snapshot.console_url,
-    )
+from airflow_provider_tasks.common.platform import HookT, UsesHook
 
 
 def over_cost_message(error: CostLimitExceeded, aborted: bool, console_url: str | None) -> str:
@@ -32,7 +15,7 @@ def over_cost_message(error: CostLimitExceeded, aborted: bool, console_url: str 
     return f"{error}; {outcome}. See {console_url}"
 
 
-class CostGuarded(BaseOperator):
+class CostGuarded(UsesHook[HookT], BaseOperator):
     """Mixed into a run operator: the platform's cost-limit parameter, and stopping a run past it."""
 
     platform: ClassVar[str]
@@ -44,11 +27,11 @@ class CostGuarded(BaseOperator):
         limit: float | None = getattr(self, self.cost_limit_field, None) if self.cost_limit_field else None
         return limit
 
-    def stop_over_cost(self, hook: PlatformHook[Any], run_id: str, error: CostLimitExceeded) -> CostLimitExceeded:
+    def stop_over_cost(self, run_id: str, error: CostLimitExceeded) -> CostLimitExceeded:
         """Abort the run (a reused one too, whatever ``cancel_on_kill`` says: the limit is the user's
         word on the bill); the error to fail the task with."""
         try:
-            hook.abort_run(run_id)
+            self.hook.abort_run(run_id)
             aborted = True
         except Exception as abort_error:
             self.log.warning("Could not abort %s run %s past its cost limit: %s", self.platform, run_id, abort_error)

@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.compat import conf
-from airflow_provider_tasks.common.cost_guard import CostGuarded, check_cost
+from airflow_provider_tasks.common.cost_guard import CostGuarded
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
 from airflow_provider_tasks.common.errors import CostLimitExceeded, RunTimeoutError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
@@ -30,7 +30,7 @@ from airflow_provider_tasks.common.platform import HookT
 from airflow_provider_tasks.common.reconnect import Reconnects
 from airflow_provider_tasks.common.run_outputs import ReportsRunOutputs
 from airflow_provider_tasks.common.validation import require_poll_interval, require_positive_seconds
-from airflow_provider_tasks.common.waiting import Deadline, RunT, naming_the_timeout
+from airflow_provider_tasks.common.waiting import Deadline, RunT, check_cost, naming_the_timeout
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
@@ -55,7 +55,9 @@ def as_seconds(name: str, value: timedelta | float | int | None) -> float | None
     return None if value is None else require_positive_seconds(name, value)
 
 
-class RemoteRunOperator(Reconnects[RunT, HookT], CostGuarded, ReportsRunOutputs[RunT, HookT], Generic[RunT, HookT]):
+class RemoteRunOperator(
+    Reconnects[RunT, HookT], CostGuarded[HookT], ReportsRunOutputs[RunT, HookT], Generic[RunT, HookT]
+):
     """Starts a run on a remote platform and, unless told not to, waits for it to end.
 
     Generic over the platform's run type and hook type (``RemoteRunOperator[ApifyRun, ApifyHook]``).
@@ -209,7 +211,7 @@ class RemoteRunOperator(Reconnects[RunT, HookT], CostGuarded, ReportsRunOutputs[
                 run_id, deadline, poll_interval=self.poll_interval, just_looked=True, cost_limit=self.cost_limit
             )
         except CostLimitExceeded as error:
-            raise self.stop_over_cost(self.hook, run_id, error) from None
+            raise self.stop_over_cost(run_id, error) from None
         return ended
 
     def _start(self, context: Context) -> RunT:

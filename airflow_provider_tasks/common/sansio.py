@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError
+from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds a request may take when neither it nor the hook says otherwise."""
@@ -98,3 +98,24 @@ class ApiDialect(Protocol):
     def auth_headers(self, token: str) -> dict[str, str]: ...
 
     def error_for(self, request: ApiRequest, response: ApiResponse) -> ApiError: ...
+
+
+def api_error(
+    request: ApiRequest,
+    response: ApiResponse,
+    platform: str,
+    error_type: str | None,
+    message: str | None,
+    hint: str | None,
+) -> ApiError:
+    """The :class:`ApiError` subclass for the response's status, naming the request and the platform's words."""
+    return error_class_for(response.status)(
+        response.status,
+        error_type,
+        message,
+        platform=platform,
+        method=request.method,
+        path=request.path,
+        retry_after=response.retry_after(),
+        hint=hint,
+    )

@@ -11,8 +11,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TypeVar
 
-from airflow_provider_tasks.common.cost_guard import check_cost
-from airflow_provider_tasks.common.errors import RunFailedError, RunTimeoutError
+from airflow_provider_tasks.common.errors import CostLimitExceeded, RunFailedError, RunTimeoutError
 
 FIRE_GUARD_SECONDS = 10.0
 """Minimum age of a deferral before its trigger fires: Airflow's scheduler can mishandle a trigger
@@ -75,6 +74,20 @@ class Snapshot:
             f"{platform} run {self.id} ended with status {self.status}: "
             f"{self.message or 'no status message'}. See {self.console_url}"
         )
+
+
+def check_cost(snapshot: Snapshot, limit: float | None, platform: str) -> None:
+    """Raise :class:`CostLimitExceeded` when a run still going has cost more than ``limit``.
+
+    A run that already ended is past saving money on: its cost is reported when the task finishes.
+    """
+    if limit is None or snapshot.terminal or snapshot.cost is None or snapshot.cost <= limit:
+        return
+    raise CostLimitExceeded(
+        f"{platform} run {snapshot.id} has cost {snapshot.cost_text} so far, past the limit of "
+        f"{limit:g} {snapshot.cost_unit}".rstrip(),
+        snapshot.console_url,
+    )
 
 
 class Followed(Protocol):

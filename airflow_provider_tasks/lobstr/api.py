@@ -12,9 +12,9 @@ from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_tasks.common.errors import AmbiguousStartError, ApiError, MalformedResponseError, error_class_for
+from airflow_provider_tasks.common.errors import AmbiguousStartError, ApiError, MalformedResponseError
 from airflow_provider_tasks.common.pagination import Page
-from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
+from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse, api_error
 from airflow_provider_tasks.common.waiting import Snapshot
 
 PLATFORM = "Lobstr.io"
@@ -212,16 +212,7 @@ class LobstrDialect:
 
     def error_for(self, request: ApiRequest, response: ApiResponse) -> ApiError:
         error_type, message, param = parse_error_body(response)
-        return error_class_for(response.status)(
-            response.status,
-            error_type,
-            message,
-            platform=PLATFORM,
-            method=request.method,
-            path=request.path,
-            retry_after=response.retry_after(),
-            hint=_hint(response.status, request, param),
-        )
+        return api_error(request, response, PLATFORM, error_type, message, _hint(response.status, request, param))
 
 
 def parse_error_body(response: ApiResponse) -> tuple[str | None, str | None, str | None]:
