@@ -37,6 +37,7 @@ from airflow.providers.common.compat.sdk import (
     BaseOperatorLink,
     BaseSensorOperator,
     PokeReturnValue,
+    TaskDeferred,
     conf,
 )
 from airflow.providers.common.compat.version_compat import (
@@ -203,6 +204,7 @@ __all__ = [
     "BaseSensorOperator",
     "BaseTrigger",
     "PokeReturnValue",
+    "TaskDeferred",
     "TriggerEvent",
     "asset_class",
     "conf",

@@ -31,6 +31,9 @@ class ApiRequest:
     :param timeout: seconds to wait for the answer; None uses the hook's default.
     :param server_wait: seconds the server may hold the request on purpose (a long-poll); added
         to the timeout so a long-poll is never cut short.
+    :param form: fields of a ``multipart/form-data`` body (with ``files``; instead of ``json_body``).
+    :param files: file parts of that body, ``{field: (file name, content, content type)}``. Sent
+        by the sync transport only (file uploads happen in workers, never in triggers).
     :param max_body: bytes the answer may have; None uses :data:`DEFAULT_MAX_BODY`. A larger
         answer is a :class:`ResponseTooLargeError` (not retried), found without reading it all.
     """
@@ -42,6 +45,8 @@ class ApiRequest:
     timeout: float | None = None
     server_wait: float = 0.0
     max_body: int | None = None
+    form: Mapping[str, str] | None = None
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
 
     def body_limit(self) -> int:
         return self.max_body if self.max_body is not None else DEFAULT_MAX_BODY

@@ -8,6 +8,7 @@ import pytest
 from airflow_provider_tasks.testing.lobstr_state import SEED_HASHES
 
 DEMO = SEED_HASHES["demo-squid"]
+CSV = b"url\nhttps://example.com/x\n"
 
 
 def upload(api, squid, text, *, name="tasks.csv", content_type="text/csv"):
@@ -79,9 +80,9 @@ def test_upload_failure_inserts_nothing(lobstr_api, lobstr_emulator, text, failu
 @pytest.mark.parametrize(
     ("kwargs", "status", "param", "message"),
     [
-        ({"data": {"squid": "f" * 32}, "files": {"file": ("t.csv", b"url\nhttps://x\n")}}, 404, "squid", "Squid not found"),
+        ({"data": {"squid": "f" * 32}, "files": {"file": ("t.csv", CSV)}}, 404, "squid", "Squid not found"),
         ({"data": {"squid": DEMO["hash"]}, "files": {"other": ("t.csv", b"url\n")}}, 400, "file", None),
-        ({"files": {"file": ("t.csv", b"url\nhttps://x\n")}}, 400, "squid", None),
+        ({"files": {"file": ("t.csv", CSV)}}, 400, "squid", None),
         ({"json": {"squid": DEMO["hash"]}}, 400, None, "multipart/form-data"),
     ],
 )
