@@ -60,7 +60,7 @@ def normalize_task(item: Any, field: str) -> dict[str, Any]:
     if isinstance(item, str):
         return {"url": _check_url(field, item)}
     if not isinstance(item, dict):
-        raise _fail(field, f"is a {type(item).__name__}")
+        raise _fail(field, f"is {type(item).__name__} {item!r}")
     if not item:
         raise _fail(field, "is an empty dict")
     params: dict[str, Any] = {}
@@ -81,7 +81,8 @@ def normalize_tasks(value: Any, field: str = "tasks") -> list[dict[str, Any]]:
     items = _as_list(value, field)
     if not items:
         raise ConfigurationError(
-            f"{field} is empty: give at least one task, or leave {field} unset to run the squid's own tasks"
+            f"{field} is empty: give at least one task (each {ALLOWED}), or leave {field} unset to run "
+            "the squid's own tasks"
         )
     return [normalize_task(item, f"{field}[{index}]") for index, item in enumerate(items)]
 
