@@ -41,7 +41,8 @@ def test_inputs_from_an_upstream_task_are_added_and_the_run_covers_them(run_dag,
     assert lobstr_emulator.run_tasks(run["id"]) == [{"url": URLS[0]}, {"url": URLS[1]}, inputs[2]]
     assert result.xcom("run", "total_results") == 9
     assert f"Lobstr.io squid {squid}: added 3 tasks, 0 duplicates skipped" in result.output
-    assert result.xcom("run", "task_inputs") == {"sent": 3, "added": 3, "duplicates": 0, "removed": 0, "upload_id": None}
+    expected = {"sent": 3, "added": 3, "duplicates": 0, "removed": 0, "upload_id": None}
+    assert result.xcom("run", "task_inputs") == expected
 
 
 def test_duplicates_are_skipped_and_counted_in_the_log(run_dag, lobstr_emulator):
@@ -83,7 +84,8 @@ def test_many_inputs_go_through_a_bulk_upload_followed_to_its_end(run_dag, lobst
     lobstr_emulator.set_uploads(pending_secs=0.5, progress_secs=1)
     squid = lobstr_emulator.add_squid("bulk", task_count=0, duration_secs=1, results_per_task=1)["id"]
     result = run_dag(
-        f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, poll_interval=5, tasks={URLS!r}, upload_threshold=2)\n'
+        f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, poll_interval=5, tasks={URLS!r}, '
+        "upload_threshold=2)\n"
     )
     assert result.state == "success", result.output[-3000:]
     upload_id = result.xcom("run", "task_inputs")["upload_id"]
@@ -100,7 +102,9 @@ def test_a_failed_upload_fails_the_task_before_any_run(run_dag, lobstr_emulator)
     )
     assert result.task_states["run"] == "failed"
     assert lobstr_emulator.runs(squid) == []
-    result.assert_error_shown("ended FAILURE (valid 0, inserted 0, duplicates 0, invalid 0): The file could not be read")
+    result.assert_error_shown(
+        "ended FAILURE (valid 0, inserted 0, duplicates 0, invalid 0): The file could not be read"
+    )
 
 
 def test_a_bad_rendered_input_fails_naming_it_before_any_call(run_dag, lobstr_emulator):

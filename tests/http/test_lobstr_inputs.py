@@ -55,7 +55,8 @@ def test_upload_is_followed_until_success(hook, squid, lobstr_emulator):
     assert started.state is UploadState.PENDING
     done = hook.wait_for_upload(started.id, poll_interval=0.1, timeout=30)
     assert done.state is UploadState.SUCCESS
-    assert (done.count("valid"), done.count("inserted"), done.count("duplicates"), done.count("invalid")) == (6, 5, 1, 0)
+    counts = [done.count(name) for name in ("valid", "inserted", "duplicates", "invalid")]
+    assert counts == [6, 5, 1, 0]
     assert params_of(lobstr_emulator, squid) == [*URLS, {"keyword": "pizza", "location": "Paris"}]
 
 
