@@ -184,3 +184,22 @@ def test_a_retry_after_a_crash_once_the_run_started_reconnects_without_adding(ru
     run = only_run(lobstr_emulator, squid)
     assert added_requests(lobstr_emulator) == 1
     assert lobstr_emulator.run_tasks(run["id"]) == [{"url": url} for url in URLS[:3]]
+
+
+def test_a_try_that_failed_drops_its_record_so_the_retry_puts_the_inputs_again(run_dag, lobstr_emulator):
+    """Only a crash's retry skips the inputs: after a try that ended (here the start is refused,
+    the squid not being ready) the retry sends them again, and Lobstr.io skips them as duplicates."""
+    squid = lobstr_emulator.add_squid("not-ready", task_count=0, is_ready=False)["id"]
+    result = run_dag(
+        f"""
+        from datetime import timedelta
+
+        LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, tasks={URLS[:2]!r}, retries=1,
+                               retry_delay=timedelta(0))
+        """
+    )
+    assert result.task_states["run"] == "failed"
+    assert added_requests(lobstr_emulator) == 2 and lobstr_emulator.runs(squid) == []
+    assert "added 2 tasks, 0 duplicates skipped" in result.output
+    assert "added 0 tasks, 2 duplicates skipped" in result.output
+    assert "by an earlier try" not in result.output
