@@ -1,11 +1,11 @@
-"""Run a Lobstr.io squid without holding a worker slot, download its results, use them.
+"""Feed a Lobstr.io squid its inputs, run it without holding a worker slot, download its results, use them.
 
-    run_squid (deferrable) ──▶ download_results (JSON Lines) ──▶ summarize (reads the file)
+    list_inputs ──▶ run_squid (adds the inputs, deferrable) ──▶ download_results (JSON Lines) ──▶ summarize
 
 Offline it runs against the bundled emulator:
 ``.venv/bin/python -m airflow_provider_tasks.testing.run_example example_lobstr``. Against
-Lobstr.io, create the ``lobstr_default`` connection with your API key and set ``LOBSTR_SQUID``
-to one of your squids' hashes.
+Lobstr.io, create the ``lobstr_default`` connection with your API key, set ``LOBSTR_SQUID``
+to one of your squids' hashes and ``LOBSTR_INPUTS`` to the URLs it should scrape (comma-separated).
 """
 
 # --8<-- [start:lobstr_dag]
@@ -23,6 +23,8 @@ from airflow_provider_tasks.lobstr.operators import LobstrResultsOperator, Lobst
 AIRFLOW_HOME = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
 OUTPUT_DIR = os.environ.get("LOBSTR_EXAMPLE_OUTPUT_DIR") or os.path.join(AIRFLOW_HOME, "example-output")
 DEMO_SQUID = "1a88c8c8d90d3cbbd068752ec21a9c09"  # the emulator's "demo-squid"
+# the demo squid already has .../1 (Lobstr.io skips it as a duplicate) and not .../4
+DEMO_INPUTS = "https://example.com/demo-squid/1,https://example.com/demo-squid/4"
 
 with DAG(
     dag_id="example_lobstr",
@@ -32,15 +34,23 @@ with DAG(
     tags=["example", "lobstr"],
     doc_md=__doc__,
 ) as dag:
+    # --8<-- [start:lobstr_inputs]
+    @task
+    def list_inputs() -> list[str]:
+        """Where the inputs come from: a query, a file, an upstream scrape (here an environment variable)."""
+        return [url.strip() for url in os.environ.get("LOBSTR_INPUTS", DEMO_INPUTS).split(",") if url.strip()]
+
     # --8<-- [start:lobstr_run]
     run_squid = LobstrRunSquidOperator(
         task_id="run_squid",
         squid_id=os.environ.get("LOBSTR_SQUID", DEMO_SQUID),
+        tasks=list_inputs(),  # URLs or dicts of task params, added to the squid before the run
         deferrable=True,
         poll_interval=5,
         timeout=3600,
     )
     # --8<-- [end:lobstr_run]
+    # --8<-- [end:lobstr_inputs]
 
     # --8<-- [start:lobstr_results]
     download_results = LobstrResultsOperator(

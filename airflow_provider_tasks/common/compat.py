@@ -21,6 +21,7 @@ from airflow.providers.common.compat.sdk import (
     BaseOperatorLink,
     BaseSensorOperator,
     PokeReturnValue,
+    TaskDeferred,
     conf,
 )
 from airflow.providers.common.compat.version_compat import (
@@ -174,6 +175,7 @@ __all__ = [
     "BaseSensorOperator",
     "BaseTrigger",
     "PokeReturnValue",
+    "TaskDeferred",
     "TriggerEvent",
     "asset_class",
     "conf",

@@ -108,6 +108,12 @@ class AmbiguousStartError(ProviderError):
     or starting again blindly; the message names the candidates so a person can decide."""
 
 
+class InputsRejectedError(ProviderError):
+    """The platform did not take every input given for a run (an upload that failed, rows it
+    found invalid, fewer tasks accounted for than sent). Raised before the run starts: a run over
+    part of its inputs would look like success with data missing."""
+
+
 class RunAlreadyActiveError(ProviderError):
     """The target already has an active run and the caller did not ask to reuse it."""
 

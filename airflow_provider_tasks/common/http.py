@@ -133,6 +133,8 @@ class SyncTransport:
                 self.endpoint.url(request),
                 params=request.query(),
                 json=request.json_body,
+                data=request.form,
+                files=request.files,
                 headers=self.endpoint.headers(headers),
                 timeout=total,
                 stream=True,  # bodies are read chunk by chunk: capped, within the whole deadline

@@ -27,6 +27,9 @@ class ApiRequest:
     :param json_body: sent as the JSON body when not None.
     :param timeout: seconds to wait for the answer; None: the hook's default.
     :param server_wait: seconds the server may hold the request (a long-poll), added to the timeout.
+    :param form: fields of a ``multipart/form-data`` body (with ``files``; instead of ``json_body``).
+    :param files: its file parts, ``{field: (file name, content, content type)}``; sync transport only
+        (uploads happen in workers, never in triggers).
     :param max_body: bytes the answer may have (None: :data:`DEFAULT_MAX_BODY`); more is a
         :class:`ResponseTooLargeError`, found without reading it all.
     """
@@ -38,6 +41,8 @@ class ApiRequest:
     timeout: float | None = None
     server_wait: float = 0.0
     max_body: int | None = None
+    form: Mapping[str, str] | None = None
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
 
     def body_limit(self) -> int:
         return self.max_body if self.max_body is not None else DEFAULT_MAX_BODY

@@ -276,7 +276,29 @@ def list_tasks(squid: str, *, page: int = 1, limit: int = MAX_PAGE_SIZE) -> ApiR
 
 
 def add_tasks(squid: str, tasks: list[dict[str, Any]]) -> ApiRequest:
+    """``POST /v1/tasks``: tasks are params objects (``{"url": ...}``); duplicates are skipped."""
     return ApiRequest("POST", "/v1/tasks", json_body={"squid": squid, "tasks": tasks})
+
+
+def delete_task(task_hash: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/v1/tasks/{_hash(task_hash)}")
+
+
+def upload_tasks(squid: str, content: bytes, *, filename: str = "tasks.csv") -> ApiRequest:
+    """``POST /v1/tasks/upload``: a multipart body with ``squid`` and a CSV ``file`` (its header
+    row names the task params, one task a row). Lobstr.io answers with the upload's ``id``."""
+    return ApiRequest(
+        "POST",
+        "/v1/tasks/upload",
+        form={"squid": squid},
+        files={"file": (filename, content, "text/csv")},
+        timeout=120.0,
+    )
+
+
+def get_upload(upload_id: str) -> ApiRequest:
+    """``GET /v1/tasks/upload/{upload_task_id}``: 202 while in progress, 200 once ended."""
+    return ApiRequest("GET", f"/v1/tasks/upload/{_hash(upload_id)}")
 
 
 def start_run(squid: str) -> ApiRequest:
@@ -339,6 +361,70 @@ def parse_task(response: ApiResponse) -> LobstrTask:
     if not (body.get("hash_value") or body.get("id")):
         raise MalformedResponseError("task object without hash_value")
     return LobstrTask(body)
+
+
+@dataclass(frozen=True)
+class AddedTasks:
+    """What ``POST /v1/tasks`` did: the tasks it created and how many it skipped as duplicates."""
+
+    created: list[dict[str, Any]]
+    duplicates: int
+
+
+def parse_added_tasks(response: ApiResponse) -> AddedTasks:
+    body = object_of(response)
+    created, duplicates = body.get("tasks"), body.get("duplicated_count")
+    if not isinstance(created, list) or not isinstance(duplicates, int) or isinstance(duplicates, bool):
+        raise MalformedResponseError("add-tasks answer without a tasks list or duplicated_count")
+    return AddedTasks(created, duplicates)
+
+
+class UploadState(_LowerCaseEnum):
+    """State of a bulk task upload (Lobstr.io writes them in upper case: ``SUCCESS``)."""
+
+    PENDING = "pending"
+    PROGRESS = "progress"
+    SUCCESS = "success"
+    FAILURE = "failure"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (UploadState.SUCCESS, UploadState.FAILURE)
+
+
+@dataclass(frozen=True)
+class TaskUpload:
+    """A bulk upload (``{"id", "object": "task_upload", "state", "meta": {"valid", "inserted",
+    "duplicates", "invalid"}}``)."""
+
+    raw: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.raw["id"])
+
+    @property
+    def state(self) -> UploadState:
+        return UploadState(self.raw.get("state") or "unknown")
+
+    def count(self, name: str) -> int:
+        """A ``meta`` count (``valid``, ``inserted``, ``duplicates``, ``invalid``); 0 when absent."""
+        value = (self.raw.get("meta") or {}).get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    def summary(self) -> str:
+        meta = self.raw.get("meta") or {}
+        counts = ", ".join(f"{name} {self.count(name)}" for name in ("valid", "inserted", "duplicates", "invalid"))
+        error = meta.get("error") or meta.get("message") or self.raw.get("error")
+        return f"{self.raw.get('state')} ({counts})" + (f": {error}" if error else "")
+
+
+def parse_upload(response: ApiResponse) -> TaskUpload:
+    body = object_of(response)
+    if not body.get("id"):
+        raise MalformedResponseError("task upload answer without id")
+    return TaskUpload(body)
 
 
 def parse_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:

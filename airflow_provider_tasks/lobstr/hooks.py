@@ -8,7 +8,7 @@ from itertools import islice
 from typing import Any
 
 from airflow_provider_tasks.common.connection_form import with_connection_form
-from airflow_provider_tasks.common.errors import ApiError, NotFoundError, RunAlreadyActiveError
+from airflow_provider_tasks.common.errors import ApiError, InputsRejectedError, NotFoundError, RunAlreadyActiveError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
@@ -16,10 +16,15 @@ from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.starting import start_once
 from airflow_provider_tasks.common.times import parse_time
 from airflow_provider_tasks.lobstr import api
-from airflow_provider_tasks.lobstr.api import LobstrRun, LobstrTask
+from airflow_provider_tasks.lobstr.api import AddedTasks, LobstrRun, LobstrTask, TaskUpload
+from airflow_provider_tasks.lobstr.inputs import to_csv
 
 RESULTS_MIN_INTERVAL = 0.5
 """Lobstr.io allows 2 requests per second on /v1/results; pacing the pages avoids 429s."""
+UPLOAD_POLL_INTERVAL = 2.0
+"""Seconds between upload status requests (/v1/tasks allows 90 requests a minute)."""
+UPLOAD_TIMEOUT = 900.0
+"""How long a bulk upload may take before the task gives up on it."""
 
 
 @with_connection_form
@@ -63,10 +68,46 @@ class LobstrHook(PlatformHook[LobstrRun]):
         """Every task of a squid, a page at a time."""
         return iterate_items(self.pager(api.parse_page), api.list_tasks(squid_id, limit=page_size))
 
-    def add_tasks(self, squid_id: str, tasks: list[dict[str, Any]]) -> dict[str, Any]:
-        """Add tasks (params dicts such as ``{"url": ...}``); duplicates are skipped by Lobstr.io
-        and counted in ``duplicated_count``."""
-        return self.send(api.add_tasks(squid_id, tasks), api.object_of)
+    def add_tasks(self, squid_id: str, tasks: list[dict[str, Any]]) -> AddedTasks:
+        """Add tasks (params dicts such as ``{"url": ...}``): the tasks created, and how many
+        Lobstr.io skipped as duplicates of the squid's tasks (``duplicated_count``). Retried like a
+        read: a lost answer's tasks come back as duplicates, never as second copies."""
+        return self.send(api.add_tasks(squid_id, tasks), api.parse_added_tasks)
+
+    def delete_task(self, task_hash: str) -> bool:
+        """Delete a task; False when Lobstr.io does not know it (already deleted)."""
+        try:
+            self.send(api.delete_task(task_hash))
+        except NotFoundError:
+            return False
+        return True
+
+    def upload_tasks(self, squid_id: str, tasks: list[dict[str, Any]]) -> TaskUpload:
+        """Start a bulk upload of ``tasks`` as a CSV file (``POST /v1/tasks/upload``); Lobstr.io
+        inserts them in the background: follow it with :meth:`wait_for_upload`. Every value
+        travels as text in the file."""
+        return self.send(api.upload_tasks(squid_id, to_csv(tasks)), api.parse_upload)
+
+    def get_upload(self, upload_id: str) -> TaskUpload:
+        return self.send(api.get_upload(upload_id), api.parse_upload)
+
+    def wait_for_upload(
+        self, upload_id: str, *, poll_interval: float = UPLOAD_POLL_INTERVAL, timeout: float = UPLOAD_TIMEOUT
+    ) -> TaskUpload:
+        """The upload once it has ended SUCCESS; FAILURE raises :class:`InputsRejectedError` with
+        its counts, and so does an upload still going after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            upload = self.get_upload(upload_id)
+            if upload.state is api.UploadState.SUCCESS:
+                return upload
+            if upload.state is api.UploadState.FAILURE:
+                raise InputsRejectedError(f"Lobstr.io task upload {upload_id} ended {upload.summary()}")
+            if time.monotonic() + poll_interval > deadline:
+                raise InputsRejectedError(
+                    f"Lobstr.io task upload {upload_id} had not ended after {timeout:g} s: {upload.summary()}"
+                )
+            time.sleep(poll_interval)
 
     # -- runs ------------------------------------------------------------------------------
 

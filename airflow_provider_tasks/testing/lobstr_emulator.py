@@ -33,6 +33,13 @@ a status fault can produce each of them:
 * any other name (``SomethingWentWrong``, the default for 5xx; ``NotEnoughBalance`` ...) ->
   ``{"errors": {"message", "type", "code"}}``.
 
+Task inputs: ``POST /v1/tasks`` (duplicates skipped and counted), ``GET /v1/tasks?squid=``,
+``DELETE /v1/tasks/{hash}``, and bulk ``POST /v1/tasks/upload`` with its state at
+``GET /v1/tasks/upload/{id}`` (:mod:`.lobstr_uploads`: its documented shape and the choices made
+where the documentation is silent; :meth:`LobstrEmulator.set_uploads` paces or fails uploads).
+Lobstr.io documents no endpoint that deactivates a task (only delete, and ``/squids/{hash}/empty``),
+so neither does the emulator; a run covers the squid's active tasks as they are when it starts.
+
 Starting a run while another run of the squid is not terminal answers the documented 400
 ``{"error": {"message": "A run is already active for this squid", "type": "validation_error",
 "param": "squid"}}``. The results rate limit (2 requests/s) is not enforced; arm a 429 fault to
@@ -49,6 +56,7 @@ from aiohttp import web
 from airflow_provider_tasks.testing.lobstr_models import Behaviour
 from airflow_provider_tasks.testing.lobstr_routes import LobstrRoutes
 from airflow_provider_tasks.testing.lobstr_state import LobstrState, task_url
+from airflow_provider_tasks.testing.lobstr_uploads import UploadTiming
 
 __all__ = ["LobstrEmulator", "main"]
 
@@ -101,8 +109,18 @@ class LobstrEmulator(LobstrRoutes):
                 self.create_route("/_emulator/runs", self.start_run, "squid"),
                 web.get("/_emulator/runs", self._ctl_runs),
                 self.create_route("/_emulator/plan", self._set_plan_body, "export_limit"),
+                self.create_route("/_emulator/uploads", self._set_uploads_body, "pending_secs"),
             ]
         )
+
+    def set_uploads(
+        self, *, pending_secs: float = 0.5, progress_secs: float = 1.0, failure: str | None = None
+    ) -> dict[str, Any]:
+        """How later bulk uploads (``POST /v1/tasks/upload``) play out: seconds PENDING, seconds in
+        PROGRESS, and ``failure`` (a message) to make them end FAILURE. Reset restores the defaults."""
+        with self.lock:
+            self.state.upload_timing = UploadTiming(pending_secs, progress_secs, failure)
+        return {"pending_secs": pending_secs, "progress_secs": progress_secs, "failure": failure}
 
     def set_plan(self, *, export_limit: int | None = None, results_page_cap: int | None = None) -> dict[str, Any]:
         """Account limits on ``/v1/results``: a free plan's ``export_limit`` (rows served, with a
@@ -111,6 +129,9 @@ class LobstrEmulator(LobstrRoutes):
             self.state.export_limit = export_limit
             self.state.results_page_cap = results_page_cap
         return {"export_limit": export_limit, "results_page_cap": results_page_cap}
+
+    def _set_uploads_body(self, pending_secs: float = 0.5, **rest: Any) -> dict[str, Any]:
+        return self.set_uploads(pending_secs=pending_secs, **rest)
 
     def _set_plan_body(self, export_limit: int | None = None, **rest: Any) -> dict[str, Any]:
         return self.set_plan(export_limit=export_limit, **rest)
@@ -214,6 +235,18 @@ class LobstrEmulator(LobstrRoutes):
             if not created:
                 raise ValueError(f"squid {owner.name!r} already has a task with params {params!r}")
             return created[0].to_json(self.clock.monotonic())
+
+    def tasks(self, squid: str) -> list[dict[str, Any]]:
+        """The tasks of a squid (hash or name), oldest first, as ``GET /v1/tasks/{hash}`` shows them."""
+        with self.lock:
+            t = self.clock.monotonic()
+            self.state.settle(t)
+            return [task.to_json(t) for task in self._find_squid(squid).tasks.values()]
+
+    def run_tasks(self, run_hash: str) -> list[dict[str, Any]]:
+        """The params of every task a run covers, in the run's order."""
+        with self.lock:
+            return [dict(task.params) for task in self.state.get_run(run_hash).tasks]
 
     def squid(self, ref: str) -> dict[str, Any]:
         """A squid (hash or name) as ``GET /v1/squids/{hash}`` shows it (without ``download_url``)."""

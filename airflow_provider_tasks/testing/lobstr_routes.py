@@ -22,7 +22,8 @@ from airflow_provider_tasks.testing.lobstr_params import MAX_LIMIT, invalid, not
 from airflow_provider_tasks.testing.lobstr_results import export_chunks, rows, segments
 from airflow_provider_tasks.testing.lobstr_runs import Run
 from airflow_provider_tasks.testing.lobstr_state import LobstrState
-from airflow_provider_tasks.testing.server import EmulatorServer, stream_chunks
+from airflow_provider_tasks.testing.lobstr_uploads import IN_PROGRESS, MAX_UPLOAD_BYTES
+from airflow_provider_tasks.testing.server import EmulatorError, EmulatorServer, stream_chunks
 
 EXPORT_URL_SECS = 600
 _S3_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
@@ -41,6 +42,8 @@ class LobstrRoutes(EmulatorServer):
             web.get("/v1/squids/{squid_hash}", self._get_squid),
             web.get("/v1/tasks", self._list_tasks),
             web.post("/v1/tasks", self._add_tasks),
+            web.post("/v1/tasks/upload", self._upload_tasks),
+            web.get("/v1/tasks/upload/{upload_id}", self._get_upload),
             web.get("/v1/tasks/{task_hash}", self._get_task),
             web.delete("/v1/tasks/{task_hash}", self._delete_task),
             web.get("/v1/runs", self._list_runs),
@@ -108,6 +111,7 @@ class LobstrRoutes(EmulatorServer):
 
     async def _get_squid(self, request: web.Request) -> web.Response:
         with self.lock:
+            self.state.settle(self.clock.monotonic())
             squid = self._squid(request.match_info["squid_hash"], "squid_hash")
             return self.json_response(self.squid_json(request, squid, self.clock.monotonic()))
 
@@ -117,6 +121,7 @@ class LobstrRoutes(EmulatorServer):
         if kind not in ("", "url", "params"):
             raise invalid("'type' must be 'url' or 'params'", "type")
         with self.lock:
+            self.state.settle(self.clock.monotonic())
             tasks = list(self._squid(required(request.query, "squid"), "squid").tasks.values())
             if kind:
                 tasks = [task for task in tasks if ("url" in task.params) == (kind == "url")]
@@ -125,6 +130,7 @@ class LobstrRoutes(EmulatorServer):
 
     async def _get_task(self, request: web.Request) -> web.Response:
         with self.lock:
+            self.state.settle(self.clock.monotonic())
             return self.json_response(self._task(request).to_json(self.clock.monotonic()))
 
     async def _add_tasks(self, request: web.Request) -> web.Response:
@@ -137,6 +143,7 @@ class LobstrRoutes(EmulatorServer):
         if not isinstance(inputs, list) or not inputs:
             raise invalid("A non-empty list of tasks is required.", "tasks")
         with self.lock:
+            self.state.settle(self.clock.monotonic())
             squid = self._squid(body["squid"], "squid")
             try:
                 self.state.check_task_params(inputs)
@@ -147,9 +154,41 @@ class LobstrRoutes(EmulatorServer):
 
     async def _delete_task(self, request: web.Request) -> web.Response:
         with self.lock:
+            self.state.settle(self.clock.monotonic())
             task = self._task(request)
             self.state.delete_task(task)
         return self.json_response({"id": task.hash, "object": "task", "deleted": True})
+
+    async def _upload_tasks(self, request: web.Request) -> web.Response:
+        """``POST /v1/tasks/upload``: multipart ``squid`` + ``file`` (see :mod:`.lobstr_uploads`)."""
+        if not request.content_type.startswith("multipart/form-data"):
+            raise invalid("Expected a multipart/form-data body with 'squid' and 'file'")
+        form = await request.post()
+        squid_hash = form.get("squid")
+        if not isinstance(squid_hash, str) or not squid_hash.strip():
+            raise invalid("This field is required.", "squid")
+        part = form.get("file")
+        if not isinstance(part, web.FileField):
+            raise invalid("A CSV or TSV file is required.", "file")
+        content = part.file.read()
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise EmulatorError(400, "FileSizeLimitExceeded", f"The file is larger than {MAX_UPLOAD_BYTES} bytes")
+        with self.lock:
+            squid = self._squid(squid_hash.strip(), "squid")
+            t = self.clock.monotonic()
+            upload = self.state.start_upload(squid, content, part.filename or "", part.content_type or "", t)
+            return self.json_response(upload.to_json(t))
+
+    async def _get_upload(self, request: web.Request) -> web.Response:
+        """``GET /v1/tasks/upload/{id}``: 202 while PENDING or PROGRESS, 200 once it has ended."""
+        with self.lock:
+            t = self.clock.monotonic()
+            self.state.settle(t)
+            upload = self.state.uploads.get(request.match_info["upload_id"])
+            if upload is None:
+                raise not_found("Upload not found", "upload_task_id")
+            body = upload.to_json(t)
+        return self.json_response(body, status=202 if body["state"] in IN_PROGRESS else 200)
 
     # -- runs ------------------------------------------------------------------------------
     async def _start_run(self, request: web.Request) -> web.Response:

@@ -16,6 +16,7 @@ from typing import Any
 from airflow_provider_tasks.testing.ids import seed_time
 from airflow_provider_tasks.testing.lobstr_models import Behaviour, Crawler, Squid, Task, new_hash
 from airflow_provider_tasks.testing.lobstr_runs import CREDITS_PER_RESULT, Run
+from airflow_provider_tasks.testing.lobstr_uploads import Upload, UploadTiming, parse_task_file
 
 #: The crawler of every squid: tasks take a ``url``, or a ``keyword`` (and ``location``).
 CRAWLER = Crawler(
@@ -62,6 +63,8 @@ class LobstrState:
         self.squids: dict[str, Squid] = {}
         self.tasks: dict[str, Task] = {}
         self.runs: dict[str, Run] = {}
+        self.uploads: dict[str, Upload] = {}
+        self.upload_timing = UploadTiming()
         self.export_limit: int | None = None
         """A free plan's cap: ``/v1/results`` serves only this many rows and adds a ``warning``."""
         self.results_page_cap: int | None = None
@@ -144,6 +147,25 @@ class LobstrState:
         del self.tasks[task.hash]
         del task.squid.tasks[task.hash]
 
+    def start_upload(self, squid: Squid, content: bytes, filename: str, content_type: str, t: float) -> Upload:
+        """A bulk upload of a CSV/TSV file of tasks (see :mod:`.lobstr_uploads`)."""
+        rows, invalid, failure = parse_task_file(content, filename, content_type, CRAWLER.task_keys)
+        timing = self.upload_timing
+        upload = Upload(new_hash(), squid, rows, invalid, timing.failure or failure, t, timing)
+        self.uploads[upload.hash] = upload
+        return upload
+
+    def settle(self, t: float) -> None:
+        """Insert the tasks of every upload that has reached SUCCESS by ``t`` (once each)."""
+        for upload in self.uploads.values():
+            if upload.applied or upload.state_at(t) != "SUCCESS":
+                continue
+            upload.applied = True
+            if upload.squid.hash not in self.squids:  # deleted meanwhile
+                continue
+            created, upload.duplicates = self.add_tasks(upload.squid, upload.rows)
+            upload.inserted = len(created)
+
     def find_squid(self, ref: str) -> Squid | None:
         """By hash, or by name (the Python API and control endpoints accept names)."""
         found = self.squids.get(ref)
@@ -157,6 +179,7 @@ class LobstrState:
 
     def start_run(self, squid: Squid, t: float, origin: str = "user") -> Run:
         """Start a run of the squid's active tasks; ValueError (the API's 400) when it cannot."""
+        self.settle(t)
         if not squid.is_ready:
             raise ValueError("Squid is not ready")
         if self.active_run(squid, t) is not None:

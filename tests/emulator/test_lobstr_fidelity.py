@@ -43,6 +43,16 @@ def test_account_squids_and_tasks(client):
     assert client.tasks.delete(added.tasks[0].id)["deleted"] is True
 
 
+def test_bulk_upload_and_its_status(client, lobstr_emulator, tmp_path):
+    lobstr_emulator.set_uploads(pending_secs=0, progress_secs=0)
+    path = tmp_path / "inputs.tsv"
+    path.write_text("url\nhttps://example.com/sdk-upload\nhttps://example.com/demo-squid/1\n")
+    started = client.tasks.upload(squid=DEMO["hash"], file=path)  # a .tsv with one column: no tab needed
+    status = client.tasks.upload_status(started["id"])
+    assert status.state == "SUCCESS"
+    assert (status.meta.valid, status.meta.inserted, status.meta.duplicates, status.meta.invalid) == (2, 1, 1, 0)
+
+
 def test_start_wait_and_iterate_results(client, lobstr_emulator):
     run = client.runs.start(squid=DEMO["hash"])
     assert (run.status, run.origin) == ("pending", "user")

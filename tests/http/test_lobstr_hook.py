@@ -59,7 +59,8 @@ def test_get_seed_task_and_unknown_task_is_named(hook):
 def test_list_and_add_tasks(hook, quick_squid):
     assert len(list(hook.iter_tasks(quick_squid, page_size=1))) == 2
     added = hook.add_tasks(quick_squid, [{"url": "https://example.com/new"}, {"url": "https://example.com/new"}])
-    assert len(list(hook.iter_tasks(quick_squid))) == 3 and "duplicated_count" in added
+    assert len(list(hook.iter_tasks(quick_squid))) == 3
+    assert (len(added.created), added.duplicates) == (1, 1)
 
 
 def test_run_wait_and_stream_results(hook, quick_squid):
