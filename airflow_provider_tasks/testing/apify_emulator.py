@@ -204,7 +204,9 @@ class ApifyEmulator(ApifyRoutes):
             dataset = self.state.add_dataset(item_count, name, empty_every=empty_every, page_cap=page_cap)
             return dataset.to_json(self.clock.monotonic())
 
-    def add_key_value_store(self, records: Mapping[str, Any] | None = None, *, name: str | None = None) -> dict[str, Any]:
+    def add_key_value_store(
+        self, records: Mapping[str, Any] | None = None, *, name: str | None = None
+    ) -> dict[str, Any]:
         """Create a standalone key-value store holding ``records`` (values as for :meth:`add_task`);
         returns the store's JSON (its ``id`` names it in the API)."""
         with self.lock:
