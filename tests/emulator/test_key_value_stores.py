@@ -139,3 +139,19 @@ def test_control_api_and_python_api_put_records(api, apify_emulator):
     assert bad.status_code == 400 and "invalid record key" in bad.json()["error"]["message"]
     apify_emulator.reset()
     assert api.get(f"/v2/key-value-stores/{store_id}").status_code == 404
+
+
+def test_the_cut_fault_announces_the_whole_body_and_sends_half(api, apify_emulator, run_with_records):
+    import requests
+    import urllib3
+
+    path = store_path(run_with_records) + "/records/screenshot.png"
+    apify_emulator.faults.add("cut", path="/records/", count=1)
+    answer = api.get(path, stream=True)
+    assert answer.status_code == 200 and int(answer.headers["Content-Length"]) == len(PNG)
+    received = bytearray()
+    with pytest.raises((urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError)):
+        for chunk in answer.raw.stream(1024, decode_content=True):
+            received += chunk
+    assert PNG.startswith(bytes(received)) and len(received) <= len(PNG) // 2  # the client may drop its last read
+    assert api.get(path).content == PNG  # the rule is spent
