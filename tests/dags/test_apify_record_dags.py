@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
+from pathlib import Path
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4096  # 1 MiB of every byte value, NUL and CR/LF included
 OUTPUT = {"title": "Example Domain", "prices": [1.5, 2], "ok": True}
@@ -92,3 +94,26 @@ def test_json_records_pushed_to_xcom_stay_plain_json(run_dag, apify_emulator):
     assert result.state == "success", result.output[-3000:]
     assert result.xcom("get")["value"] == [{"n": 1}, None, "ü"] and result.xcom("get")["store_id"] == "demo~plain"
     assert json.loads(apify_emulator.get_record(store, "OUTPUT")[0]) == [{"n": 1}, None, "ü"]
+
+
+def test_the_example_dag_downloads_the_run_output_record(airflow_db, apify_conn_env, apify_emulator, tmp_path,
+                                                         monkeypatch):  # fmt: skip
+    """``example_dags/example_apify.py``, whose record step the how-to page shows, as CI runs it."""
+    from airflow_provider_tasks.testing.run_example import dag_bag
+    from tests.dag_harness import _xcoms
+
+    monkeypatch.setenv("APIFY_EXAMPLE_OUTPUT_DIR", str(tmp_path))
+    source = Path(__file__).resolve().parents[2] / "example_dags" / "example_apify.py"
+    path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / "example_apify.py"
+    shutil.copyfile(source, path)
+    try:
+        dag = dag_bag(dag_folder=str(path)).get_dag("example_apify")
+        dag_run = dag.test()
+    finally:
+        path.unlink()
+    assert str(dag_run.state) == "success"
+    record = _xcoms("example_apify", dag_run.run_id)[("download_output", "return_value")]
+    assert record["key"] == "OUTPUT" and record["value"] == {"status": "SUCCEEDED", "itemCount": 25}
+    assert json.loads(Path(record["path"]).read_bytes()) == record["value"]
+    assert Path(record["path"]).parent.parent == tmp_path
+    assert record["store_id"] == apify_emulator.runs()[0]["defaultKeyValueStoreId"]
