@@ -83,6 +83,8 @@ class ApifyGetRecordOperator(ApifyConnected, UsesHook["ApifyHook"], UpstreamIds)
                 "output_path is not set: give the file to write the record to (a local path or an object storage "
                 "URL), or set push_json=True to push a JSON record's value to XCom without a file"
             )
+        if not (isinstance(key, str) and "{{" in key):  # a literal key is checked when the DAG is parsed
+            api.require_record_key("key", key)
         self.output_path = output_path
         self.store_id = store_id
         self.key = key
