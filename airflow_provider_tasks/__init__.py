@@ -77,7 +77,7 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Apify",
-                "python-modules": ["airflow_provider_tasks.apify.operators"],
+                "python-modules": ["airflow_provider_tasks.apify.operators", "airflow_provider_tasks.apify.records"],
             },
             {
                 "integration-name": "Lobstr.io",

@@ -1,6 +1,8 @@
-"""Run an Apify Actor task without holding a worker slot, stream its dataset to a file, use it.
+"""Run an Apify Actor task without holding a worker slot, stream its dataset to a file, use it;
+and fetch the run's OUTPUT record (a JSON result many Actors write instead of dataset items).
 
     run_scraper (deferrable) ──▶ download_items (JSON Lines) ──▶ summarize (reads the file)
+                             └─▶ download_output (OUTPUT record: file + its JSON value in XCom)
 
 Offline it runs against the bundled emulator: ``bash .ci/quickstart``. Against Apify, create the
 ``apify_default`` connection with your API token and set ``APIFY_TASK`` to one of your tasks.
@@ -15,7 +17,11 @@ import os
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, task  # airflow.sdk on Airflow 3; this works on 2.11 too
 
-from airflow_provider_tasks.apify.operators import ApifyDatasetItemsOperator, ApifyRunTaskOperator
+from airflow_provider_tasks.apify.operators import (
+    ApifyDatasetItemsOperator,
+    ApifyGetRecordOperator,
+    ApifyRunTaskOperator,
+)
 
 # Under this Airflow installation's home (Airflow's own default rule), not a shared /tmp path.
 AIRFLOW_HOME = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
@@ -62,4 +68,14 @@ with DAG(
     run_scraper >> download_items
     summarize(download_items.output)
     # --8<-- [end:apify_consume]
+
+    # --8<-- [start:apify_record]
+    download_output = ApifyGetRecordOperator(
+        task_id="download_output",
+        # store_id defaults to run_scraper's "default_key_value_store_id" XCom, key to "OUTPUT"
+        output_path=OUTPUT_DIR + "/{{ run_id | replace(':', '_') }}/OUTPUT.json",
+        push_json=True,  # also return the parsed value (XCom), up to max_json_bytes (64 KiB)
+    )
+    run_scraper >> download_output
+    # --8<-- [end:apify_record]
 # --8<-- [end:apify_dag]

@@ -9,13 +9,15 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
-from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError
+from airflow_provider_tasks.common.blobs import BodyHead
+from airflow_provider_tasks.common.errors import ApiError, ConfigurationError, MalformedResponseError
 from airflow_provider_tasks.common.jsonl import SpooledPage, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse, api_error
@@ -34,6 +36,10 @@ CONSOLE_URL = "https://console.apify.com"
 MAX_PAGE_SIZE = 1000
 MAX_WAIT_FOR_FINISH = 60
 MEMORY_MIN, MEMORY_MAX = 128, 32768
+OUTPUT_KEY = "OUTPUT"
+"""The record many Actors put their result in (in the run's default key-value store)."""
+RECORD_KEY_CHARS = "a-z A-Z 0-9 ! - _ . ' ( )"
+_RECORD_KEY = re.compile(r"^[a-zA-Z0-9!\-_.'()]{1,256}$")
 
 
 class RunStatus(str, Enum):
@@ -238,7 +244,10 @@ def _resource_named_by(path: str) -> str:
         "acts": "Actor",
         "actor-runs": "run",
         "datasets": "dataset",
+        "key-value-stores": "key-value store",
     }
+    if len(parts) >= 5 and parts[1] == "key-value-stores" and parts[3] == "records":
+        return f"record {unquote(parts[4])!r} of key-value store {unquote(parts[2])!r}"
     if len(parts) >= 3 and parts[1] in names:
         return f"{names[parts[1]]} {parts[2]!r}"
     return path
@@ -337,6 +346,30 @@ def dataset_items(
     return ApiRequest("GET", f"/v2/datasets/{encode_id(dataset_id)}/items", params, timeout=120.0)
 
 
+def require_record_key(name: str, value: Any) -> str:
+    """A record key as Apify allows it: 1–256 characters of ``a-z A-Z 0-9 ! - _ . ' ( )``."""
+    if not isinstance(value, str) or not _RECORD_KEY.match(value):
+        raise ConfigurationError(
+            f"{name} must be an Apify record key: 1-256 characters of {RECORD_KEY_CHARS}, got {value!r}"
+        )
+    return value
+
+
+def list_keys(
+    store_id: str, *, exclusive_start_key: str | None = None, limit: int = MAX_PAGE_SIZE, prefix: str | None = None
+) -> ApiRequest:
+    """A page of a key-value store's keys, in key order after ``exclusive_start_key``."""
+    params = {"exclusiveStartKey": exclusive_start_key, "limit": limit, "prefix": prefix}
+    return ApiRequest("GET", f"/v2/key-value-stores/{encode_id(store_id)}/keys", params)
+
+
+def get_record(store_id: str, key: str, *, max_body: int | None = None) -> ApiRequest:
+    """One record: the answer is its own bytes under its own ``Content-Type`` (no envelope).
+    ``attachment`` asks for the stored record as a download, as the official clients do."""
+    path = f"/v2/key-value-stores/{encode_id(store_id)}/records/{quote(key, safe='')}"
+    return ApiRequest("GET", path, {"attachment": True}, timeout=120.0, max_body=max_body)
+
+
 # -- Responses
 
 
@@ -379,6 +412,63 @@ def parse_jsonl_page(request: ApiRequest, response: ApiResponse, chunks: Iterabl
         page.close()
         return _next_items_page(request, response, [], 0)
     return _next_items_page(request, response, [page], page.lines)
+
+
+def parse_keys_page(request: ApiRequest, response: ApiResponse) -> Page[dict[str, Any]]:
+    """A page of keys (``{"data": {"items": [{key, size}], "isTruncated", "nextExclusiveStartKey"}}``);
+    the next page starts after ``nextExclusiveStartKey``. A truncated page whose next key does not
+    move past this page's start would page forever: refused."""
+    data = data_of(response)
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise MalformedResponseError("keys page without items")
+    if not data.get("isTruncated"):
+        return Page(items, None)
+    start = request.params.get("exclusiveStartKey")
+    following = data.get("nextExclusiveStartKey")
+    if not isinstance(following, str) or not following or (start is not None and following <= start):
+        raise MalformedResponseError(
+            f"keys page after {start!r} is truncated but its nextExclusiveStartKey {following!r} does not move on"
+        )
+    return Page(items, _with_params(request, exclusiveStartKey=following))
+
+
+@dataclass(frozen=True)
+class RecordHead:
+    """A record's answer before its body: which record, and what its headers say of the body."""
+
+    store_id: str
+    key: str
+    body: BodyHead
+
+    @property
+    def content_type(self) -> str | None:
+        return self.body.content_type
+
+    def describe(self) -> str:
+        return f"Apify record {self.key!r} of key-value store {self.store_id!r}"
+
+
+@dataclass(frozen=True)
+class ApifyRecord:
+    """A record read whole: its bytes exactly as stored and its ``Content-Type``."""
+
+    store_id: str
+    key: str
+    content_type: str | None
+    value: bytes
+
+
+def parse_record(store_id: str, key: str, response: ApiResponse) -> ApifyRecord:
+    """A record read whole (see :func:`get_record`); a body shorter or longer than its
+    ``Content-Length`` is a :class:`MalformedResponseError`."""
+    head = RecordHead(store_id, key, BodyHead.of(response.headers))
+    length = head.body.content_length
+    if length is not None and len(response.body) != length:
+        raise MalformedResponseError(
+            f"{head.describe()}: received {len(response.body)} bytes but Content-Length announced {length}"
+        )
+    return ApifyRecord(store_id, key, head.content_type, response.body)
 
 
 def _next_items_page(request: ApiRequest, response: ApiResponse, items: list[Any], count: int) -> Page[Any]:

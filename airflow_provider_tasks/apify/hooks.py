@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from airflow_provider_tasks.apify import api
-from airflow_provider_tasks.apify.api import ApifyRun, RunOptions, Target
+from airflow_provider_tasks.apify.api import ApifyRecord, ApifyRun, RecordHead, RunOptions, Target
+from airflow_provider_tasks.common.blobs import BodyHead
 from airflow_provider_tasks.common.connection_form import with_connection_form
 from airflow_provider_tasks.common.errors import NotFoundError
 from airflow_provider_tasks.common.hook import PlatformHook
@@ -18,6 +19,8 @@ from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
 from airflow_provider_tasks.common.starting import new_start_marker, start_once
 from airflow_provider_tasks.common.times import parse_time
+
+T = TypeVar("T")
 
 
 @with_connection_form
@@ -221,6 +224,41 @@ class ApifyHook(PlatformHook[ApifyRun]):
     def iter_dataset_items(self, dataset_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """The dataset's items one at a time, parsed line by line from :meth:`iter_dataset_jsonl`."""
         return jsonl_items(self.iter_dataset_jsonl(dataset_id, **kwargs), f"Apify dataset {dataset_id}")
+
+    # -- key-value stores ------------------------------------------------------------------
+
+    def iter_keys(
+        self,
+        store_id: str,
+        *,
+        prefix: str | None = None,
+        exclusive_start_key: str | None = None,
+        page_size: int = api.MAX_PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """The store's keys (``{"key", "size", …}``) in key order, after ``exclusive_start_key``,
+        optionally only those starting with ``prefix``; fetched a page at a time (paged by key with
+        ``exclusiveStartKey``, as the API does) while the caller iterates."""
+        first = api.list_keys(store_id, exclusive_start_key=exclusive_start_key, limit=page_size, prefix=prefix)
+        return iterate_items(self.pager(api.parse_keys_page), first)
+
+    def stream_record(self, store_id: str, key: str, consume: Callable[[RecordHead, Iterator[bytes]], T]) -> T:
+        """Read one record without holding it: ``consume`` gets the record's head (its
+        ``Content-Type`` and announced length) and its body as it arrives, bytes exactly as stored,
+        and its result is returned. A failure of the request, the body or ``consume`` (a body
+        shorter than its ``Content-Length``, see ``common/blobs.py``) is retried as a whole by the
+        retry policy, so ``consume`` must start afresh on each call (stage a new file). A missing
+        store or record is a :class:`NotFoundError` naming both."""
+        request = api.get_record(store_id, key)
+        return self.transport.send_streamed(
+            request, lambda head, chunks: consume(RecordHead(store_id, key, BodyHead.of(head.headers)), chunks)
+        )
+
+    def get_record(self, store_id: str, key: str, *, max_bytes: int | None = None) -> ApifyRecord:
+        """One record read whole into memory (bytes exactly as stored, and its ``Content-Type``):
+        for small records; larger than ``max_bytes`` (default: the 64 MiB cap on any answer) is a
+        :class:`ResponseTooLargeError` found before it is read. :meth:`stream_record` for any size."""
+        request = api.get_record(store_id, key, max_body=max_bytes)
+        return self.send(request, lambda response: api.parse_record(store_id, key, response))
 
     # -- async, for triggers ---------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Operators that run Apify Actor tasks and Actors, and stream a dataset's items to a file.
+"""Operators that run Apify Actor tasks and Actors, stream a dataset's items to a file, and
+download a key-value store record (:class:`ApifyGetRecordOperator`, from ``apify/records.py``).
 
 HTTP clients and the trigger load when a task runs, not when a DAG file is parsed."""
 
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.api import ApifyRun
 from airflow_provider_tasks.apify.links import ApifyRunLink
-from airflow_provider_tasks.apify.platform import ApifyConnected
+from airflow_provider_tasks.apify.platform import XCOM_DATASET_ID, XCOM_KEY_VALUE_STORE_ID, ApifyConnected
+from airflow_provider_tasks.apify.records import ApifyGetRecordOperator  # noqa: F401 - its documented path
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.lineage import LineageDataset, platform_dataset
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
@@ -26,9 +28,6 @@ from airflow_provider_tasks.common.validation import (
 if TYPE_CHECKING:
     from airflow_provider_tasks.apify.hooks import ApifyHook
     from airflow_provider_tasks.common.compat import Context
-
-XCOM_DATASET_ID = "default_dataset_id"
-XCOM_KEY_VALUE_STORE_ID = "default_key_value_store_id"
 
 
 def lineage_dataset(base_url: str, dataset_id: str) -> LineageDataset:

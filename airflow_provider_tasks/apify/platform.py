@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
 
 DEFAULT_CONN_ID = "apify_default"
+XCOM_DATASET_ID = "default_dataset_id"
+XCOM_KEY_VALUE_STORE_ID = "default_key_value_store_id"
+"""XCom keys under which the run operators push a run's default dataset and key-value store, and
+from which the download operators take them (a contract: never rename)."""
 
 
 class ApifyConnected(BaseOperator):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.assets import annotate_outlets
-from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, storage_dataset
 from airflow_provider_tasks.common.platform import HookT, UsesHook
-from airflow_provider_tasks.common.validation import require_choice, require_id, require_number_at_least
+from airflow_provider_tasks.common.upstream import UpstreamIds
+from airflow_provider_tasks.common.validation import require_choice, require_number_at_least
 from airflow_provider_tasks.common.writers import FORMATS
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ def source_in_words(source: dict[str, Any]) -> str:
     return ", ".join(f"{key} {value}" for key, value in source.items())
 
 
-class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, Generic[HookT]):
+class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, UpstreamIds, Generic[HookT]):
     """Writes every item of a platform's paged results to ``output_path``, one page in memory.
 
     :param output_path: local path, or an Airflow ``ObjectStoragePath`` / URL such as ``s3://bucket/key.jsonl``
@@ -85,34 +85,3 @@ class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, Generic[HookT]):
         written = {**result.to_dict(), **source}
         annotate_outlets(self, context, lambda: {"platform": self.platform_key, **written})
         return written
-
-    def id_from_upstream(self, context: Context, name: str, key: str, missing: str) -> str:
-        """Parameter ``name`` when not given: XCom ``key`` of a direct upstream task; else an error saying why
-        (``missing`` when an upstream run pushed ``run_id`` but no ``key``)."""
-        value = self.upstream_xcom(context, key)
-        if value:
-            return require_id(name, value)
-        upstream = sorted(self.upstream_task_ids)
-        if not upstream:
-            raise ConfigurationError(
-                f"{name} is not set and task {self.task_id!r} has no upstream task to take XCom {key!r} from: "
-                f"pass {name}=..., or set a run operator upstream of it"
-            )
-        run_id = self.upstream_xcom(context, "run_id") if key != "run_id" else None
-        if run_id:
-            raise ConfigurationError(f"{name} is not set and the upstream run {run_id} {missing}")
-        raise ConfigurationError(
-            f"{name} is not set and no upstream task ({', '.join(upstream)}) pushed XCom {key!r}: "
-            f"pass {name}=..., or set a run operator directly upstream of task {self.task_id!r}"
-        )
-
-    def upstream_xcom(self, context: Context, key: str) -> Any:
-        """The first non-empty value of XCom ``key`` among the direct upstream tasks."""
-        upstream = sorted(self.upstream_task_ids)
-        if not upstream:
-            return None
-        values = context["ti"].xcom_pull(task_ids=upstream, key=key)
-        # a list on Airflow 3, a lazy sequence on 2.11: anything iterable but a single value
-        if isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
-            return next((value for value in values if value), None)
-        return values

@@ -9,14 +9,15 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from airflow_provider_tasks.common.validation import require_choice
 
 FORMATS = ("jsonl", "json", "csv")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,14 @@ def write_jsonl_chunks(chunks: Iterable[bytes], output_path: Any) -> WriteResult
             stream.write(b"\n")
             count += 1
     return WriteResult(str(output_path), count, "jsonl")
+
+
+def write_bytes(output_path: Any, fill: Callable[[IO[bytes]], T]) -> T:
+    """Write an opaque body (a record, an image) to ``output_path``: ``fill`` writes the bytes to
+    the staged file and its result is returned. The file takes its final name only when ``fill``
+    returns; if it raises, the staged file is removed and nothing appears under that name."""
+    with _Staging(_as_target(output_path)) as stream:
+        return fill(stream)
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

@@ -13,11 +13,15 @@ or as a process (prints ``Apify API emulator: base_url=http://127.0.0.1:8080 tok
 Seed data (user ``demo``): Actor ``demo~example-actor`` and tasks ``demo~succeeds-with-items``
 (3 s, SUCCEEDED, 25 items), ``demo~fails`` (2 s, FAILED), ``demo~slow`` (120 s, SUCCEEDED, 25
 items), ``demo~stuck-ready`` (stays READY), ``demo~times-out`` (2 s, TIMING-OUT -> TIMED-OUT).
+Each run has a default key-value store holding ``INPUT`` and, once it ends, ``OUTPUT``
+(:mod:`.apify_stores`); ``add_key_value_store``/``put_record`` (or ``PUT`` on the API, or
+``POST /_emulator/key-value-stores`` ``{"records": {...}, "name": ...}``) add records.
 Everything is an independent fake of the remote API: it imports nothing of the provider.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,6 +30,7 @@ from aiohttp import web
 from airflow_provider_tasks.testing.apify_models import Behaviour
 from airflow_provider_tasks.testing.apify_routes import ApifyRoutes
 from airflow_provider_tasks.testing.apify_state import USERNAME, ApifyState
+from airflow_provider_tasks.testing.apify_stores import Record, records_of
 
 __all__ = ["ApifyEmulator", "main"]
 
@@ -68,6 +73,7 @@ class ApifyEmulator(ApifyRoutes):
                 self.create_route("/_emulator/tasks", self.add_task, "name", floats=("ready_secs", "unknown_secs")),
                 self.create_route("/_emulator/actors", self.add_actor, "name", floats=("ready_secs", "unknown_secs")),
                 self.create_route("/_emulator/datasets", self.add_dataset, "item_count"),
+                self.create_route("/_emulator/key-value-stores", self.add_key_value_store, "records"),
                 web.get("/_emulator/runs", self._ctl_runs),
             ]
         )
@@ -101,6 +107,7 @@ class ApifyEmulator(ApifyRoutes):
         unknown_status: str | None = None,
         unknown_secs: float = 0.0,
         cost_per_second: float = 0.0,
+        records: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Create task ``<username>~<name>`` whose runs play out as described; returns its JSON.
 
@@ -110,6 +117,9 @@ class ApifyEmulator(ApifyRoutes):
         ``unknown_status`` (e.g. ``"RESURRECTING"``) makes runs pass through a status the API does
         not have today for ``unknown_secs`` after READY (``math.inf``: they stay in it).
         ``cost_per_second`` adds that many USD to the run's ``usageTotalUsd`` per second it runs.
+        ``records`` (key to value: bytes, str, JSON, or a ``(value, content_type)`` tuple) are what
+        its runs write to their default key-value store on reaching their outcome, instead of the
+        default ``OUTPUT`` record ``{"status", "itemCount"}``; ``{}`` writes none.
         """
         behaviour = Behaviour(
             duration_secs,
@@ -120,6 +130,7 @@ class ApifyEmulator(ApifyRoutes):
             unknown_status,
             unknown_secs,
             cost_per_second,
+            records_of(records),
         )
         with self.lock:
             owner = None
@@ -154,8 +165,10 @@ class ApifyEmulator(ApifyRoutes):
         unknown_status: str | None = None,
         unknown_secs: float = 0.0,
         cost_per_second: float = 0.0,
+        records: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON."""
+        """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON. The options,
+        ``records`` included, are those of :meth:`add_task`."""
         behaviour = Behaviour(
             duration_secs,
             outcome,
@@ -165,6 +178,7 @@ class ApifyEmulator(ApifyRoutes):
             unknown_status,
             unknown_secs,
             cost_per_second,
+            records_of(records),
         )
         with self.lock:
             actor = self.state.add_actor(
@@ -189,6 +203,34 @@ class ApifyEmulator(ApifyRoutes):
         with self.lock:
             dataset = self.state.add_dataset(item_count, name, empty_every=empty_every, page_cap=page_cap)
             return dataset.to_json(self.clock.monotonic())
+
+    def add_key_value_store(
+        self, records: Mapping[str, Any] | None = None, *, name: str | None = None
+    ) -> dict[str, Any]:
+        """Create a standalone key-value store holding ``records`` (values as for :meth:`add_task`);
+        returns the store's JSON (its ``id`` names it in the API)."""
+        with self.lock:
+            store = self.state.add_key_value_store(name, records_of(records or {}) or ())
+            return store.to_json(self.clock.monotonic())
+
+    def put_record(self, store_id: str, key: str, value: Any, content_type: str | None = None) -> None:
+        """Store a record as ``PUT /v2/key-value-stores/{storeId}/records/{key}`` would (a run's
+        default store too: ``defaultKeyValueStoreId``); replaces a record of the same key."""
+        record = Record.of(key, value, content_type)
+        with self.lock:
+            store = self.state.find_store(store_id)
+            if store is None:
+                raise KeyError(store_id)
+            store.put[key] = record
+
+    def get_record(self, store_id: str, key: str) -> tuple[bytes, str] | None:
+        """``(bytes, content_type)`` of the record the API would serve now, or None."""
+        with self.lock:
+            store = self.state.find_store(store_id)
+            if store is None:
+                raise KeyError(store_id)
+            record = store.records_at(self.clock.monotonic()).get(key)
+            return None if record is None else (record.value, record.content_type)
 
     def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first, as ``GET /v2/actor-runs/{id}`` returns it (``meta.userAgent``)."""

@@ -18,7 +18,8 @@ background and a long-poll can compute the exact moment the run becomes terminal
 
 Dataset items appear all at once when the run becomes terminal: ``item_count`` items for a run
 that reached its task's outcome (so ``add_task(outcome="FAILED", item_count=5)`` models a failed
-run with partial results), none for a run aborted through the API.
+run with partial results), none for a run aborted through the API. The Actor's key-value store
+records (``OUTPUT`` …) follow the same rule (:mod:`.apify_stores`).
 
 All access goes through the owning emulator's lock; nothing here is thread-safe on its own.
 """
@@ -30,10 +31,13 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.testing.ids import stable_id
 from airflow_provider_tasks.testing.lifecycle import Timeline
+
+if TYPE_CHECKING:
+    from airflow_provider_tasks.testing.apify_stores import Record
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
 STATUSES = frozenset({"READY", "RUNNING", "TIMING-OUT", "ABORTING"}) | TERMINAL
@@ -62,6 +66,9 @@ class Behaviour:
     cost_per_second: float = 0.0
     """USD added to ``usageTotalUsd`` per second of RUNNING, on top of the compute-unit price
     (0.4 USD per CU): lets a test make a run's bill grow quickly and predictably."""
+    records: tuple[Record, ...] | None = None
+    """Records the Actor writes to the run's default key-value store when the run reaches its
+    outcome; None: one ``OUTPUT`` record ``{"status", "itemCount"}`` (see :mod:`.apify_stores`)."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cost_per_second) and self.cost_per_second >= 0):

@@ -3,7 +3,8 @@
 
 Paths, parameters, status codes and bodies follow the API seeds: success bodies are wrapped in
 ``{"data": ...}``, lists in the pagination envelope, errors are ``{"error": {"type", "message"}}``;
-dataset items are the bare items with ``X-Apify-Pagination-*`` headers.
+dataset items are the bare items with ``X-Apify-Pagination-*`` headers. Key-value stores are in
+:mod:`.apify_store_routes`.
 
 Long-polls (``waitForFinish`` on the get-run, start-run and last-run endpoints) compute the moment
 the run turns terminal and sleep until then or the deadline, woken early by an abort, a clock
@@ -20,18 +21,18 @@ from aiohttp import web
 
 from airflow_provider_tasks.testing import apify_params as params
 from airflow_provider_tasks.testing.apify_items import FORMATS, render_chunks
-from airflow_provider_tasks.testing.apify_models import TERMINAL, Dataset, Run, iso
+from airflow_provider_tasks.testing.apify_models import Dataset, Run
 from airflow_provider_tasks.testing.apify_state import ApifyState
-from airflow_provider_tasks.testing.server import EmulatorError, EmulatorServer, stream_chunks
+from airflow_provider_tasks.testing.apify_store_routes import StoreRoutes, not_found
+from airflow_provider_tasks.testing.server import EmulatorServer, stream_chunks
 
 _STREAM_OVER_ITEMS = 5000  # larger item responses are streamed chunk by chunk
 
 
-def _not_found(what: str) -> EmulatorError:
-    return EmulatorError(404, "record-not-found", f"{what} was not found")
+_not_found = not_found
 
 
-class ApifyRoutes(EmulatorServer):
+class ApifyRoutes(EmulatorServer, StoreRoutes):
     """Route table and handlers over the emulator core; the emulator supplies what is declared here."""
 
     state: ApifyState
@@ -55,13 +56,10 @@ class ApifyRoutes(EmulatorServer):
             web.post("/v2/actor-runs/{runId}/abort", self._abort_run),
             web.get("/v2/actor-runs/{runId}/dataset", self._get_run_dataset),
             web.get("/v2/actor-runs/{runId}/dataset/items", self._get_run_dataset_items),
-            web.get("/v2/actor-runs/{runId}/key-value-store", self._get_run_store),
-            web.get("/v2/actor-runs/{runId}/key-value-store/records/{key}", self._get_run_record),
             web.get("/v2/datasets/{datasetId}", self._get_dataset),
             web.get("/v2/datasets/{datasetId}/items", self._get_dataset_items),
-            web.get("/v2/key-value-stores/{storeId}", self._get_store),
-            web.get("/v2/key-value-stores/{storeId}/records/{key}", self._get_record),
         ]
+        routes += self.store_routes()
         for prefix in ("/v2/actors", "/v2/acts"):  # current and older spelling of the same API
             routes += [
                 web.get(prefix, self._list_actors),
@@ -319,54 +317,6 @@ class ApifyRoutes(EmulatorServer):
         return response
 
     _get_run_dataset_items = _get_dataset_items
-
-    # -- key-value stores --------------------------------------------------------------------
-    def _store_run(self, request: web.Request) -> Run:
-        if "runId" in request.match_info:
-            return self._run(request)
-        run = self.state.stores.get(request.match_info["storeId"])
-        if run is None:
-            raise _not_found("Key-value store")
-        return run
-
-    async def _get_store(self, request: web.Request) -> web.Response:
-        with self.lock:
-            run = self._store_run(request)
-            data = {
-                "id": run.store_id,
-                "name": None,
-                "userId": run.user_id,
-                "username": self.state.username,
-                "createdAt": iso(run.started_at),
-                "modifiedAt": iso(run.started_at),
-                "accessedAt": iso(run.started_at),
-                "actId": run.actor.id,
-                "actRunId": run.id,
-                "consoleUrl": f"https://console.apify.com/storage/key-value-stores/{run.store_id}",
-                "generalAccess": "FOLLOW_USER_SETTING",
-                "stats": {"readCount": 0, "writeCount": 1, "deleteCount": 0, "listCount": 0, "storageBytes": 0},
-            }
-        return self.json_response({"data": data})
-
-    _get_run_store = _get_store
-
-    async def _get_record(self, request: web.Request) -> web.Response:
-        key = request.match_info["key"]
-        with self.lock:
-            run = self._store_run(request)
-            t = self.clock.monotonic()
-            status = run.status_at(t)
-            if key == "INPUT":
-                value: Any = run.input
-            elif key == "OUTPUT" and status in TERMINAL:
-                value = {"status": status, "itemCount": run.item_count_at(t)}
-            else:
-                raise _not_found("Record")
-        if isinstance(value, str):
-            return web.Response(text=value, content_type="text/plain")
-        return self.json_response(value)
-
-    _get_run_record = _get_record
 
 
 def _actor_list_item(actor: Any) -> dict[str, Any]:

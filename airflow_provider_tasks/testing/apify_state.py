@@ -20,6 +20,7 @@ from airflow_provider_tasks.testing.apify_models import (
     Task,
     build_number_for,
 )
+from airflow_provider_tasks.testing.apify_stores import KeyValueStore, Record
 from airflow_provider_tasks.testing.ids import random_id, seed_time, stable_id
 
 USERNAME = "demo"
@@ -49,7 +50,7 @@ class ApifyState:
         self.tasks: dict[str, Task] = {}
         self.runs: dict[str, Run] = {}
         self.datasets: dict[str, Dataset] = {}
-        self.stores: dict[str, Run] = {}
+        self.stores: dict[str, KeyValueStore] = {}
         self._seeding = seed
         if seed:
             name, behaviour = SEED_ACTOR
@@ -129,6 +130,15 @@ class ApifyState:
         self.datasets[dataset.id] = dataset
         return dataset
 
+    def add_key_value_store(self, name: str | None = None, records: tuple[Record, ...] = ()) -> KeyValueStore:
+        """A standalone store holding ``records``."""
+        if name is not None and self.find_store(f"{self.username}~{name}") is not None:
+            raise ValueError(f"a key-value store named {name!r} already exists")
+        store = KeyValueStore(random_id(), name, self.username, self.user_id, self._now())
+        store.put.update((record.key, record) for record in records)
+        self.stores[store.id] = store
+        return store
+
     def start_run(
         self,
         t: float,
@@ -175,7 +185,7 @@ class ApifyState:
         )
         self.runs[run.id] = run
         self.datasets[run.dataset_id] = Dataset(run.dataset_id, None, self.user_id, run.started_at, run=run)
-        self.stores[run.store_id] = run
+        self.stores[run.store_id] = KeyValueStore(run.store_id, None, self.username, self.user_id, run.started_at, run)
         actor.total_runs += 1
         if task is not None:
             task.total_runs += 1
@@ -190,6 +200,9 @@ class ApifyState:
 
     def find_dataset(self, ref: str) -> Dataset | None:
         return _find(self.datasets, ref)
+
+    def find_store(self, ref: str) -> KeyValueStore | None:
+        return _find(self.stores, ref)
 
     def runs_of(self, *, actor: Actor | None = None, task: Task | None = None) -> list[Run]:
         """Runs in start order (creation order is start order), optionally of one Actor/task."""

@@ -41,7 +41,11 @@ from typing import Any
 #:   0.1), with its Content-Length: a server (or proxy) that keeps a request alive but never done.
 #: * ``oversized``   -- run the handler, then send its JSON object padded to ``size`` bytes, with
 #:   a Content-Length, or chunked without one when ``chunked`` is true.
-FAULT_KINDS = ("status", "latency", "drop_before", "drop_after", "malformed", "html", "truncated", "drip", "oversized")
+#: * ``cut``         -- run the handler, then send its status, headers and full Content-Length but
+#:   only the first half of its body, and reset the connection: a connection lost mid-body.
+FAULT_KINDS = (
+    "status", "latency", "drop_before", "drop_after", "malformed", "html", "truncated", "drip", "oversized", "cut",
+)  # fmt: skip
 
 
 @dataclass

@@ -292,7 +292,7 @@ class EmulatorServer(ControlRoutes):
                 response = await self._authorised(request, handler)
                 if kind == "drop_after":
                     return _drop(request)
-                if kind in ("drip", "oversized"):
+                if kind in ("drip", "oversized", "cut"):
                     response = await shaped(request, response, action)  # type: ignore[arg-type]
                     outcome = response.status
                     return response

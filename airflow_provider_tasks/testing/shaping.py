@@ -1,4 +1,4 @@
-"""Fault switches that reshape how a handler's answer travels: ``drip`` and ``oversized``.
+"""Fault switches that reshape how a handler's answer travels: ``drip``, ``oversized`` and ``cut``.
 
 Both write the answer themselves (a prepared ``StreamResponse``), so the middleware returns it
 as is. A client that gives up half-way (a deadline, a size cap) just ends the write.
@@ -17,8 +17,14 @@ _PAD_CHUNK = 1024 * 1024
 _SKIPPED_HEADERS = ("content-length", "transfer-encoding", "content-encoding")
 
 
-def _body_of(response: web.StreamResponse) -> bytes:
+async def _collected(response: web.StreamResponse) -> bytes:
+    """The handler's body, a streamed one collected first."""
     body = response.body if isinstance(response, web.Response) else None
+    if body is not None and not isinstance(body, (bytes, bytearray)):
+        collected = bytearray()
+        async for chunk in body._iter:  # aiohttp's AsyncIterablePayload
+            collected += chunk
+        return bytes(collected)
     return bytes(body) if isinstance(body, (bytes, bytearray)) else b""
 
 
@@ -31,10 +37,17 @@ def _copy_head(response: web.StreamResponse) -> web.StreamResponse:
 
 
 async def shaped(request: web.Request, response: web.StreamResponse, rule: FaultRule) -> web.StreamResponse:
-    """Send ``response`` as ``rule`` says (``drip`` or ``oversized``)."""
-    body = _body_of(response)
+    """Send ``response`` as ``rule`` says (``drip``, ``oversized`` or ``cut``)."""
+    body = await _collected(response)
     out = _copy_head(response)
     with suppress(ConnectionError, RuntimeError, asyncio.CancelledError):
+        if rule.kind == "cut":
+            out.content_length = len(body)
+            await out.prepare(request)
+            await out.write(body[: len(body) // 2])
+            if request.transport is not None:
+                request.transport.close()  # what was written is flushed, the rest never comes
+            return out
         if rule.kind == "drip":
             out.content_length = len(body)
             await out.prepare(request)

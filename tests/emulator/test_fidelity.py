@@ -120,3 +120,21 @@ def test_async_client(apify_emulator, quick_task):
         return finished.status, count
 
     assert asyncio.run(scenario()) == ("SUCCEEDED", 2_500)
+
+
+def test_key_value_store_keys_and_records(client, apify_emulator):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    apify_emulator.add_task("kv", duration_secs=0.2, records={"OUTPUT": {"ok": True}, "shot.png": (png, "image/png")})
+    run = client.task("demo~kv").call(wait_duration=timedelta(seconds=30))
+    store = client.key_value_store(run.default_key_value_store_id)
+    assert store.get().act_run_id == run.id
+    assert [key.key for key in store.iterate_keys(chunk_size=1)] == ["INPUT", "OUTPUT", "shot.png"]
+    page = store.list_keys(limit=2)
+    assert page.is_truncated and page.next_exclusive_start_key == "OUTPUT" and page.count == 2
+    assert store.get_record("OUTPUT")["value"] == {"ok": True}
+    image = store.get_record_as_bytes("shot.png")
+    assert image["value"] == png and image["content_type"] == "image/png"
+    store.set_record("report.csv", "a,b\n1,2\n", content_type="text/csv")  # the client gzips the body
+    assert store.get_record("report.csv")["value"] == "a,b\n1,2\n"
+    assert store.get_record("missing") is None
+    assert client.key_value_store("no-such-store").get_record("OUTPUT") is None

@@ -1,0 +1,68 @@
+"""Opaque bodies (a key-value store record, a file): copied chunk by chunk, checked against what the
+server announced, never parsed. Sans-IO: the transport hands over the head and the chunks.
+
+A body is whole only if the bytes that arrived are as many as its ``Content-Length`` announced.
+A connection cut mid-body usually surfaces as a read error in the HTTP client; this check is the
+second line that makes a short body a :class:`MalformedResponseError` (retried like a 5xx) instead
+of a file that looks complete. With a ``Content-Encoding`` (gzip …) the announced length is that of
+the encoded body, which the client inflates as it reads, so it cannot be compared and is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_tasks.common.errors import MalformedResponseError
+
+
+@dataclass(frozen=True)
+class BodyHead:
+    """What a body's headers say of it: its media type and the length it must have."""
+
+    content_type: str | None
+    content_length: int | None
+    """Bytes the body must have as the client delivers it; None when not announced or encoded."""
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str]) -> BodyHead:
+        """From response headers with lower-cased names."""
+        encoding = headers.get("content-encoding", "").strip().lower()
+        length = _non_negative_int(headers.get("content-length")) if encoding in ("", "identity") else None
+        return cls(headers.get("content-type") or None, length)
+
+    @property
+    def media_type(self) -> str:
+        """The content type without parameters, lower-cased (``application/json``); ``""`` if none."""
+        return (self.content_type or "").split(";", 1)[0].strip().lower()
+
+    @property
+    def is_json(self) -> bool:
+        """``application/json`` or any ``…+json`` type."""
+        media = self.media_type
+        return media == "application/json" or media.endswith("+json")
+
+
+def copy_body(head: BodyHead, chunks: Iterable[bytes], write: Callable[[bytes], Any], *, what: str) -> int:
+    """Hand every chunk to ``write`` and return the byte count; :class:`MalformedResponseError` when it
+    differs from the announced ``Content-Length`` (``what`` names the body in the message)."""
+    size = 0
+    for chunk in chunks:
+        if chunk:
+            write(chunk)
+            size += len(chunk)
+    if head.content_length is not None and size != head.content_length:
+        raise MalformedResponseError(
+            f"{what}: received {size} bytes but Content-Length announced {head.content_length} "
+            "(the body was cut or padded on the way)"
+        )
+    return size
+
+
+def _non_negative_int(value: str | None) -> int | None:
+    try:
+        number = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and number >= 0 else None

@@ -1,0 +1,50 @@
+"""Parameters a download takes from the task upstream of it when the DAG leaves them out: the run
+operator's XCom (``default_dataset_id``, ``default_key_value_store_id``, ``run_id``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_tasks.common.compat import BaseOperator
+from airflow_provider_tasks.common.errors import ConfigurationError
+from airflow_provider_tasks.common.validation import require_id
+
+if TYPE_CHECKING:
+    from airflow_provider_tasks.common.compat import Context
+
+
+class UpstreamIds(BaseOperator):
+    """Mixed into the download operators: an id parameter that defaults to an upstream XCom."""
+
+    def id_from_upstream(self, context: Context, name: str, key: str, missing: str) -> str:
+        """Parameter ``name`` when it was not given: XCom ``key`` of a direct upstream task. When
+        none pushed one, the error says why: ``missing`` when an upstream run operator ran (its
+        run pushed ``run_id`` but no ``key``), else that no upstream task pushed ``key``."""
+        value = self.upstream_xcom(context, key)
+        if value:
+            return require_id(name, value)
+        upstream = sorted(self.upstream_task_ids)
+        if not upstream:
+            raise ConfigurationError(
+                f"{name} is not set and task {self.task_id!r} has no upstream task to take XCom {key!r} from: "
+                f"pass {name}=..., or set a run operator upstream of it"
+            )
+        run_id = self.upstream_xcom(context, "run_id") if key != "run_id" else None
+        if run_id:
+            raise ConfigurationError(f"{name} is not set and the upstream run {run_id} {missing}")
+        raise ConfigurationError(
+            f"{name} is not set and no upstream task ({', '.join(upstream)}) pushed XCom {key!r}: "
+            f"pass {name}=..., or set a run operator directly upstream of task {self.task_id!r}"
+        )
+
+    def upstream_xcom(self, context: Context, key: str) -> Any:
+        """The first non-empty value of XCom ``key`` among the direct upstream tasks."""
+        upstream = sorted(self.upstream_task_ids)
+        if not upstream:
+            return None
+        values = context["ti"].xcom_pull(task_ids=upstream, key=key)
+        # a list on Airflow 3, a lazy sequence on 2.11: anything iterable but a single value
+        if isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
+            return next((value for value in values if value), None)
+        return values
