@@ -73,8 +73,10 @@ def test_apify_run_stuck_in_an_unknown_status_ends_as_our_timeout(run_dag, apify
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "in-worker"])
 def test_lobstr_run_passing_through_an_unknown_status_succeeds(run_dag, lobstr_emulator, deferrable):
+    # hibernating from 1 s to 21 s after the start: a trigger's first look (5 s after the deferral, which
+    # a loaded machine may delay by seconds) still falls inside it; 6 s was missed under a load of 16
     squid = lobstr_emulator.add_squid(
-        "hibernates", duration_secs=2, pause_secs=6, pause_status="hibernating", task_count=1
+        "hibernates", duration_secs=2, pause_secs=20, pause_status="hibernating", task_count=1
     )["id"]
     result = run_dag(
         f'LobstrRunSquidOperator(task_id="run", squid_id={squid!r}, deferrable={deferrable}, poll_interval=5)\n'
