@@ -13,6 +13,7 @@ or as a process (prints ``Apify API emulator: base_url=http://127.0.0.1:8080 tok
 Seed data (user ``demo``): Actor ``demo~example-actor`` and tasks ``demo~succeeds-with-items``
 (3 s, SUCCEEDED, 25 items), ``demo~fails`` (2 s, FAILED), ``demo~slow`` (120 s, SUCCEEDED, 25
 items), ``demo~stuck-ready`` (stays READY), ``demo~times-out`` (2 s, TIMING-OUT -> TIMED-OUT).
+Every run writes a log on the emulator's clock (``GET /v2/logs/{runId}``, see :mod:`.apify_logs`).
 Everything is an independent fake of the remote API: it imports nothing of the provider.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_provider_tasks.testing.apify_logs import LOG_MAX_CHARS
 from airflow_provider_tasks.testing.apify_models import Behaviour
 from airflow_provider_tasks.testing.apify_routes import ApifyRoutes
 from airflow_provider_tasks.testing.apify_state import USERNAME, ApifyState
@@ -54,9 +56,14 @@ class ApifyEmulator(ApifyRoutes):
         *,
         username: str = USERNAME,
         max_concurrent_actor_jobs: int = 250,
+        log_max_chars: int = LOG_MAX_CHARS,
     ) -> None:
         self._username = username
         self.max_concurrent_actor_jobs = max_concurrent_actor_jobs
+        self._initial_log_max_chars = log_max_chars
+        #: Trailing characters of a run log that are kept (Apify: 5M); ``reset`` restores the
+        #: constructor's value, so a test may lower it for itself.
+        self.log_max_chars = log_max_chars
         super().__init__(tokens)
         self.state = ApifyState(self.clock.now, username)
 
@@ -82,6 +89,7 @@ class ApifyEmulator(ApifyRoutes):
 
     def reset_state(self) -> None:
         self.state = ApifyState(self.clock.now, self._username)
+        self.log_max_chars = self._initial_log_max_chars
 
     # -- Python API (thread-safe) ---------------------------------------------------------------
     def add_task(
@@ -101,6 +109,7 @@ class ApifyEmulator(ApifyRoutes):
         unknown_status: str | None = None,
         unknown_secs: float = 0.0,
         cost_per_second: float = 0.0,
+        log_lines: int = 3,
     ) -> dict[str, Any]:
         """Create task ``<username>~<name>`` whose runs play out as described; returns its JSON.
 
@@ -110,6 +119,8 @@ class ApifyEmulator(ApifyRoutes):
         ``unknown_status`` (e.g. ``"RESURRECTING"``) makes runs pass through a status the API does
         not have today for ``unknown_secs`` after READY (``math.inf``: they stay in it).
         ``cost_per_second`` adds that many USD to the run's ``usageTotalUsd`` per second it runs.
+        ``log_lines`` is how many progress lines each run writes to its log while it runs (see
+        :mod:`.apify_logs`).
         """
         behaviour = Behaviour(
             duration_secs,
@@ -120,6 +131,7 @@ class ApifyEmulator(ApifyRoutes):
             unknown_status,
             unknown_secs,
             cost_per_second,
+            log_lines,
         )
         with self.lock:
             owner = None
@@ -154,6 +166,7 @@ class ApifyEmulator(ApifyRoutes):
         unknown_status: str | None = None,
         unknown_secs: float = 0.0,
         cost_per_second: float = 0.0,
+        log_lines: int = 3,
     ) -> dict[str, Any]:
         """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON."""
         behaviour = Behaviour(
@@ -165,6 +178,7 @@ class ApifyEmulator(ApifyRoutes):
             unknown_status,
             unknown_secs,
             cost_per_second,
+            log_lines,
         )
         with self.lock:
             actor = self.state.add_actor(

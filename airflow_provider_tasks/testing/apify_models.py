@@ -62,6 +62,8 @@ class Behaviour:
     cost_per_second: float = 0.0
     """USD added to ``usageTotalUsd`` per second of RUNNING, on top of the compute-unit price
     (0.4 USD per CU): lets a test make a run's bill grow quickly and predictably."""
+    log_lines: int = 3
+    """Progress lines the run writes to its log, spread evenly over RUNNING (see :mod:`.apify_logs`)."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cost_per_second) and self.cost_per_second >= 0):
@@ -70,6 +72,8 @@ class Behaviour:
             raise ValueError(f"outcome must be one of {sorted(TERMINAL)}, not {self.outcome!r}")
         if self.unknown_status is not None and (not self.unknown_status or self.unknown_status in STATUSES):
             raise ValueError(f"unknown_status must be a status the API does not have yet, not {self.unknown_status!r}")
+        if isinstance(self.log_lines, bool) or not isinstance(self.log_lines, int) or self.log_lines < 0:
+            raise ValueError(f"log_lines must be an integer >= 0, not {self.log_lines!r}")
         if not self.unknown_secs >= 0:
             raise ValueError("unknown_secs must be >= 0")
         if not (self.duration_secs >= 0 and self.ready_secs >= 0 and self.item_count >= 0):
