@@ -96,7 +96,7 @@ def safe_line(line: str, secrets: Iterable[str], max_chars: int) -> str:
     """``line`` fit for a task log: no terminal control sequences, each secret replaced with
     ``***`` (before it is cut, so no part of a secret is left at the cut), at most ``max_chars``
     characters before the :func:`cut_note`."""
-    line = _CONTROL.sub("", _ANSI.sub("", line.expandtabs(4)))
+    line = _CONTROL.sub("", _ANSI.sub("", line)).expandtabs(4)
     for secret in secrets:
         if secret:
             line = line.replace(secret, REDACTED)

@@ -4,7 +4,9 @@
 per entry, each ``<ISO timestamp> <message>`` (``raw=1``: the message alone). Only the trailing
 ``log_max_chars`` characters are kept (Apify keeps 5M; a test can set a small cap on the emulator).
 ``stream=1`` keeps the answer open and sends each line as the run writes it, ending when the run
-ends (or the emulator resets or stops): one future and one timer per followed log, no polling.
+ends (or the emulator resets or stops, or the client goes away): one future and one timer per
+followed log, woken by the run's next line or, while nothing is due, once a second to notice a
+client that left.
 
 Like a run's status, its log is never stored: the lines are *computed* from the run's timeline, so
 ``advance`` writes every line due in the time skipped. What a run writes::
@@ -36,6 +38,9 @@ from airflow_provider_tasks.testing.ids import stable_id
 
 LOG_MAX_CHARS = 5_000_000
 """Characters of a log Apify keeps: the trailing ones."""
+
+CLIENT_CHECK_SECS = 1.0
+"""How often a followed log that has nothing new looks whether its client went away."""
 
 Entry = tuple[float, str]
 """A log line: the monotonic moment it is written and its message."""
@@ -137,10 +142,16 @@ class LogFollower:
                     text = render(run, entries[sent:], raw=raw)
                     await response.write((trailing(text, max_chars) if sent == 0 else text).encode())
                     sent = len(entries)
-                if final:
+                if final or _gone(request):
                     break
-                await self.server.wait_for_change(run.id, next_change - t)
+                await self.server.wait_for_change(run.id, min(next_change - t, CLIENT_CHECK_SECS))
             await response.write_eof()
         except (ConnectionResetError, ConnectionError):  # the client went away
             pass
         return response
+
+
+def _gone(request: web.Request) -> bool:
+    """True once the client closed its connection."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
