@@ -362,7 +362,7 @@ def get_run_log(run_id: str, *, stream: bool = False, follow_secs: float = 0.0) 
     answer open and sends each line as the run writes it, until the run ends: ``follow_secs`` is
     how long the request may last (it ends sooner when the run does)."""
     params = {"stream": True if stream else None}
-    return ApiRequest("GET", f"/v2/logs/{encode_id(run_id)}", params, timeout=120.0, server_wait=follow_secs)
+    return ApiRequest("GET", f"/v2/logs/{encode_id(run_id)}", params, timeout=60.0, server_wait=follow_secs)
 
 
 # ---------------------------------------------------------------------------------------------

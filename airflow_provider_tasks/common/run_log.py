@@ -39,6 +39,9 @@ MAX_TAIL_CHARS = 20_000
 """Characters of a failed run's log tail in all: earlier lines are left out past it (and counted)."""
 FOLLOW_SECONDS_WITHOUT_DEADLINE = 7 * 24 * 3600.0
 """How long a streamed log is followed when the wait has no deadline."""
+TAIL_ATTEMPTS = 3
+TAIL_MAX_WAIT = 2.0
+"""Tries, and the longest wait between two, for a failed run's log tail (fewer than other calls)."""
 STREAM_END_GRACE = 10.0
 """Seconds the wait gives the log stream, once the run has ended, to deliver its last lines."""
 
@@ -199,18 +202,32 @@ class RemoteRunLog:
         return log
 
     def on_run_failed(self, run_id: str | None) -> None:
-        """The task is about to fail for run ``run_id``: its last lines into the task log."""
+        """The task is about to fail for run ``run_id``: its last lines into the task log.
+
+        Through a hook of its own whose retries are few and short (:data:`TAIL_ATTEMPTS`,
+        :data:`TAIL_MAX_WAIT`): the lines help, but must not hold the failure back for long."""
         if not run_id or not self.log_tail_lines:
             return
+        from dataclasses import replace
+
+        hook = self.make_hook()
+        policy = hook.retry_policy
+        hook.retry_policy = replace(
+            policy, max_attempts=min(policy.max_attempts, TAIL_ATTEMPTS), max_wait=min(policy.max_wait, TAIL_MAX_WAIT)
+        )
         try:
-            secrets = log_secrets(self.hook)
+            secrets = log_secrets(hook)
         except Exception as error:  # the connection itself failed: the task's error says so
             self._task_log.warning("Could not fetch the log of %s run %s: %s", self.platform, run_id, error)
+            hook.close()
             return
-        log_tail(
-            self._task_log, self.hook, platform=self.platform, run_id=run_id, url=self.followed_run_url,
-            lines=self.log_tail_lines, secrets=secrets,
-        )  # fmt: skip
+        try:
+            log_tail(
+                self._task_log, hook, platform=self.platform, run_id=run_id, url=self.followed_run_url,
+                lines=self.log_tail_lines, secrets=secrets,
+            )  # fmt: skip
+        finally:
+            hook.close()
 
     def following_log(self, run_id: str, deadline: Deadline) -> AbstractContextManager[None]:
         """Around a wait in the worker: with :attr:`stream_log`, the log copied as the run writes it."""

@@ -249,7 +249,7 @@ class TestRunLog:
         assert (plain.method, plain.path, plain.query()) == ("GET", "/v2/logs/HG7ML7M8z78YcAPEB", {})
         followed = api.get_run_log("a/b", stream=True, follow_secs=3600)
         assert followed.path == "/v2/logs/a%2Fb" and followed.query() == {"stream": "1"}
-        assert followed.total_timeout(30) == 120 + 3600  # held as long as it is followed
+        assert followed.total_timeout(30) == 60 + 3600  # held as long as it is followed
 
     def test_the_log_is_text_and_anything_else_is_a_malformed_answer(self):
         log = response(200, "2024-01-15T09:00:00.000Z ok ✓\n".encode(), {"Content-Type": "text/plain; charset=utf-8"})
