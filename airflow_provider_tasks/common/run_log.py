@@ -42,6 +42,9 @@ FOLLOW_SECONDS_WITHOUT_DEADLINE = 7 * 24 * 3600.0
 TAIL_ATTEMPTS = 3
 TAIL_MAX_WAIT = 2.0
 """Tries, and the longest wait between two, for a failed run's log tail (fewer than other calls)."""
+EMPTY_STREAM_PAUSE = 0.5
+EMPTY_STREAM_MAX_PAUSE = 5.0
+"""Pauses before a log stream that came back empty (nothing logged yet) is opened again."""
 STREAM_END_GRACE = 10.0
 """Seconds the wait gives the log stream, once the run has ended, to deliver its last lines."""
 
@@ -121,7 +124,11 @@ class LogFollower:
 
     It ends by itself when the server ends the stream (the run ended); :meth:`stop` ends it early
     (the wait timed out, failed or was killed) by aborting the stream, so no read is left waiting.
-    A stream that fails is a warning in the task log, never the task's failure.
+    A log with nothing in it yet is answered with an empty stream that ends at once (a run still
+    waiting to start): the stream is opened again after a pause that doubles from
+    :data:`EMPTY_STREAM_PAUSE` up to :data:`EMPTY_STREAM_MAX_PAUSE`, and once more after
+    :meth:`run_ended` (its lines may have come since). A stream that fails is a warning in the task
+    log, never the task's failure.
     """
 
     def __init__(
@@ -133,6 +140,8 @@ class LogFollower:
         self.lines = 0
         self._lock = threading.Lock()
         self._stopping = False
+        self._run_over = False
+        self._wake = threading.Event()
         self._stream: LineStream | None = None
         self._thread = threading.Thread(target=self._run, name=f"{platform}-run-log-{run_id}", daemon=True)
 
@@ -142,28 +151,49 @@ class LogFollower:
         return self
 
     def _run(self) -> None:
-        longest = max((len(secret) for secret in self.secrets), default=0)
-        prefix = line_prefix(self.platform, self.run_id)
+        pause = EMPTY_STREAM_PAUSE
         try:
-            stream = self.hook.open_run_log_stream(
-                self.run_id, follow_secs=self.follow_secs, max_line_chars=MAX_LINE_CHARS + longest + 1
-            )
-            with self._lock:
-                self._stream = stream
-                stopping = self._stopping
-            if stopping:
-                stream.abort()
-            try:
-                for line in stream:
-                    if self._stopping:
-                        break
-                    self.log.info("%s%s", prefix, safe_line(line, self.secrets, MAX_LINE_CHARS))
-                    self.lines += 1
-            finally:
-                stream.close()
+            while not self._stopping:
+                over = self._run_over
+                if self._follow_once() or self._stopping or over:
+                    return
+                self._wake.wait(pause)  # woken early by stop() or run_ended()
+                self._wake.clear()
+                pause = min(pause * 2, EMPTY_STREAM_MAX_PAUSE)
         except Exception as error:
             if not self._stopping:
                 self.log.warning("Stopped following the log of %s run %s: %s", self.platform, self.run_id, error)
+
+    def _follow_once(self) -> int:
+        """Copy one stream's lines until it ends; how many there were."""
+        longest = max((len(secret) for secret in self.secrets), default=0)
+        prefix = line_prefix(self.platform, self.run_id)
+        stream = self.hook.open_run_log_stream(
+            self.run_id, follow_secs=self.follow_secs, max_line_chars=MAX_LINE_CHARS + longest + 1
+        )
+        with self._lock:
+            self._stream = stream
+            stopping = self._stopping
+        if stopping:
+            stream.abort()
+        copied = 0
+        try:
+            for line in stream:
+                if self._stopping:
+                    break
+                self.log.info("%s%s", prefix, safe_line(line, self.secrets, MAX_LINE_CHARS))
+                copied += 1
+        finally:
+            with self._lock:
+                self._stream = None
+            stream.close()
+        self.lines += copied
+        return copied
+
+    def run_ended(self) -> None:
+        """The run is over: its stream ends by itself; an empty one is not waited on again."""
+        self._run_over = True
+        self._wake.set()
 
     def finished(self, grace: float) -> bool:
         """Wait up to ``grace`` seconds for the stream to end by itself; True when it did."""
@@ -175,6 +205,7 @@ class LogFollower:
         with self._lock:
             self._stopping = True
             stream = self._stream
+        self._wake.set()
         if stream is not None:
             with suppress(Exception):
                 stream.abort()
@@ -254,6 +285,8 @@ class RemoteRunLog:
             yield
             ended = True
         finally:
+            if ended:
+                follower.run_ended()
             if not (ended and follower.finished(STREAM_END_GRACE)):
                 follower.stop()
             hook.close()

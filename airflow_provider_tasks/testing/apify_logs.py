@@ -21,7 +21,9 @@ Like a run's status, its log is never stored: the lines are *computed* from the 
                           ABORTED:   ACTOR: Run is being aborted.
     aborted via the API   ACTOR: Run was aborted. (at the abort; nothing planned after it is written)
 
-A run that never leaves READY has an empty log.
+A run that never leaves READY has an empty log. Following a log with nothing in it yet answers an
+empty stream that ends at once, as Apify does (its official client opens the stream again after a
+pause until something comes).
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ class LogFollower:
         try:
             while True:
                 t, entries, next_change, final = self.snapshot(run)
+                if not entries:  # nothing logged yet: Apify answers an empty stream at once
+                    break
                 if len(entries) > sent:
                     text = render(run, entries[sent:], raw=raw)
                     await response.write((trailing(text, max_chars) if sent == 0 else text).encode())

@@ -108,8 +108,10 @@ def test_a_log_that_cannot_be_fetched_is_a_warning_and_the_run_failure_stands(ru
     result.assert_error_shown("ended with status FAILED: Actor failed: example failure")  # last: may xfail
 
 
-def test_stream_log_copies_the_log_while_the_worker_waits(run_dag, apify_emulator):
-    apify_emulator.add_task("crawl", duration_secs=4, log_lines=3, item_count=5)
+@pytest.mark.parametrize("ready_secs", [0, 3], ids=["running-at-once", "waits-to-start"])
+def test_stream_log_copies_the_log_while_the_worker_waits(run_dag, apify_emulator, ready_secs):
+    # a run still READY has logged nothing: Apify answers its stream empty, and it is asked again
+    apify_emulator.add_task("crawl", duration_secs=4, log_lines=3, item_count=5, ready_secs=ready_secs)
     result = run_dag(
         'ApifyRunTaskOperator(task_id="run", actor_task_id="demo~crawl", deferrable=False, stream_log=True)\n'
     )

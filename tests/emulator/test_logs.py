@@ -179,9 +179,21 @@ def test_stream_of_a_finished_run_sends_the_kept_tail_and_ends(api, apify_emulat
 
 
 def test_a_reset_ends_the_streams_of_runs_it_drops(api, apify_emulator):
-    run = api.start_task("demo~stuck-ready")  # a log that would otherwise never end
+    run = api.start_task("demo~slow")  # nothing more to write for a long while
     reader = Reader(api, run["id"])
-    wait_until(lambda: apify_emulator.stats()["in_flight"] == 1)
+    reader.wait_for(4)
     apify_emulator.reset()
     reader.thread.join(timeout=20)
+    assert reader.ended.is_set() and len(reader.lines) == 4
+
+
+def test_following_a_log_with_nothing_in_it_yet_ends_at_once_empty(api, apify_emulator):
+    apify_emulator.add_task("queued", ready_secs=5, duration_secs=5)
+    run = api.start_task("demo~queued")
+    reader = Reader(api, run["id"])
+    reader.thread.join(timeout=20)
     assert reader.ended.is_set() and reader.lines == []
+    apify_emulator.advance(6)  # started: a new request follows what it writes
+    assert Reader(api, run["id"]).wait_for(4)[0].endswith("ACTOR: Pulling Docker image of build "
+                                                          f"{run['buildId']} from registry.")  # fmt: skip
+    apify_emulator.advance(10)  # and ends with the run

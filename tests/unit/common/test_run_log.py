@@ -129,3 +129,39 @@ def test_a_stream_that_fails_is_a_warning():
     ).start()
     assert follower.finished(30)
     assert log.records[-1] == ("warning", "Stopped following the log of Apify run R1: refused")
+
+
+class Ended(Stream):
+    """A stream that ends after its lines (the run ended, or nothing was logged yet)."""
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.lines
+
+
+class Streams:
+    """Answers its streams in turn, the last one again and again; counts how many were opened."""
+
+    def __init__(self, *streams: Stream) -> None:
+        self.streams = list(streams)
+        self.opened = 0
+
+    def open_run_log_stream(self, run_id: str, *, follow_secs: float, max_line_chars: int = 0) -> Stream:
+        self.opened += 1
+        return self.streams.pop(0) if len(self.streams) > 1 else self.streams[0]
+
+
+def test_an_empty_stream_is_opened_again_until_lines_come():
+    hook = Streams(Ended([]), Ended([]), Ended(["started", "done"]))
+    log = Log()
+    follower = LogFollower(log, hook, platform="Apify", run_id="R1", follow_secs=60, secrets=[]).start()
+    assert follower.finished(30)
+    assert hook.opened == 3 and follower.lines == 2
+    assert [message for _, message in log.records[1:]] == ["[Apify run R1] started", "[Apify run R1] done"]
+
+
+def test_once_the_run_ended_an_empty_stream_is_opened_once_more_then_left():
+    hook = Streams(Ended([]))  # a run that never logged anything
+    follower = LogFollower(Log(), hook, platform="Apify", run_id="R1", follow_secs=60, secrets=[]).start()
+    follower.run_ended()
+    assert follower.finished(30) and follower.lines == 0
+    assert hook.opened <= 2
