@@ -1,7 +1,8 @@
 """Run logs of the Apify emulator: what a run writes, on the emulator's clock, and how it is served.
 
 ``GET /v2/logs/{runId}`` (and ``GET /v2/actor-runs/{runId}/log``) answer ``text/plain``, one line
-per entry, each ``<ISO timestamp> <message>`` (``raw=1``: the message alone). Only the trailing
+per entry, each ``<ISO timestamp> <message>`` (``raw=1`` is accepted and changes nothing here: the
+official client follows logs with it and splits them at those timestamps). Only the trailing
 ``log_max_chars`` characters are kept (Apify keeps 5M; a test can set a small cap on the emulator).
 ``stream=1`` keeps the answer open and sends each line as the run writes it, ending when the run
 ends (or the emulator resets or stops, or the client goes away): one future and one timer per
@@ -91,10 +92,8 @@ def _final_lines(run: Run) -> list[str]:
     return ["ACTOR: Run is being aborted."]
 
 
-def render(run: Run, entries: list[Entry], *, raw: bool) -> str:
-    """The lines as the API sends them: ``<timestamp> <message>\\n`` (``raw``: the message alone)."""
-    if raw:
-        return "".join(f"{message}\n" for _, message in entries)
+def render(run: Run, entries: list[Entry]) -> str:
+    """The lines as the API sends them: ``<timestamp> <message>\n``."""
     return "".join(f"{iso(run.wall(moment))} {message}\n" for moment, message in entries)
 
 
@@ -128,11 +127,11 @@ class LogFollower:
         next_change = min([terminal_at, *upcoming])
         return t, entries[:done], next_change, final
 
-    def whole(self, run: Run, *, raw: bool, max_chars: int) -> str:
+    def whole(self, run: Run, *, max_chars: int) -> str:
         _, entries, _, _ = self.snapshot(run)
-        return trailing(render(run, entries, raw=raw), max_chars)
+        return trailing(render(run, entries), max_chars)
 
-    async def stream(self, request: web.Request, run: Run, *, raw: bool, max_chars: int) -> web.StreamResponse:
+    async def stream(self, request: web.Request, run: Run, *, max_chars: int) -> web.StreamResponse:
         """Send what is written, then each line as it is written, until the run ends."""
         response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8"})
         await response.prepare(request)
@@ -143,7 +142,7 @@ class LogFollower:
                 if not entries:  # nothing logged yet: Apify answers an empty stream at once
                     break
                 if len(entries) > sent:
-                    text = render(run, entries[sent:], raw=raw)
+                    text = render(run, entries[sent:])
                     await response.write((trailing(text, max_chars) if sent == 0 else text).encode())
                     sent = len(entries)
                 if final or _gone(request):

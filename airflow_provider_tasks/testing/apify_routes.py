@@ -279,14 +279,14 @@ class ApifyRoutes(EmulatorServer):
         """The run's log as ``text/plain`` (see :mod:`.apify_logs`); ``stream=1`` follows it."""
         query = request.query
         stream = self._query(params.boolean, query, "stream")
-        raw = self._query(params.boolean, query, "raw")
+        self._query(params.boolean, query, "raw")  # accepted; the emulated log has nothing to process
         download = self._query(params.boolean, query, "download")
         with self.lock:
             run = self._run(request)
         follower = LogFollower(self, lambda r: self.state.runs.get(r.id) is r)
         if stream:
-            return await follower.stream(request, run, raw=raw, max_chars=self.log_max_chars)
-        response = web.Response(text=follower.whole(run, raw=raw, max_chars=self.log_max_chars), charset="utf-8")
+            return await follower.stream(request, run, max_chars=self.log_max_chars)
+        response = web.Response(text=follower.whole(run, max_chars=self.log_max_chars), charset="utf-8")
         response.content_type = "text/plain"
         if download:
             response.headers["Content-Disposition"] = f'attachment; filename="{run.id}.log"'
