@@ -245,6 +245,7 @@ def _resource_named_by(path: str) -> str:
         "actor-runs": "run",
         "datasets": "dataset",
         "key-value-stores": "key-value store",
+        "logs": "log of run",
     }
     if len(parts) >= 5 and parts[1] == "key-value-stores" and parts[3] == "records":
         return f"record {unquote(parts[4])!r} of key-value store {unquote(parts[2])!r}"
@@ -370,7 +371,30 @@ def get_record(store_id: str, key: str, *, max_body: int | None = None) -> ApiRe
     return ApiRequest("GET", path, {"attachment": True}, timeout=120.0, max_body=max_body)
 
 
+
+def get_run_log(run_id: str, *, stream: bool = False, follow_secs: float = 0.0) -> ApiRequest:
+    """``GET /v2/logs/{runId}``: the run's log as ``text/plain`` (Apify keeps its trailing 5M
+    characters), each line ``<ISO timestamp> <message>``. With ``stream`` the server keeps the
+    answer open and sends each line as the run writes it, until the run ends: ``follow_secs`` is
+    how long the request may last (it ends sooner when the run does)."""
+    params = {"stream": True if stream else None}
+    return ApiRequest("GET", f"/v2/logs/{encode_id(run_id)}", params, timeout=60.0, server_wait=follow_secs)
+
+
 # -- Responses
+
+
+def check_log(response: ApiResponse) -> ApiResponse:
+    """A log answer must be text: an HTML page (a proxy's) or JSON is a :class:`MalformedResponseError`."""
+    content_type = response.headers.get("content-type", "text/plain").split(";")[0].strip().lower()
+    if content_type != "text/plain":
+        raise MalformedResponseError(f"expected the run log as text/plain, got {content_type or 'no content type'}")
+    return response
+
+
+def parse_log(response: ApiResponse) -> str:
+    """The log's text (UTF-8; a byte that is not becomes ``\ufffd``)."""
+    return check_log(response).body.decode("utf-8", "replace")
 
 
 def data_of(response: ApiResponse) -> dict[str, Any]:

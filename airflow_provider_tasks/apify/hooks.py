@@ -14,13 +14,19 @@ from airflow_provider_tasks.common.errors import NotFoundError
 from airflow_provider_tasks.common.hook import PlatformHook
 from airflow_provider_tasks.common.http import USER_AGENT
 from airflow_provider_tasks.common.jsonl import jsonl_items
+from airflow_provider_tasks.common.log_lines import tail
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
 from airflow_provider_tasks.common.retry import RetryPolicy
-from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
+from airflow_provider_tasks.common.run_log import DEFAULT_TAIL_LINES, FOLLOW_SECONDS_WITHOUT_DEADLINE
+from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest, ApiResponse
 from airflow_provider_tasks.common.starting import new_start_marker, start_once
+from airflow_provider_tasks.common.streams import StreamedLines
 from airflow_provider_tasks.common.times import parse_time
 
 T = TypeVar("T")
+LOG_LINE_CHARS = 10_000
+"""Characters of one log line the log methods keep by default (the rest is counted)."""
+FOLLOW_SECS = FOLLOW_SECONDS_WITHOUT_DEADLINE
 
 
 @with_connection_form
@@ -191,6 +197,48 @@ class ApifyHook(PlatformHook[ApifyRun]):
     def abort_run(self, run_id: str, *, gracefully: bool = False) -> ApifyRun:
         """Abort the run; on a run that already ended this changes nothing."""
         return self.send(api.abort_run(run_id, gracefully=gracefully), api.parse_run)
+
+    # -- run logs --------------------------------------------------------------------------
+
+    def get_run_log(self, run_id: str) -> str:
+        """The run's whole log as text (what Apify keeps of it: the trailing 5M characters)."""
+        return self.send(api.get_run_log(run_id), api.parse_log)
+
+    def get_run_log_tail(
+        self, run_id: str, lines: int = DEFAULT_TAIL_LINES, *, max_line_chars: int = LOG_LINE_CHARS
+    ) -> list[str]:
+        """The last ``lines`` lines of the run's log. The log is read as it arrives, holding only
+        the last ``lines`` lines, each cut to ``max_line_chars`` characters (then ending in
+        ``… [N more characters]``): memory stays small however long the log. Retried as a whole."""
+
+        def last(head: ApiResponse, chunks: Iterator[bytes]) -> list[str]:
+            api.check_log(head)
+            return tail(chunks, lines, max_line_chars)
+
+        return self.transport.send_streamed(api.get_run_log(run_id), last)
+
+    def open_run_log_stream(
+        self, run_id: str, *, follow_secs: float = FOLLOW_SECS, max_line_chars: int = LOG_LINE_CHARS
+    ) -> StreamedLines:
+        """The run's log from its start, then each line as the run writes it, until the run ends
+        (or ``follow_secs`` pass); ``abort()`` ends it from another thread. Iterate it, then
+        ``close()`` it (or use it as a context manager). Not retried: a second request would send
+        the lines again."""
+        stream = self.transport.open_stream(api.get_run_log(run_id, stream=True, follow_secs=follow_secs))
+        try:
+            api.check_log(stream.head)
+        except Exception:
+            stream.close()
+            raise
+        return StreamedLines(stream, max_line_chars)
+
+    def stream_run_log(
+        self, run_id: str, *, follow_secs: float = FOLLOW_SECS, max_line_chars: int = LOG_LINE_CHARS
+    ) -> Iterator[str]:
+        """The run's log line by line as the run writes it (a generator), ending when the run ends;
+        see :meth:`open_run_log_stream`."""
+        with self.open_run_log_stream(run_id, follow_secs=follow_secs, max_line_chars=max_line_chars) as lines:
+            yield from lines
 
     # -- datasets --------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from airflow_provider_tasks.apify.platform import XCOM_DATASET_ID, XCOM_KEY_VALU
 from airflow_provider_tasks.apify.records import ApifyGetRecordOperator  # noqa: F401 - its documented path
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.lineage import LineageDataset, platform_dataset
+from airflow_provider_tasks.common.run_log import DEFAULT_TAIL_LINES, RemoteRunLog, require_log_tail_lines
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import (
     optional_positive_finite,
@@ -35,8 +36,9 @@ def lineage_dataset(base_url: str, dataset_id: str) -> LineageDataset:
     return platform_dataset(ApifyConnected.platform_key, base_url, "datasets", dataset_id)
 
 
-class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]):
-    """What running a task and running an Actor share: run options and XCom."""
+class _ApifyRunOperator(ApifyConnected, RemoteRunLog, RemoteRunOperator[ApifyRun, "ApifyHook"]):
+    """What running a task and running an Actor share: run options, XCom, and the run's own log in the
+    task log (:class:`RemoteRunLog`)."""
 
     platform = api.PLATFORM
     cost_limit_field = "max_cost_usd"
@@ -66,10 +68,14 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunOperator[ApifyRun, "ApifyHook"]
         webhooks: list[dict[str, Any]] | None = None,
         reuse_existing_run: bool = False,
         max_cost_usd: float | None = None,
+        log_tail_lines: int = DEFAULT_TAIL_LINES,
+        stream_log: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.max_cost_usd = optional_positive_finite("max_cost_usd", max_cost_usd)
+        self.log_tail_lines = require_log_tail_lines(log_tail_lines)
+        self.stream_log = require_bool("stream_log", stream_log)
         self.reuse_existing_run = require_bool("reuse_existing_run", reuse_existing_run)
         # NaN/Infinity are not JSON (Airflow could not store the rendered fields): caught at parse time
         require_finite_json("run_input", run_input)
@@ -160,6 +166,17 @@ class ApifyRunTaskOperator(_ApifyRunOperator):
         is aborted and the task fails saying what was spent. With it, each status request is held
         at most ``poll_interval`` seconds so the bill is looked at that often. Unlike
         ``max_total_charge_usd`` (pay-per-event Actors only) it covers every run.
+    :param log_tail_lines: when the run fails (FAILED, TIMED-OUT, ABORTED, past ``max_cost_usd``)
+        or the wait times out, the last this many lines of the run's own Apify log go into the task
+        log before the task fails (default 50, up to 10,000; 0: none). Fetched in the worker, after
+        a deferral too. Marked as the run's (a header with the run's console link, each line
+        prefixed ``[Apify run <id>]``), cut to 1,000 characters a line and 20,000 in all, the
+        connection's token replaced with ``***``. A log that cannot be fetched is a warning; the
+        task still fails with the run's own error.
+    :param stream_log: while the task waits in the worker (``deferrable=False``), copy the run's
+        log into the task log as the run writes it (a daemon thread follows Apify's log stream,
+        and stops when the run ends or the wait does). No effect when deferrable: a deferred wait
+        happens in the triggerer, which has no task log to write to.
     :param apify_conn_id: the ``apify`` connection.
 
     Waiting (``wait_for_termination``, ``deferrable``, ``poll_interval``, ``timeout``,

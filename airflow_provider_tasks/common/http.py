@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import requests
     from yarl import URL
 
+    from airflow_provider_tasks.common.streams import OpenStream
+
 log = logging.getLogger(__name__)
 
 USER_AGENT = "airflow-provider-tasks/0.1"
@@ -171,6 +173,15 @@ class SyncTransport:
                 first = next(sync_chunks(raw, request, deadline, total, 64 * 1024), b"")
                 self.endpoint.check(request, ApiResponse(head.status, head.headers, first))
             return consume(head, sync_chunks(raw, request, deadline, total, chunk_size))
+
+    def open_stream(self, request: ApiRequest, headers: dict[str, str] | None = None) -> OpenStream:
+        """Send the request once and return its answer to read as the server writes it (a
+        followed log), abortable from another thread; see :mod:`~.streams`. An error status
+        raises as :meth:`send` does. Never retried: a second request would repeat what was read."""
+        from airflow_provider_tasks.common.streams import OpenStream
+
+        raw, deadline, total = self._open(request, headers)
+        return OpenStream(raw, request, deadline, total, self.endpoint.check)
 
     def close(self) -> None:
         if self._session is not None:

@@ -18,6 +18,7 @@ its hook and trigger (its ``…Connected`` mixin), how to start or reuse its run
 from __future__ import annotations
 
 from abc import abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
@@ -144,7 +145,11 @@ class RemoteRunOperator(
                 return run.raw
             return self._conclude(context, run, Deadline.after(self.timeout), reconnected=reconnected)
         except RunTimeoutError as error:
+            self.on_run_failed(self._run_id)
             raise naming_the_timeout(error, self.timeout) from None
+        except CostLimitExceeded:
+            self.on_run_failed(self._run_id)
+            raise
         finally:
             self.close_hook()
 
@@ -163,7 +168,11 @@ class RemoteRunOperator(
             try_deadline = Deadline(deadline) if deadline is not None else Deadline.after(self.timeout)
             return self._conclude(context, run, try_deadline, reconnected=reconnected)
         except RunTimeoutError as error:
+            self.on_run_failed(self._run_id)
             raise naming_the_timeout(error, self.timeout) from None
+        except CostLimitExceeded:
+            self.on_run_failed(self._run_id)
+            raise
         finally:
             self.close_hook()
 
@@ -201,15 +210,16 @@ class RemoteRunOperator(
                 return run
             if self.deferrable and not reconnected:
                 self._defer(run_id, deadline, reconnected)
-            run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
-            check_cost(run.snapshot(), self.cost_limit, self.platform)
-            if run.snapshot().terminal:
-                return run
-            if self.deferrable:
-                self._defer(run_id, deadline, reconnected)
-            ended: RunT = self.hook.wait_for_run(
-                run_id, deadline, poll_interval=self.poll_interval, just_looked=True, cost_limit=self.cost_limit
-            )
+            with nullcontext() if self.deferrable else self.following_log(run_id, deadline):
+                run = self.hook.poll_run(run_id, deadline.bound(START_CHECK_SECONDS))
+                check_cost(run.snapshot(), self.cost_limit, self.platform)
+                if run.snapshot().terminal:
+                    return run
+                if self.deferrable:
+                    self._defer(run_id, deadline, reconnected)
+                ended: RunT = self.hook.wait_for_run(
+                    run_id, deadline, poll_interval=self.poll_interval, just_looked=True, cost_limit=self.cost_limit
+                )
         except CostLimitExceeded as error:
             raise self.stop_over_cost(run_id, error) from None
         return ended
@@ -269,10 +279,21 @@ class RemoteRunOperator(
         self._publish(context, run)
         self.log.info("%s run %s ended %s; cost %s", self.platform, snapshot.id, snapshot.status, snapshot.cost_text)
         if not snapshot.succeeded:
+            self.on_run_failed(snapshot.id)
             raise snapshot.failure(self.platform)
         self.log.info("%s run %s succeeded", self.platform, snapshot.id)
         self.report_outputs(context, run)
         return run.raw
+
+    # -- hook points for the remote run's own log (filled in by common/run_log.py's mixin) -----
+
+    def on_run_failed(self, run_id: str | None) -> None:
+        """Called in the worker just before the task fails for the followed run (it ended
+        unsuccessfully, passed its cost limit, or the wait timed out)."""
+
+    def following_log(self, run_id: str, deadline: Deadline) -> AbstractContextManager[None]:
+        """Wraps the status requests of a wait in the worker (never used by a deferrable task)."""
+        return nullcontext()
 
     def _aborts_on_kill(self) -> bool:
         """``cancel_on_kill``, except for a reused run: somebody else started it."""

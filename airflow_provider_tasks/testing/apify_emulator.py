@@ -16,6 +16,7 @@ items), ``demo~stuck-ready`` (stays READY), ``demo~times-out`` (2 s, TIMING-OUT 
 Each run has a default key-value store holding ``INPUT`` and, once it ends, ``OUTPUT``
 (:mod:`.apify_stores`); ``add_key_value_store``/``put_record`` (or ``PUT`` on the API, or
 ``POST /_emulator/key-value-stores`` ``{"records": {...}, "name": ...}``) add records.
+Every run writes a log on the emulator's clock (``GET /v2/logs/{runId}``, see :mod:`.apify_logs`).
 Everything is an independent fake of the remote API: it imports nothing of the provider.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_provider_tasks.testing.apify_logs import LOG_MAX_CHARS
 from airflow_provider_tasks.testing.apify_models import Behaviour
 from airflow_provider_tasks.testing.apify_routes import ApifyRoutes
 from airflow_provider_tasks.testing.apify_state import USERNAME, ApifyState
@@ -59,9 +61,14 @@ class ApifyEmulator(ApifyRoutes):
         *,
         username: str = USERNAME,
         max_concurrent_actor_jobs: int = 250,
+        log_max_chars: int = LOG_MAX_CHARS,
     ) -> None:
         self._username = username
         self.max_concurrent_actor_jobs = max_concurrent_actor_jobs
+        self._initial_log_max_chars = log_max_chars
+        #: Trailing characters of a run log that are kept (Apify: 5M); ``reset`` restores the
+        #: constructor's value, so a test may lower it for itself.
+        self.log_max_chars = log_max_chars
         super().__init__(tokens)
         self.state = ApifyState(self.clock.now, username)
 
@@ -88,6 +95,7 @@ class ApifyEmulator(ApifyRoutes):
 
     def reset_state(self) -> None:
         self.state = ApifyState(self.clock.now, self._username)
+        self.log_max_chars = self._initial_log_max_chars
 
     # -- Python API (thread-safe) ---------------------------------------------------------------
     def add_task(
@@ -108,6 +116,7 @@ class ApifyEmulator(ApifyRoutes):
         unknown_secs: float = 0.0,
         cost_per_second: float = 0.0,
         records: Mapping[str, Any] | None = None,
+        log_lines: int = 3,
     ) -> dict[str, Any]:
         """Create task ``<username>~<name>`` whose runs play out as described; returns its JSON.
 
@@ -120,6 +129,8 @@ class ApifyEmulator(ApifyRoutes):
         ``records`` (key to value: bytes, str, JSON, or a ``(value, content_type)`` tuple) are what
         its runs write to their default key-value store on reaching their outcome, instead of the
         default ``OUTPUT`` record ``{"status", "itemCount"}``; ``{}`` writes none.
+        ``log_lines`` is how many progress lines each run writes to its log while it runs (see
+        :mod:`.apify_logs`).
         """
         behaviour = Behaviour(
             duration_secs,
@@ -131,6 +142,7 @@ class ApifyEmulator(ApifyRoutes):
             unknown_secs,
             cost_per_second,
             records_of(records),
+            log_lines,
         )
         with self.lock:
             owner = None
@@ -166,6 +178,7 @@ class ApifyEmulator(ApifyRoutes):
         unknown_secs: float = 0.0,
         cost_per_second: float = 0.0,
         records: Mapping[str, Any] | None = None,
+        log_lines: int = 3,
     ) -> dict[str, Any]:
         """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON. The options,
         ``records`` included, are those of :meth:`add_task`."""
@@ -179,6 +192,7 @@ class ApifyEmulator(ApifyRoutes):
             unknown_secs,
             cost_per_second,
             records_of(records),
+            log_lines,
         )
         with self.lock:
             actor = self.state.add_actor(

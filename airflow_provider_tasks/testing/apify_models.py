@@ -69,6 +69,8 @@ class Behaviour:
     records: tuple[Record, ...] | None = None
     """Records the Actor writes to the run's default key-value store when the run reaches its
     outcome; None: one ``OUTPUT`` record ``{"status", "itemCount"}`` (see :mod:`.apify_stores`)."""
+    log_lines: int = 3
+    """Progress lines the run writes to its log, spread evenly over RUNNING (see :mod:`.apify_logs`)."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cost_per_second) and self.cost_per_second >= 0):
@@ -77,6 +79,8 @@ class Behaviour:
             raise ValueError(f"outcome must be one of {sorted(TERMINAL)}, not {self.outcome!r}")
         if self.unknown_status is not None and (not self.unknown_status or self.unknown_status in STATUSES):
             raise ValueError(f"unknown_status must be a status the API does not have yet, not {self.unknown_status!r}")
+        if isinstance(self.log_lines, bool) or not isinstance(self.log_lines, int) or self.log_lines < 0:
+            raise ValueError(f"log_lines must be an integer >= 0, not {self.log_lines!r}")
         if not self.unknown_secs >= 0:
             raise ValueError("unknown_secs must be >= 0")
         if not (self.duration_secs >= 0 and self.ready_secs >= 0 and self.item_count >= 0):

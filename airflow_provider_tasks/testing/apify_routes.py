@@ -6,6 +6,8 @@ Paths, parameters, status codes and bodies follow the API seeds: success bodies 
 dataset items are the bare items with ``X-Apify-Pagination-*`` headers. Key-value stores are in
 :mod:`.apify_store_routes`.
 
+Run logs are ``text/plain`` (:mod:`.apify_logs`), followed with ``stream=1``.
+
 Long-polls (``waitForFinish`` on the get-run, start-run and last-run endpoints) compute the moment
 the run turns terminal and sleep until then or the deadline, woken early by an abort, a clock
 advance or a reset: one future and one timer per held request, no polling.
@@ -21,6 +23,7 @@ from aiohttp import web
 
 from airflow_provider_tasks.testing import apify_params as params
 from airflow_provider_tasks.testing.apify_items import FORMATS, render_chunks
+from airflow_provider_tasks.testing.apify_logs import LogFollower
 from airflow_provider_tasks.testing.apify_models import Dataset, Run
 from airflow_provider_tasks.testing.apify_state import ApifyState
 from airflow_provider_tasks.testing.apify_store_routes import StoreRoutes, not_found
@@ -56,6 +59,8 @@ class ApifyRoutes(EmulatorServer, StoreRoutes):
             web.post("/v2/actor-runs/{runId}/abort", self._abort_run),
             web.get("/v2/actor-runs/{runId}/dataset", self._get_run_dataset),
             web.get("/v2/actor-runs/{runId}/dataset/items", self._get_run_dataset_items),
+            web.get("/v2/actor-runs/{runId}/log", self._get_log),
+            web.get("/v2/logs/{runId}", self._get_log),
             web.get("/v2/datasets/{datasetId}", self._get_dataset),
             web.get("/v2/datasets/{datasetId}/items", self._get_dataset_items),
         ]
@@ -264,6 +269,26 @@ class ApifyRoutes(EmulatorServer, StoreRoutes):
         if changed:
             self.notify(run.id)
         return self.json_response({"data": data})
+
+    # -- run logs ----------------------------------------------------------------------------
+    log_max_chars: int
+
+    async def _get_log(self, request: web.Request) -> web.StreamResponse:
+        """The run's log as ``text/plain`` (see :mod:`.apify_logs`); ``stream=1`` follows it."""
+        query = request.query
+        stream = self._query(params.boolean, query, "stream")
+        self._query(params.boolean, query, "raw")  # accepted; the emulated log has nothing to process
+        download = self._query(params.boolean, query, "download")
+        with self.lock:
+            run = self._run(request)
+        follower = LogFollower(self, lambda r: self.state.runs.get(r.id) is r)
+        if stream:
+            return await follower.stream(request, run, max_chars=self.log_max_chars)
+        response = web.Response(text=follower.whole(run, max_chars=self.log_max_chars), charset="utf-8")
+        response.content_type = "text/plain"
+        if download:
+            response.headers["Content-Disposition"] = f'attachment; filename="{run.id}.log"'
+        return response
 
     # -- datasets ----------------------------------------------------------------------------
     def _dataset(self, request: web.Request) -> Dataset:

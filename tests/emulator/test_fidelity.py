@@ -7,10 +7,13 @@ or a missing ``X-Apify-Pagination-*`` header fails here rather than in the provi
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from datetime import timedelta
 
 import pytest
+
+from tests.emulator.helpers import wait_until
 
 # apify-client 3 needs Python 3.11 (the test extra installs it from there): a declared gate, and
 # on 3.11+ a missing client is an import error, not a silent skip.
@@ -138,3 +141,26 @@ def test_key_value_store_keys_and_records(client, apify_emulator):
     assert store.get_record("report.csv")["value"] == "a,b\n1,2\n"
     assert store.get_record("missing") is None
     assert client.key_value_store("no-such-store").get_record("OUTPUT") is None
+
+
+def test_run_logs_read_and_redirected_by_the_client(client, apify_emulator):
+    apify_emulator.add_task("logs", duration_secs=1, log_lines=3, ready_secs=0.5)
+    started = client.task("demo~logs").start()  # READY: nothing logged yet, an empty stream at first
+
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    target = logging.getLogger("fidelity.redirected")
+    target.addHandler(Keep())
+    target.setLevel(logging.DEBUG)
+    with client.run(started.id).get_streamed_log(to_logger=target):
+        run = client.run(started.id).wait_for_finish()
+        wait_until(lambda: any("Actor finished" in record for record in records))
+    text = client.log(run.id).get()
+    assert text.splitlines()[-1].endswith("ACTOR: Actor finished successfully (exit code 0).")
+    assert client.run(run.id).log().get() == text  # /v2/actor-runs/{runId}/log
+    assert client.log("NoSuchRun00000000").get() is None  # 404 read as "no log"
+    assert records == text.splitlines()  # followed as the run wrote it, every line once

@@ -241,3 +241,26 @@ class TestErrors:
 )
 def test_only_runs_still_going_can_be_picked_up_by_a_new_try(status, resumable):
     assert api.ApifyRun({**RUN, "status": status}).snapshot().resumable is resumable
+
+
+class TestRunLog:
+    def test_the_log_request_and_its_streamed_form(self):
+        plain = api.get_run_log("HG7ML7M8z78YcAPEB")
+        assert (plain.method, plain.path, plain.query()) == ("GET", "/v2/logs/HG7ML7M8z78YcAPEB", {})
+        followed = api.get_run_log("a/b", stream=True, follow_secs=3600)
+        assert followed.path == "/v2/logs/a%2Fb" and followed.query() == {"stream": "1"}
+        assert followed.total_timeout(30) == 60 + 3600  # held as long as it is followed
+
+    def test_the_log_is_text_and_anything_else_is_a_malformed_answer(self):
+        log = response(200, "2024-01-15T09:00:00.000Z ok ✓\n".encode(), {"Content-Type": "text/plain; charset=utf-8"})
+        assert api.parse_log(log) == "2024-01-15T09:00:00.000Z ok ✓\n"
+        proxy = response(200, b"<html>Just a moment...</html>", {"Content-Type": "text/html"})
+        with pytest.raises(MalformedResponseError, match="expected the run log as text/plain, got text/html"):
+            api.parse_log(proxy)
+
+    def test_a_missing_log_names_the_run(self):
+        error = api.DIALECT.error_for(
+            api.get_run_log("nope"),
+            response(404, {"error": {"type": "record-not-found", "message": "Actor run was not found"}}),
+        )
+        assert isinstance(error, NotFoundError) and "not found: log of run 'nope'" in str(error)

@@ -1,0 +1,111 @@
+"""An answer read as the server writes it, for as long as it writes: a followed run log.
+
+:meth:`SyncTransport.open_stream <airflow_provider_tasks.common.http.SyncTransport.open_stream>`
+returns an :class:`OpenStream`. Unlike ``send_streamed`` it is never retried (a second request
+would repeat what was already read) and it can be ended from another thread: :meth:`OpenStream.abort`
+shuts the socket down, so a read waiting for the server's next chunk returns at once instead of
+holding a thread until the server writes again.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_tasks.common.bodies import sync_chunks
+from airflow_provider_tasks.common.errors import TransportError
+from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
+
+if TYPE_CHECKING:
+    import requests
+
+CHUNK = 16 * 1024
+"""Bytes asked for at a time: a read returns what has arrived, so small writes come through at once."""
+
+
+class OpenStream:
+    """The head of an answer (an error status has raised already) and its body as it arrives.
+
+    Use it as a context manager, or call :meth:`close`; :meth:`abort` may be called from any thread.
+    """
+
+    def __init__(
+        self,
+        raw: requests.Response,
+        request: ApiRequest,
+        deadline: float,
+        total: float,
+        check: Callable[[ApiRequest, ApiResponse], ApiResponse],
+    ) -> None:
+        self._raw, self._request, self._deadline, self._total = raw, request, deadline, total
+        self._lock = threading.Lock()
+        self._aborted = False
+        self.head = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, b"")
+        if not self.head.ok:
+            try:
+                first = next(sync_chunks(raw, request, deadline, total, 64 * 1024), b"")
+                check(request, ApiResponse(self.head.status, self.head.headers, first))
+            finally:
+                raw.close()
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body, a chunk as soon as it arrives, until the server ends it (or :meth:`abort`:
+        then the iterator just ends). The request's whole timeout still bounds it."""
+        try:
+            yield from sync_chunks(self._raw, self._request, self._deadline, self._total, CHUNK)
+        except TransportError:
+            if not self._aborted:
+                raise
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborted
+
+    def abort(self) -> None:
+        """End the answer from any thread: a read waiting for the next chunk returns at once."""
+        with self._lock:
+            if self._aborted:
+                return
+            self._aborted = True
+        sock: Any = getattr(getattr(self._raw.raw, "connection", None), "sock", None)
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> OpenStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class StreamedLines:
+    """The lines of an :class:`OpenStream` (see :class:`~.log_lines.LineSplitter`), each as soon
+    as it is complete; :meth:`abort` ends them from another thread."""
+
+    def __init__(self, stream: OpenStream, max_line_chars: int) -> None:
+        self.stream = stream
+        self.max_line_chars = max_line_chars
+
+    def __iter__(self) -> Iterator[str]:
+        from airflow_provider_tasks.common.log_lines import iter_lines
+
+        return iter_lines(self.stream.chunks(), self.max_line_chars)
+
+    def abort(self) -> None:
+        self.stream.abort()
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def __enter__(self) -> StreamedLines:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
