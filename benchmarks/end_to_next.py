@@ -3,9 +3,10 @@
 Starts the topology suite's Airflow (``tests/topology/cluster.py``: PostgreSQL, CeleryExecutor on
 Redis with two workers, two schedulers, two triggerers, a dag-processor, an api-server and the
 emulators, from Debian's packages on free ports) with one DAG of its own: a deferrable
-``ApifyRunTaskOperator`` (``run``) followed by a plain ``@task`` (``next``). For each case (a run
-duration and a fast-trigger guard), ``--runs`` DAG runs are triggered at once, each starting its own
-emulator task's run; when every DAG run has ended the script reads, per DAG run, the remote run's
+``ApifyRunTaskOperator`` (``run``) followed by a plain ``@task`` (``next``). For each run duration,
+``--runs`` DAG runs are triggered at once, each starting its own emulator task's run, the guards
+taking turns from one DAG run to the next (so that each guard sees the same load); when every DAG
+run has ended the script reads, per DAG run, the remote run's
 ``finishedAt`` (the emulator's ``GET /_emulator/runs``) and the ``start_date`` of ``next`` (Airflow's
 REST API), and prints p50/p95/max of the difference with the load average.
 
@@ -17,7 +18,7 @@ guard costs and whether Airflow's fast-trigger race fails tasks without it (colu
 Usage::
 
     PYTHONPATH=. .venv/bin/python benchmarks/end_to_next.py                       # 5 s and 120 s runs, guards 10 and 0
-    PYTHONPATH=. .venv/bin/python benchmarks/end_to_next.py --scale 0.1 --runs 4  # a quick try (not for the table)
+    PYTHONPATH=. .venv/bin/python benchmarks/end_to_next.py --scale 0.1 --runs 8  # a quick try (not for the table)
 
 Any Airflow 3 venv with the ``topology`` extra runs it (``<venv>/bin/python``); see
 benchmarks/README.md.
@@ -93,46 +94,46 @@ class BenchCluster(TopologyCluster):
         super().start()
 
 
-def run_case(cluster: BenchCluster, duration: float, guard: float, runs: int, label: str) -> dict[str, Any]:
-    """``runs`` DAG runs at once whose remote runs last ``duration`` s, with the given guard."""
+def run_case(cluster: BenchCluster, duration: float, guards: list[float], runs: int) -> list[dict[str, Any]]:
+    """``runs`` DAG runs triggered together whose remote runs last ``duration`` s, the guards taking
+    turns (run i gets ``guards[i % len(guards)]``: every guard sees the same load); one result per guard."""
     assert cluster.api is not None and cluster.emulator is not None
     api, emulator = cluster.api, cluster.emulator
     uid = uuid.uuid4().hex[:6]
     tasks = [emulator.add_task(f"e2n-{uid}-{i:02d}", duration_secs=duration, item_count=1) for i in range(runs)]
+    given = [guards[i % len(guards)] for i in range(runs)]
     started = time.monotonic()
-    dag_runs = [api.trigger(DAG_ID, {"actor_task": f"demo~{t['name']}", "fire_guard": guard}) for t in tasks]
+    dag_runs = [
+        api.trigger(DAG_ID, {"actor_task": f"demo~{t['name']}", "fire_guard": g})
+        for t, g in zip(tasks, given, strict=True)
+    ]
     for run_id in dag_runs:
         api.wait_dag_run_state(DAG_ID, run_id, timeout=duration + 900)
     wall = time.monotonic() - started
+    load = load_average()
     every_run = emulator.runs()
-    latencies, resumed, heard, failed, missing = [], [], [], 0, 0
-    for task, run_id in zip(tasks, dag_runs, strict=True):
+    results = {
+        g: {"duration": duration, "guard": g, "runs": 0, "wall": wall, "load": load, "failed": 0, "missing": 0,
+            "latencies": [], "resumed": [], "heard": []}
+        for g in guards
+    }  # fmt: skip
+    for task, run_id, guard in zip(tasks, dag_runs, given, strict=True):
+        result = results[guard]
+        result["runs"] += 1
         remote = [r for r in every_run if r.get("actorTaskId") == task["id"]]
         tis = api.task_instances(DAG_ID, run_id)
         if tis["run"]["state"] != "success":
-            failed += 1
+            result["failed"] += 1
         if len(remote) != 1 or not remote[0].get("finishedAt") or not tis["next"].get("start_date"):
-            missing += 1
+            result["missing"] += 1
             continue
         finished = parse_iso(remote[0]["finishedAt"])
-        latencies.append(parse_iso(tis["next"]["start_date"]) - finished)
+        result["latencies"].append(parse_iso(tis["next"]["start_date"]) - finished)
         if tis["run"].get("end_date"):
-            resumed.append(parse_iso(tis["run"]["end_date"]) - finished)
+            result["resumed"].append(parse_iso(tis["run"]["end_date"]) - finished)
         if tis["run"].get("scheduled_when"):  # set again when the trigger's event resumed the task
-            heard.append(parse_iso(tis["run"]["scheduled_when"]) - finished)
-    return {
-        "label": label,
-        "duration": duration,
-        "guard": guard,
-        "runs": runs,
-        "wall": wall,
-        "latencies": latencies,
-        "resumed": resumed,
-        "heard": heard,
-        "failed": failed,
-        "missing": missing,
-        "load": load_average(),
-    }
+            result["heard"].append(parse_iso(tis["run"]["scheduled_when"]) - finished)
+    return list(results.values())
 
 
 def print_results(results: list[dict[str, Any]], airflow_version: str, scale: float) -> None:
@@ -180,7 +181,9 @@ def print_results(results: list[dict[str, Any]], airflow_version: str, scale: fl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=12, help="DAG runs per case, triggered at once (default 12)")
+    parser.add_argument(
+        "--runs", type=int, default=24, help="DAG runs per duration, triggered at once, split between the guards (24)"
+    )
     parser.add_argument("--durations", default="5,120", help="remote run durations in s (default 5,120)")
     parser.add_argument("--guards", default="10,0", help="fire guards in s: 10 the provider's, 0 none (default 10,0)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the durations (a quick try only)")
@@ -196,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     guards = [float(g) for g in args.guards.split(",")]
     print(
         f"# end_to_next: Airflow {airflow.__version__}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-        f"{args.runs} DAG runs per case, durations {durations}, guards {guards}",
+        f"{args.runs} DAG runs per duration, durations {durations}, guards {guards}",
         flush=True,
     )
     t0 = time.time()
@@ -205,14 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cluster.start()
         print(f"# Airflow up in {time.time() - t0:.0f} s, home {cluster.home}", flush=True)
-        run_case(cluster, 1.0, 10.0, 2, "warm-up")  # workers import the provider once; not reported
+        run_case(cluster, 1.0, [10.0], 2)  # workers import the provider once; not reported
         for duration in durations:
-            for guard in guards:
-                print(f"# {duration:g} s runs, guard {guard:g} s ...", flush=True)
-                result = run_case(cluster, duration, guard, args.runs, f"{duration:g}/{guard:g}")
+            print(f"# {duration:g} s runs, guards {guards} taking turns ...", flush=True)
+            for result in run_case(cluster, duration, guards, args.runs):
                 lat = result["latencies"]
                 print(
-                    f"#   p50 {percentile(lat, 50):.1f} s, p95 {percentile(lat, 95):.1f} s, "
+                    f"#   guard {result['guard']:g} s: p50 {percentile(lat, 50):.1f} s, "
+                    f"p95 {percentile(lat, 95):.1f} s, "
                     f"failed {result['failed']}, wall {result['wall']:.0f} s, load {result['load']}",
                     flush=True,
                 )
