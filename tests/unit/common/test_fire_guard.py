@@ -36,7 +36,8 @@ def test_every_deferral_carries_the_ten_second_guard():
 
 class _Executor:
     """An executor whose event buffer holds one ``success`` for ``key`` and which no longer holds
-    the task (the new workload API never re-adds a picked-up workload)."""
+    the task: on 3.x the workload API never re-adds a picked-up workload; on 2.11 reading the stale
+    result removes the key that the resumed try had just put back in ``running``."""
 
     def __init__(self, key: Any) -> None:
         from airflow.utils.state import TaskInstanceState
