@@ -14,9 +14,11 @@ from typing import Any, Protocol, TypeVar
 from airflow_provider_tasks.common.errors import CostLimitExceeded, RunFailedError, RunTimeoutError
 
 FIRE_GUARD_SECONDS = 10.0
-"""Minimum age of a deferral before its trigger fires: Airflow's scheduler can mishandle a trigger
-that fires within seconds of the deferral (apache/airflow #66374 and related; 5.25 s was seen on a
-loaded 2-core machine). Only runs that end within 10 s of the deferral are heard later for it."""
+"""Minimum age of a deferral before its trigger fires, on every Airflow line: a scheduler that
+drains the worker's defer-exit ``success`` after the trigger resumed the task fails it (apache/airflow
+#66374, #67287, #71580, #72716; each line still has an open variant, and nothing in Airflow's state
+shows when the event was drained: docs/deferral.md, "The fast-trigger guard"). Only runs that end
+within 10 s of the deferral are heard later for it."""
 
 MIN_POLL_GAP = 1.0
 """No run is asked about more than once a second, however a task is configured."""
