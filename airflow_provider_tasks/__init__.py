@@ -26,16 +26,8 @@ def get_provider_info() -> dict[str, Any]:
         "deferrably, and stream their results downstream.",
         "versions": [__version__],
         "integrations": [
-            {
-                "integration-name": "Apify",
-                "external-doc-url": "https://docs.apify.com/api/v2",
-                "tags": ["service"],
-            },
-            {
-                "integration-name": "Lobstr.io",
-                "external-doc-url": "https://docs.lobstr.io",
-                "tags": ["service"],
-            },
+            {"integration-name": "Apify", "external-doc-url": "https://docs.apify.com/api/v2", "tags": ["service"]},
+            {"integration-name": "Lobstr.io", "external-doc-url": "https://docs.lobstr.io", "tags": ["service"]},
         ],
         "connection-types": [
             {
@@ -65,34 +57,19 @@ def get_provider_info() -> dict[str, Any]:
             },
         ],
         "hooks": [
-            {
-                "integration-name": "Apify",
-                "python-modules": ["airflow_provider_tasks.apify.hooks"],
-            },
-            {
-                "integration-name": "Lobstr.io",
-                "python-modules": ["airflow_provider_tasks.lobstr.hooks"],
-            },
+            {"integration-name": "Apify", "python-modules": ["airflow_provider_tasks.apify.hooks"]},
+            {"integration-name": "Lobstr.io", "python-modules": ["airflow_provider_tasks.lobstr.hooks"]},
         ],
         "operators": [
             {
                 "integration-name": "Apify",
                 "python-modules": ["airflow_provider_tasks.apify.operators", "airflow_provider_tasks.apify.records"],
             },
-            {
-                "integration-name": "Lobstr.io",
-                "python-modules": ["airflow_provider_tasks.lobstr.operators"],
-            },
+            {"integration-name": "Lobstr.io", "python-modules": ["airflow_provider_tasks.lobstr.operators"]},
         ],
         "sensors": [
-            {
-                "integration-name": "Apify",
-                "python-modules": ["airflow_provider_tasks.apify.sensors"],
-            },
-            {
-                "integration-name": "Lobstr.io",
-                "python-modules": ["airflow_provider_tasks.lobstr.sensors"],
-            },
+            {"integration-name": "Apify", "python-modules": ["airflow_provider_tasks.apify.sensors"]},
+            {"integration-name": "Lobstr.io", "python-modules": ["airflow_provider_tasks.lobstr.sensors"]},
         ],
         "triggers": [
             {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.api import ApifyRun
@@ -27,6 +27,3 @@ class ApifyRunSensor(ApifyConnected, RemoteRunSensor[ApifyRun, "ApifyHook"]):
 
     platform = api.PLATFORM
     operator_extra_links = (ApifyRunLink(),)
-
-    def __init__(self, *, run_id: str, **kwargs: Any) -> None:
-        super().__init__(run_id=run_id, **kwargs)

@@ -71,16 +71,14 @@ def read_sync(
     raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str
 ) -> bytes:
     """The body of a ``stream=True`` response within ``limit`` bytes and by ``deadline``; closed on failure."""
-    ok = False
     try:
         body = _CappedBody(request, limit, platform, _announced(raw.headers.get("content-length")))
         for chunk in sync_chunks(raw, request, deadline, total, CHUNK):
             body.add(chunk)
-        ok = True
         return body.joined()
-    finally:
-        if not ok:
-            raw.close()
+    except BaseException:
+        raw.close()
+        raise
 
 
 def sync_chunks(
@@ -114,13 +112,11 @@ def sync_chunks(
 
 async def read_async(raw: aiohttp.ClientResponse, request: ApiRequest, limit: int, platform: str) -> bytes:
     """The body of an aiohttp response within ``limit`` bytes; the connection is dropped on failure."""
-    ok = False
     try:
         body = _CappedBody(request, limit, platform, raw.content_length)
         while chunk := await raw.content.read(CHUNK):
             body.add(chunk)
-        ok = True
         return body.joined()
-    finally:
-        if not ok:
-            raw.close()
+    except BaseException:
+        raw.close()
+        raise

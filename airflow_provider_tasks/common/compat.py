@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Awaitable
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.common.compat.sdk import (
@@ -103,7 +102,10 @@ def asset_class() -> type:
 
 def serde() -> Any:
     """Airflow's serde module, which stores trigger kwargs (``airflow.sdk.serde`` from 3.2)."""
-    return _first_module("airflow.sdk.serde", "airflow.serialization.serde")
+    try:
+        return importlib.import_module("airflow.sdk.serde")
+    except ImportError:
+        return importlib.import_module("airflow.serialization.serde")
 
 
 async def task_instance_state(ti: Any) -> str | None:
@@ -147,21 +149,9 @@ def _state_name(state: Any) -> str | None:
     return None if state is None else str(getattr(state, "value", state))
 
 
-def _first_module(*names: str) -> ModuleType:
-    """The first of ``names`` that imports (a module that moved between lines), loaded on use."""
-    for name in names[:-1]:
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return importlib.import_module(names[-1])
-
-
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_V_3_1_PLUS",
-    "AIRFLOW_V_3_2_PLUS",
-    "AIRFLOW_V_3_3_PLUS",
     "DECLARATIVE_CONNECTION_FORM",
     "EVENT_TRIGGER_ASSET_STATE",
     "TASK_STATE_STORE",

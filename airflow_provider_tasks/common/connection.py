@@ -44,8 +44,7 @@ def _token_complaint(token: str | None, stripped: str) -> str | None:
     if not stripped:
         return ": the API token is only whitespace"
     for position, char in enumerate(stripped, start=1):
-        problem = _header_problem(char)
-        if problem:
+        if problem := _header_problem(char):
             return (
                 f": the API token contains {problem} (character {position} of {len(stripped)}), which cannot "
                 "be sent in an HTTP header; paste the token again"

@@ -35,8 +35,7 @@ class RecentConnections:
         now = time.monotonic()
         entry = entries.get(conn_id)
         if entry is None or now - entry[0] > CONNECTION_REUSE_SECONDS or _failed(entry[1]):
-            entry = (now, asyncio.ensure_future(get_async_connection(conn_id, hook=hook)))
-            entries[conn_id] = entry
+            entry = entries[conn_id] = (now, asyncio.ensure_future(get_async_connection(conn_id, hook=hook)))
         # shielded: a trigger cancelled while waiting for the read does not cancel it for the others
         return await asyncio.shield(entry[1])
 

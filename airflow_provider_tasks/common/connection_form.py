@@ -14,11 +14,8 @@ HookClass = TypeVar("HookClass", bound=type)
 def _connection_type(conn_type: str) -> dict[str, Any]:
     from airflow_provider_tasks import get_provider_info
 
-    for entry in get_provider_info()["connection-types"]:
-        if entry["connection-type"] == conn_type:
-            found: dict[str, Any] = entry
-            return found
-    return {}
+    entries: list[dict[str, Any]] = get_provider_info()["connection-types"]
+    return next((entry for entry in entries if entry["connection-type"] == conn_type), {})
 
 
 def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
@@ -27,11 +24,8 @@ def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
     form = _connection_type(conn_type).get("ui-field-behaviour", {})
     if not form:
         return {}
-    hidden = list(form.get("hidden-fields", []))
-    if not AIRFLOW_V_3_0_PLUS:
-        hidden = [field for field in hidden if field != "extra"]
     return {
-        "hidden_fields": hidden,
+        "hidden_fields": [field for field in form.get("hidden-fields", []) if AIRFLOW_V_3_0_PLUS or field != "extra"],
         "relabeling": dict(form.get("relabeling", {})),
         "placeholders": dict(form.get("placeholders", {})),
     }
@@ -56,14 +50,9 @@ def connection_form_widgets(conn_type: str) -> dict[str, Any]:
 def with_connection_form(hook_class: HookClass) -> HookClass:
     """Give a platform hook class its own ``get_ui_field_behaviour()`` and, before 3.2,
     ``get_connection_form_widgets()``: Airflow reads them only from the class's own ``__dict__``, not a base's."""
-
-    def behaviour(cls: Any) -> dict[str, Any]:
-        return ui_field_behaviour(cls.conn_type)
-
-    def widgets(cls: Any) -> dict[str, Any]:
-        return connection_form_widgets(cls.conn_type)
-
-    setattr(hook_class, "get_ui_field_behaviour", classmethod(behaviour))  # noqa: B010
+    behaviour = classmethod(lambda cls: ui_field_behaviour(cls.conn_type))
+    setattr(hook_class, "get_ui_field_behaviour", behaviour)  # noqa: B010
     if not DECLARATIVE_CONNECTION_FORM:
-        setattr(hook_class, "get_connection_form_widgets", classmethod(widgets))  # noqa: B010
+        widgets = classmethod(lambda cls: connection_form_widgets(cls.conn_type))
+        setattr(hook_class, "get_connection_form_widgets", widgets)  # noqa: B010
     return hook_class

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
@@ -82,6 +83,6 @@ class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, UpstreamIds, Generic[
         finally:
             self.close_hook()
         self.log.info("Wrote %d items from %s to %s", result.item_count, source_in_words(source), result.path)
-        written = {**result.to_dict(), **source}
+        written = {**dataclasses.asdict(result), **source}
         annotate_outlets(self, context, lambda: {"platform": self.platform_key, **written})
         return written

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 import aiohttp
 
@@ -89,8 +89,7 @@ def env_proxy_for_url(url: Any) -> tuple[Any, aiohttp.BasicAuth | None]:
         _changed("aiohttp.helpers.get_env_proxy_for_url",
                  "the proxy is read with requests' rules, without ~/.netrc credentials")  # fmt: skip
         return _requests_proxy_for_url(url)
-    found: tuple[Any, aiohttp.BasicAuth | None] = get_env_proxy_for_url(url)
-    return found
+    return cast(tuple[Any, aiohttp.BasicAuth | None], get_env_proxy_for_url(url))
 
 
 def _requests_proxy_for_url(url: Any) -> tuple[Any, aiohttp.BasicAuth | None]:
@@ -112,9 +111,7 @@ def asset_state_accessors(store: Any) -> Iterable[Any]:
         _changed("The asset state store's _by_name/_by_uri",
                  "watchers keep no watermark: runs that finish while no triggerer runs are not announced")  # fmt: skip
         return []
-    by_name: Mapping[str, Any] = getattr(store, "_by_name", {})
-    by_uri: Mapping[str, Any] = getattr(store, "_by_uri", {})
-    return [*by_name.values(), *by_uri.values()]
+    return [accessor for by in ("_by_name", "_by_uri") for accessor in getattr(store, by, {}).values()]
 
 
 def supervisor_comms() -> Any:

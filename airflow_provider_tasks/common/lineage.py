@@ -46,8 +46,7 @@ def platform_namespace(platform_key: str, base_url: str) -> str:
     """``<platform>://<host[:port]>`` of the API base URL (default port dropped, user info and path ignored)."""
     parts = urlsplit(base_url)
     host = (parts.hostname or "").lower()
-    port = parts.port
-    if port is not None and port != DEFAULT_PORTS.get(parts.scheme.lower()):
+    if (port := parts.port) is not None and port != DEFAULT_PORTS.get(parts.scheme.lower()):
         host = f"{host}:{port}"
     return f"{platform_key}://{host}"
 
@@ -115,9 +114,7 @@ class ReportsLineage(BaseOperator):
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
         """Called by the OpenLineage provider once the task succeeded (the documented operator hook)."""
-        if self._lineage is None:
-            return None
-        return to_operator_lineage(self._lineage)
+        return None if self._lineage is None else to_operator_lineage(self._lineage)
 
 
 __all__ = [

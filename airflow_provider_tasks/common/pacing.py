@@ -59,7 +59,6 @@ _TURNSTILES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Turnstile] = w
 def turnstile() -> Turnstile:
     """The running loop's turnstile for first requests (one per loop, made on first use)."""
     loop = asyncio.get_running_loop()
-    gate = _TURNSTILES.get(loop)
-    if gate is None:
+    if (gate := _TURNSTILES.get(loop)) is None:
         gate = _TURNSTILES[loop] = Turnstile(loop)
     return gate

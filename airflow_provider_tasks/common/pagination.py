@@ -49,16 +49,13 @@ def iterate_pages(
 ) -> Iterator[Page[T]]:
     """Yield pages lazily; after the last, :class:`IncompleteDataError` if fewer items came than
     its ``expected_total`` (``what`` names the source)."""
-    request: ApiRequest | None = first
-    seen = 0
-    page: Page[T] | None = None
-    while request is not None:
-        page = fetch(request)
+    page = fetch(first)
+    seen = page.size
+    yield page
+    while page.next_request is not None:
+        page = fetch(page.next_request)
         seen += page.size
         yield page
-        request = page.next_request
-    if page is None:
-        return
     if page.expected_total is not None and seen < page.expected_total:
         notice = f"; the platform said: {page.warning!r}" if page.warning else ""
         raise IncompleteDataError(

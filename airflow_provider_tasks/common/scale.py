@@ -7,12 +7,9 @@ trigger goes alone, to rule the machinery out when chasing a problem; results ar
 
 from __future__ import annotations
 
-SECTION = "airflow_provider_tasks"
-OPTION = "triggerer_scale_machinery"
-
 
 def scale_machinery() -> bool:
     """Whether the switch is on (read each time, so a test or a restarted triggerer sees a change)."""
     from airflow_provider_tasks.common.compat import conf
 
-    return bool(conf.getboolean(SECTION, OPTION, fallback=True))
+    return bool(conf.getboolean("airflow_provider_tasks", "triggerer_scale_machinery", fallback=True))

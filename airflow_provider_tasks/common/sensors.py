@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast
 
 from airflow_provider_tasks.common.compat import BaseSensorOperator, PokeReturnValue
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
@@ -141,12 +141,10 @@ class RemoteRunSensor(FollowSensor[HookT, RunT], Generic[RunT, HookT]):
             self.followed_run_url = run_url(self, self.run_id)
 
     def poll(self) -> RunT:
-        run: RunT = self.hook.poll_run(self.run_id)
-        return run
+        return cast(RunT, self.hook.poll_run(self.run_id))
 
     def wrap(self, raw: dict[str, Any]) -> RunT:
-        run: RunT = self.hook.wrap_run(raw)
-        return run
+        return cast(RunT, self.hook.wrap_run(raw))
 
     def make_trigger(self, deadline: Deadline) -> RemoteRunTrigger[RunT]:
         kwargs = run_trigger_kwargs(

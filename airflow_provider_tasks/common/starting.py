@@ -68,8 +68,6 @@ def start_once(
                         return adopted
                 try:
                     return send_start()
-                except AmbiguousStartError:
-                    raise
                 except ProviderError as error:
                     if may_have_been_applied(error):
                         uncertain = True

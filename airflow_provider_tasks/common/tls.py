@@ -19,9 +19,7 @@ def aiohttp_ssl(verify: bool | str) -> ssl.SSLContext | bool:
 
 @lru_cache(maxsize=32)
 def _context_for(path: str) -> ssl.SSLContext:
-    if os.path.isdir(path):
-        return ssl.create_default_context(capath=path)
-    return ssl.create_default_context(cafile=path)
+    return ssl.create_default_context(capath=path) if os.path.isdir(path) else ssl.create_default_context(cafile=path)
 
 
 def causes(error: BaseException | None) -> Iterator[BaseException]:
@@ -45,13 +43,10 @@ def find_ssl_error(error: BaseException | None) -> ssl.SSLError | None:
 
 def tls_error(method: str, path: str, base_url: str, error: BaseException) -> TlsError:
     """A :class:`TlsError` naming the host and the TLS reason (never the URL's query or headers)."""
-    parts = urlsplit(base_url)
-    host = parts.netloc or base_url
+    host = urlsplit(base_url).netloc or base_url
     cause = find_ssl_error(error)
-    reason = None
-    if cause is not None:
-        reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
-    reason = str(reason or type(error).__name__)[:200]
+    said = cause and (getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause))
+    reason = str(said or type(error).__name__)[:200]
     certificate = "certificate" in reason.lower() or isinstance(cause, ssl.SSLCertVerificationError)
     kind = "TLS certificate problem" if certificate else "TLS problem"
     return TlsError(

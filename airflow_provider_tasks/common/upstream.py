@@ -21,8 +21,7 @@ class UpstreamIds(BaseOperator):
         """Parameter ``name`` when it was not given: XCom ``key`` of a direct upstream task. When
         none pushed one, the error says why: ``missing`` when an upstream run operator ran (its
         run pushed ``run_id`` but no ``key``), else that no upstream task pushed ``key``."""
-        value = self.upstream_xcom(context, key)
-        if value:
+        if value := self.upstream_xcom(context, key):
             return require_id(name, value)
         upstream = sorted(self.upstream_task_ids)
         if not upstream:

@@ -42,11 +42,7 @@ def require_number_at_least(name: str, value: Any, minimum: float, *, integer: b
 
 
 def require_power_of_two(name: str, value: Any, minimum: int, maximum: int) -> int:
-    allowed = []
-    size = minimum
-    while size <= maximum:
-        allowed.append(size)
-        size *= 2
+    allowed = [minimum << n for n in range((maximum // minimum).bit_length())]  # minimum, 2 * minimum, … <= maximum
     if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
         raise ConfigurationError(
             f"{name} must be a power of 2 between {minimum} and {maximum} "
@@ -113,8 +109,7 @@ def require_poll_interval(name: str, value: Any, minimum: float, why: str = "") 
 
 def require_finite_json(name: str, value: Any) -> None:
     """No NaN or infinity inside ``value`` (JSON has neither); the error names the path, e.g. ``run_input.a[2].b``."""
-    found = _non_finite(name, value)
-    if found is not None:
+    if (found := _non_finite(name, value)) is not None:
         path, number = found
         raise ConfigurationError(f"{path} must be a finite number (JSON has no NaN or Infinity), got {number!r}")
 
@@ -130,7 +125,6 @@ def _non_finite(path: str, value: Any) -> tuple[str, float] | None:
     else:
         return None
     for child_path, item in children:
-        found = _non_finite(child_path, item)
-        if found is not None:
+        if (found := _non_finite(child_path, item)) is not None:
             return found
     return None

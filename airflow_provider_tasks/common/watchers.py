@@ -9,6 +9,8 @@ The kwargs identify the watcher and must not change between parses.
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import time
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Hashable, Iterable, Mapping, Sequence
@@ -55,8 +57,7 @@ class RunFinishedTrigger(BaseEventTrigger):
         self.conn_id = conn_id
         self.statuses = tuple(statuses) if statuses else self.default_statuses
         allowed = self.terminal_statuses()
-        unknown = sorted(set(self.statuses) - allowed)
-        if unknown:
+        if unknown := sorted(set(self.statuses) - allowed):
             raise ConfigurationError(f"statuses: {unknown} are not terminal statuses; allowed: {sorted(allowed)}")
         if poll_interval < MIN_POLL_INTERVAL:
             raise ConfigurationError(f"poll_interval must be at least {MIN_POLL_INTERVAL} s, got {poll_interval}")
@@ -120,13 +121,7 @@ class RunFinishedTrigger(BaseEventTrigger):
 
     async def first_mark(self, hook: Any) -> Mark:
         """The mark of a watcher with nothing stored: what has ended by now is history."""
-        backoff = self._backoff()
-        while True:
-            try:
-                listed = await self._list(hook, None, BASELINE_RUNS)
-                break
-            except ProviderError as error:
-                await self._wait_after(hook, error, backoff.next())
+        listed = await self._list_until_it_works(hook, None, BASELINE_RUNS, self._backoff())
         mark = baseline(listed, time.time())
         self.log.info(
             "Watching %s from now on: %d runs listed, %d still going", self.describe(), len(listed), len(mark.open)
@@ -139,25 +134,26 @@ class RunFinishedTrigger(BaseEventTrigger):
     def _backoff(self) -> Backoff:
         return Backoff(self.poll_interval, 10 * self.poll_interval)
 
-    async def _wait_after(self, hook: Any, error: ProviderError, backoff: float) -> None:
-        """Log the error and wait (a watcher lives as long as its DAG); after one a retry cannot fix (a missing
-        target, a revoked token) the connection is read again, as it may have been fixed."""
-        if is_retryable(error):
-            self.log.warning("Could not list the runs of %s (again in %.0f s): %s", self.describe(), backoff, error)
-        else:
-            self.log.error("Cannot list the runs of %s (again in %.0f s): %s", self.describe(), backoff, error)
-            await hook.aclose()
-        await asyncio.sleep(backoff)
+    async def _list_until_it_works(self, hook: Any, cutoff: float | None, size: int, backoff: Backoff) -> list[Listed]:
+        """:meth:`_list`, after each error logged and waited out (a watcher lives as long as its DAG); after one a
+        retry cannot fix (a missing target, a revoked token) the connection is read again, as it may have been fixed."""
+        while True:
+            try:
+                return await self._list(hook, cutoff, size)
+            except ProviderError as error:
+                wait, what = backoff.next(), self.describe()
+                if is_retryable(error):
+                    self.log.warning("Could not list the runs of %s (again in %.0f s): %s", what, wait, error)
+                else:
+                    self.log.error("Cannot list the runs of %s (again in %.0f s): %s", what, wait, error)
+                    await hook.aclose()
+                await asyncio.sleep(wait)
 
     async def finished_runs(self, hook: Any, mark: Mark) -> AsyncIterator[tuple[Listed, Mark]]:
         """Each run that finishes after ``mark``, with the mark once it is handled; forever."""
         backoff = self._backoff()
         while True:
-            try:
-                listed = await self._list(hook, mark.cutoff(), PAGE_SIZE)
-            except ProviderError as error:
-                await self._wait_after(hook, error, backoff.next())
-                continue
+            listed = await self._list_until_it_works(hook, mark.cutoff(), PAGE_SIZE, backoff)
             backoff.reset()
             steps, mark = newly_finished(mark, listed)
             for run, after in steps:
@@ -167,16 +163,13 @@ class RunFinishedTrigger(BaseEventTrigger):
     async def _list(self, hook: Any, cutoff: float | None, size: int) -> list[Listed]:
         """The runs newest-started first, down to the first started before ``cutoff`` (one page when None)."""
         listed: list[Listed] = []
-        index = 0
-        while True:
+        for index in itertools.count():
             page = await self.list_page(hook, index, size)
             listed.extend(page)
-            if cutoff is None or len(page) < size:
-                return listed
-            oldest = page[-1].started
-            if oldest is not None and oldest < cutoff:
-                return listed
-            index += 1
+            oldest = page[-1].started if page else None
+            if cutoff is None or len(page) < size or (oldest is not None and oldest < cutoff):
+                break
+        return listed
 
 
 def _stream_key(classpath: str, kwargs: Mapping[str, Any]) -> Hashable:
@@ -203,44 +196,39 @@ def _accessors(store: Any) -> Iterable[Any]:
     return asset_state_accessors(store)
 
 
-_PRODUCER: type | None = None
-
-
+@functools.cache
 def _producer_class() -> type:
     """The ack-mode producer (its base class exists from Airflow 3.3 on, so it is built on demand)."""
-    global _PRODUCER
-    if _PRODUCER is None:
-        from airflow.triggers.shared_stream import SharedStreamProducer
+    from airflow.triggers.shared_stream import SharedStreamProducer
 
-        class RunFinishedProducer(SharedStreamProducer):
-            """Looks at one target's runs for its watchers; the mark is stored once the events up to it are."""
+    class RunFinishedProducer(SharedStreamProducer):
+        """Looks at one target's runs for its watchers; the mark is stored once the events up to it are."""
 
-            def __init__(self, trigger: RunFinishedTrigger, store: Any) -> None:
-                self.trigger = trigger
-                self.store = store
-                self.hook = trigger.hook_class(trigger.conn_id)
+        def __init__(self, trigger: RunFinishedTrigger, store: Any) -> None:
+            self.trigger = trigger
+            self.store = store
+            self.hook = trigger.hook_class(trigger.conn_id)
 
-            async def open_stream(self) -> AsyncIterator[tuple[Any, Any]]:
-                mark = await load_mark(self.store) if self.store is not None else None
-                if mark is None:
-                    mark = await self.trigger.first_mark(self.hook)
-                    if self.store is not None:
-                        await save_mark(self.store, mark)
-                async for run, after in self.trigger.finished_runs(self.hook, mark):
-                    yield run, after
+        async def open_stream(self) -> AsyncIterator[tuple[Any, Any]]:
+            mark = await load_mark(self.store) if self.store is not None else None
+            if mark is None:
+                mark = await self.trigger.first_mark(self.hook)
+                if self.store is not None:
+                    await save_mark(self.store, mark)
+            async for run, after in self.trigger.finished_runs(self.hook, mark):
+                yield run, after
 
-            async def advance(self, batch: Sequence[Any]) -> None:
-                clean = [item.broker_payload for item in batch if item.outcome.is_clean]
-                if len(clean) < len(batch):  # some watcher did not take an event: look again from the mark
-                    raise RuntimeError("a run-finished event was not stored; the watcher restarts from its mark")
-                if self.store is not None and clean:
-                    await save_mark(self.store, clean[-1])
+        async def advance(self, batch: Sequence[Any]) -> None:
+            clean = [item.broker_payload for item in batch if item.outcome.is_clean]
+            if len(clean) < len(batch):  # some watcher did not take an event: look again from the mark
+                raise RuntimeError("a run-finished event was not stored; the watcher restarts from its mark")
+            if self.store is not None and clean:
+                await save_mark(self.store, clean[-1])
 
-            async def aclose(self) -> None:
-                await self.hook.aclose()
+        async def aclose(self) -> None:
+            await self.hook.aclose()
 
-        _PRODUCER = RunFinishedProducer
-    return _PRODUCER
+    return RunFinishedProducer
 
 
 __all__ = ["MARK_KEY", "RunFinishedTrigger", "load_mark", "save_mark"]

@@ -9,9 +9,8 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import IO, Any, TypeVar
 
 from airflow_provider_tasks.common.validation import require_choice
@@ -26,22 +25,14 @@ class WriteResult:
     item_count: int
     format: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "item_count": self.item_count, "format": self.format}
-
 
 def write_pages(pages: Iterable[list[dict[str, Any]]], output_path: Any, fmt: str) -> WriteResult:
     """Write every item of ``pages`` to ``output_path`` (str, os.PathLike or ObjectStoragePath)."""
     require_choice("format", fmt, FORMATS)
     target = _as_target(output_path)
-    with _Staging(target) as binary:
+    with _staging(target) as binary:
         stream = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=True)
-        if fmt == "jsonl":
-            count = _write_jsonl(pages, stream)
-        elif fmt == "json":
-            count = _write_json(pages, stream)
-        else:
-            count = _write_csv(pages, stream)
+        count = _WRITERS[fmt](pages, stream)
         stream.detach()
     return WriteResult(str(output_path), count, fmt)
 
@@ -51,7 +42,7 @@ def write_jsonl_chunks(chunks: Iterable[bytes], output_path: Any) -> WriteResult
     one stream (a line may span two). A missing final newline is added."""
     count = 0
     last = b"\n"
-    with _Staging(_as_target(output_path)) as stream:
+    with _staging(_as_target(output_path)) as stream:
         for chunk in chunks:
             if not chunk:
                 continue
@@ -68,7 +59,7 @@ def write_bytes(output_path: Any, fill: Callable[[IO[bytes]], T]) -> T:
     """Write an opaque body (a record, an image) to ``output_path``: ``fill`` writes the bytes to
     the staged file and its result is returned. The file takes its final name only when ``fill``
     returns; if it raises, the staged file is removed and nothing appears under that name."""
-    with _Staging(_as_target(output_path)) as stream:
+    with _staging(_as_target(output_path)) as stream:
         return fill(stream)
 
 
@@ -99,15 +90,10 @@ def _write_json(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
 
 def flatten(item: Any, prefix: str = "") -> dict[str, Any]:
     """Nested objects and lists become ``a/b`` and ``a/0`` columns, as Apify's own CSV export does."""
-    flat: dict[str, Any] = {}
-    entries: Iterable[tuple[str, Any]]
-    if isinstance(item, dict):
-        entries = item.items()
-    elif isinstance(item, list):
-        entries = ((str(i), v) for i, v in enumerate(item))
-    else:
+    if not isinstance(item, (dict, list)):
         return {prefix: item}
-    for key, value in entries:
+    flat: dict[str, Any] = {}
+    for key, value in item.items() if isinstance(item, dict) else enumerate(item):
         name = f"{prefix}/{key}" if prefix else str(key)
         if isinstance(value, (dict, list)) and value:
             flat.update(flatten(value, name))
@@ -144,6 +130,9 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+_WRITERS = {"jsonl": _write_jsonl, "json": _write_json, "csv": _write_csv}
+
+
 def check_output_path(output_path: Any) -> None:
     """Refuse an ``output_path`` naming a directory (a trailing ``/``, or an existing one) before any download."""
     from airflow_provider_tasks.common.errors import ConfigurationError
@@ -177,48 +166,32 @@ def _as_target(output_path: Any) -> Any:
     return output_path
 
 
-class _Staging:
-    """Writes to a sibling temporary name and moves it into place on success."""
-
-    def __init__(self, target: Any) -> None:
-        self.target = target
-        self._stream: IO[bytes] | None = None
-        self._tmp: Any = None
-
-    def __enter__(self) -> IO[bytes]:
-        if isinstance(self.target, str):
-            directory = os.path.dirname(os.path.abspath(self.target))
-            os.makedirs(directory, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(prefix=".partial-", dir=directory)
-            self._stream = open(fd, "wb", buffering=1 << 20)
+@contextlib.contextmanager
+def _staging(target: Any) -> Iterator[IO[bytes]]:
+    """Writes to a sibling temporary name and moves it into place on success; on any failure, closing and moving
+    included, removes it."""
+    local = isinstance(target, str)
+    tmp: Any
+    if local:
+        directory = os.path.dirname(os.path.abspath(target))
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=directory)
+        stream: IO[bytes] = open(fd, "wb", buffering=1 << 20)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".partial-{target.name}"
+        stream = tmp.open("wb")
+    try:
+        with contextlib.closing(stream):
+            yield stream
+        if local:
+            os.replace(tmp, target)
         else:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            self._tmp = self.target.parent / f".partial-{self.target.name}"
-            self._stream = self._tmp.open("wb")
-        return self._stream
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Move the file into place on success; on any failure, closing and moving included, remove it."""
-        assert self._stream is not None
-        try:
-            self._stream.close()
-            if exc_type is None:
-                if isinstance(self.target, str):
-                    os.replace(self._tmp, self.target)
-                else:
-                    self._tmp.rename(self.target)
-                return
-        except BaseException:
-            self._discard()
-            raise
-        self._discard()
-
-    def _discard(self) -> None:
-        if isinstance(self.target, str):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._tmp)
-        else:
-            with contextlib.suppress(Exception):
-                self._tmp.unlink(missing_ok=True)
+            tmp.rename(target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError if local else Exception):
+            if local:
+                os.unlink(tmp)
+            else:
+                tmp.unlink(missing_ok=True)
+        raise
