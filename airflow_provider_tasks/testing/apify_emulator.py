@@ -101,6 +101,7 @@ class ApifyEmulator(ApifyRoutes):
         unknown_status: str | None = None,
         unknown_secs: float = 0.0,
         cost_per_second: float = 0.0,
+        echo_input: bool = False,
     ) -> dict[str, Any]:
         """Create task ``<username>~<name>`` whose runs play out as described; returns its JSON.
 
@@ -110,6 +111,8 @@ class ApifyEmulator(ApifyRoutes):
         ``unknown_status`` (e.g. ``"RESURRECTING"``) makes runs pass through a status the API does
         not have today for ``unknown_secs`` after READY (``math.inf``: they stay in it).
         ``cost_per_second`` adds that many USD to the run's ``usageTotalUsd`` per second it runs.
+        ``echo_input=True`` puts each run's input into every item of its dataset (key ``input``), so
+        runs with different inputs have different items.
         """
         behaviour = Behaviour(
             duration_secs,
@@ -120,6 +123,7 @@ class ApifyEmulator(ApifyRoutes):
             unknown_status,
             unknown_secs,
             cost_per_second,
+            echo_input,
         )
         with self.lock:
             owner = None
@@ -154,8 +158,10 @@ class ApifyEmulator(ApifyRoutes):
         unknown_status: str | None = None,
         unknown_secs: float = 0.0,
         cost_per_second: float = 0.0,
+        echo_input: bool = False,
     ) -> dict[str, Any]:
-        """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON."""
+        """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON. The run
+        behaviour parameters are those of :meth:`add_task`."""
         behaviour = Behaviour(
             duration_secs,
             outcome,
@@ -165,6 +171,7 @@ class ApifyEmulator(ApifyRoutes):
             unknown_status,
             unknown_secs,
             cost_per_second,
+            echo_input,
         )
         with self.lock:
             actor = self.state.add_actor(

@@ -35,6 +35,9 @@ from typing import Any
 from airflow_provider_tasks.testing.ids import stable_id
 from airflow_provider_tasks.testing.lifecycle import Timeline
 
+ITEM_FIELDS = ("id", "url", "title", "price", "tags", "details")
+"""The fields of a generated dataset item (``apify_items.make_item``)."""
+
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
 STATUSES = frozenset({"READY", "RUNNING", "TIMING-OUT", "ABORTING"}) | TERMINAL
 TRANSITION_SECS = 0.5
@@ -62,6 +65,10 @@ class Behaviour:
     cost_per_second: float = 0.0
     """USD added to ``usageTotalUsd`` per second of RUNNING, on top of the compute-unit price
     (0.4 USD per CU): lets a test make a run's bill grow quickly and predictably."""
+    echo_input: bool = False
+    """Each item of a run's default dataset carries the run's input under ``input``, as a
+    scraper records the query or URL an item came from: runs with different inputs then have
+    different items, so a test can tell whose dataset a download read."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cost_per_second) and self.cost_per_second >= 0):
@@ -379,6 +386,12 @@ class Dataset:
     def item_count_at(self, t: float) -> int:
         return self.run.item_count_at(t) if self.run is not None else self.fixed_item_count
 
+    def item_extra(self) -> dict[str, Any] | None:
+        """Fields added to every generated item: the run's input when its Actor echoes it."""
+        if self.run is not None and self.run.behaviour.echo_input:
+            return {"input": self.run.input}
+        return None
+
     def is_empty(self, index: int) -> bool:
         return self.empty_every > 0 and index % self.empty_every == self.empty_every - 1
 
@@ -400,7 +413,7 @@ class Dataset:
             "cleanItemCount": count - self.empty_count(count),
             "actId": self.run.actor.id if self.run else None,
             "actRunId": self.run.id if self.run else None,
-            "fields": ["id", "url", "title", "price", "tags", "details"] if count else [],
+            "fields": [*ITEM_FIELDS, *(self.item_extra() or {})] if count else [],
             "consoleUrl": f"https://console.apify.com/storage/datasets/{self.id}",
             "generalAccess": "FOLLOW_USER_SETTING",
             "stats": {"readCount": 0, "writeCount": count, "storageBytes": count * 180},
