@@ -19,6 +19,12 @@ class ReportsRunOutputs(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
     platform_key: ClassVar[str]
     """The platform's name in asset-event extras (``apify``, ``lobstr``): stable, lower case."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        # An __init__ of its own, as the first base is no operator: otherwise Airflow's operator
+        # metaclass copies BaseOperator.__init__ into this mixin, Airflow 3.3's partial() takes that
+        # copy's defaults (inlets=None, outlets=None) for the operator's, and mapped tasks fail.
+        super().__init__(**kwargs)
+
     def run_facts(self, run: RunT) -> dict[str, Any]:
         """The platform's own keys of the asset-event ``extra``."""
         return {}
