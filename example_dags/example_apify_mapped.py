@@ -29,9 +29,13 @@ SEARCHES = ["espresso machine", "green tea", "matcha whisk"]
 SEARCH_RUNS = Asset("apify_search_runs")
 
 
+# --8<-- [start:dataset_of]
 def dataset_of(run: dict[str, Any]) -> str:
     """A run operator returns the run object: its default dataset is what to download."""
     return str(run["defaultDatasetId"])
+
+
+# --8<-- [end:dataset_of]
 
 
 with DAG(

@@ -103,7 +103,10 @@ def test_mapped_example_runs_each_input_once_and_downloads_each_runs_own_dataset
         assert [item["input"] for item in items] == [{"search": term}] * 3, written
         written_paths.add(written["path"])
         if AIRFLOW_V_3_0_PLUS:  # the link rendered by the worker, per map index
-            assert xcoms[("run_actor", index, "_link_ApifyRunLink")] == f"https://console.apify.com/actors/runs/{run['id']}"
+            assert (
+                xcoms[("run_actor", index, "_link_ApifyRunLink")]
+                == f"https://console.apify.com/actors/runs/{run['id']}"
+            )
     assert len(written_paths) == len(SEARCHES)
 
     if AIRFLOW_V_3_0_PLUS:  # 2.11's dag.test() stores no dataset events

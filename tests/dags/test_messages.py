@@ -45,12 +45,14 @@ def test_a_download_after_a_mapped_run_refuses_to_guess_which_dataset(run_dag, a
         def mapped_run(n, ti=None):
             ti.xcom_push(key="default_dataset_id", value=f"dataset{{n}}")
 
-        mapped_run.expand(n=[1, 2]) >> ApifyDatasetItemsOperator(task_id="items", output_path={str(tmp_path / "x.jsonl")!r})
+        items = ApifyDatasetItemsOperator(task_id="items", output_path={str(tmp_path / "x.jsonl")!r})
+        mapped_run.expand(n=[1, 2]) >> items
         """
     )
     assert result.task_states["items"] == "failed"
     result.assert_error_shown(
-        "dataset_id is not set and the upstream tasks (mapped_run) pushed 2 different values of XCom 'default_dataset_id'"
+        "dataset_id is not set and the upstream tasks (mapped_run) pushed 2 different values of XCom "
+        "'default_dataset_id'"
     )
     assert ".expand(dataset_id=<run task>.output.map(...))" in result.output
     assert not any("/datasets/" in route for route in apify_emulator.stats()["by_route"])  # nothing was read

@@ -104,14 +104,15 @@ def test_fifty_mapped_runs_each_once_with_their_own_dataset_event_and_link(
         f"/dags/{DAG_ID}/clearTaskInstances",
         json={"dry_run": False, "dag_run_id": run_id, "task_ids": [["run", cleared]], "only_failed": False},
     )
+
+    def runs_of_cleared() -> list[tuple[str, str]]:
+        return [(r["id"], r["status"]) for r in _runs_by_index(emulator, actor).get(cleared, [])]
+
     wait_for(
-        lambda: any(
-            r["id"] == first["id"] and r["status"] in ABORT_STATUSES
-            for r in _runs_by_index(emulator, actor).get(cleared, [])
-        ),
+        lambda: any(run_id == first["id"] and status in ABORT_STATUSES for run_id, status in runs_of_cleared()),
         timeout=120,
         what=f"the Apify run of cleared map index {cleared} to be aborted",
-        describe=lambda: f"runs of it: {[(r['id'], r['status']) for r in _runs_by_index(emulator, actor).get(cleared, [])]}",
+        describe=lambda: f"runs of it: {runs_of_cleared()}",
     )
 
     dag_run = api.wait_dag_run_state(DAG_ID, run_id, timeout=DEADLINE)
