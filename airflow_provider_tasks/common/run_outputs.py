@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.assets import annotate_outlets, run_extra
+from airflow_provider_tasks.common.compat import BaseOperator
 from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, platform_namespace
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.waiting import RunT
@@ -13,8 +14,11 @@ if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
 
 
-class ReportsRunOutputs(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
-    """Mixed into a run operator; a platform names its run's facts and outputs."""
+class ReportsRunOutputs(UsesHook[HookT], ReportsLineage, BaseOperator, Generic[RunT, HookT]):
+    """Mixed into a run operator; a platform names its run's facts and outputs.
+
+    ``BaseOperator`` is named before ``Generic`` as in ``Reconnects``: on Airflow 2.11, whose
+    BaseOperator is not generic, the run operator's bases could not be ordered otherwise."""
 
     platform_key: ClassVar[str]
     """The platform's name in asset-event extras (``apify``, ``lobstr``): stable, lower case."""
