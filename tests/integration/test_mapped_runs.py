@@ -62,12 +62,18 @@ def _trigger_started(cluster: AirflowCluster, run_id: str, index: int) -> bool:
     return any(" starting" in path.read_text(errors="replace") for path in folder.glob("attempt=*.log.trigger.*.log"))
 
 
+_INPUTS: dict[str, Any] = {}
+"""Run id -> its input (read once: a run's input never changes)."""
+
+
 def _runs_by_index(emulator: EmulatorControl, actor: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
     """The Actor's emulator runs, oldest first, grouped by the map index their input names."""
     grouped: dict[int, list[dict[str, Any]]] = {}
     for run in emulator.runs():
         if run["actId"] == actor["id"]:
-            grouped.setdefault(emulator.run_input(run)["index"], []).append(run)
+            if run["id"] not in _INPUTS:
+                _INPUTS[run["id"]] = emulator.run_input(run)
+            grouped.setdefault(_INPUTS[run["id"]]["index"], []).append(run)
     return grouped
 
 
