@@ -26,6 +26,12 @@ class Reconnects(UsesHook[HookT], BaseOperator, Generic[RunT, HookT]):
     state_store_key: ClassVar[str]
     """Key of the started run id in the task state store (never rename: retries read it)."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        # An __init__ of its own, as the first base is no operator: otherwise Airflow's operator
+        # metaclass copies BaseOperator.__init__ into this mixin, Airflow 3.3's partial() takes that
+        # copy's defaults (inlets=None, outlets=None) for the operator's, and mapped tasks fail.
+        super().__init__(**kwargs)
+
     def find_earlier_run(self, hook: HookT, context: Context, identity: str) -> RunT | None:
         """The unfinished run whose start carried ``identity``, or None (platforms that can tell override it)."""
         return None

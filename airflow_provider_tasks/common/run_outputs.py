@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.assets import annotate_outlets, run_extra
+from airflow_provider_tasks.common.compat import BaseOperator
 from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, platform_namespace
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.waiting import RunT
@@ -13,11 +14,20 @@ if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
 
 
-class ReportsRunOutputs(UsesHook[HookT], ReportsLineage, Generic[RunT, HookT]):
-    """Mixed into a run operator; a platform names its run's facts and outputs."""
+class ReportsRunOutputs(UsesHook[HookT], ReportsLineage, BaseOperator, Generic[RunT, HookT]):
+    """Mixed into a run operator; a platform names its run's facts and outputs.
+
+    ``BaseOperator`` is named before ``Generic`` as in ``Reconnects``: on Airflow 2.11, whose
+    BaseOperator is not generic, the run operator's bases could not be ordered otherwise."""
 
     platform_key: ClassVar[str]
     """The platform's name in asset-event extras (``apify``, ``lobstr``): stable, lower case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # An __init__ of its own, as the first base is no operator: otherwise Airflow's operator
+        # metaclass copies BaseOperator.__init__ into this mixin, Airflow 3.3's partial() takes that
+        # copy's defaults (inlets=None, outlets=None) for the operator's, and mapped tasks fail.
+        super().__init__(**kwargs)
 
     def run_facts(self, run: RunT) -> dict[str, Any]:
         """The platform's own keys of the asset-event ``extra``."""

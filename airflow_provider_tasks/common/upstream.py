@@ -18,19 +18,26 @@ class UpstreamIds(BaseOperator):
     """Mixed into the download operators: an id parameter that defaults to an upstream XCom."""
 
     def id_from_upstream(self, context: Context, name: str, key: str, missing: str) -> str:
-        """Parameter ``name`` when it was not given: XCom ``key`` of a direct upstream task. When
-        none pushed one, the error says why: ``missing`` when an upstream run operator ran (its
-        run pushed ``run_id`` but no ``key``), else that no upstream task pushed ``key``."""
-        if value := self.upstream_xcom(context, key):
-            return require_id(name, value)
+        """Parameter ``name`` when it was not given: XCom ``key`` of a direct upstream task. Several
+        different ones (a mapped run) are an error; so is none, saying why: ``missing`` when an
+        upstream run operator ran (its run pushed ``run_id`` but no ``key``), else that no upstream
+        task pushed ``key``."""
+        values = self.upstream_values(context, key)
         upstream = sorted(self.upstream_task_ids)
+        if len(values) > 1:  # taking the first would quietly read one run's output for all
+            raise ConfigurationError(
+                f"{name} is not set and the upstream tasks ({', '.join(upstream)}) pushed {len(values)} different "
+                f"values of XCom {key!r}, as a mapped run does (one per map index): pass {name}=..., e.g. "
+                f".expand({name}=<run task>.output.map(...)) for one download per run"
+            )
+        if values:
+            return require_id(name, values[0])
         if not upstream:
             raise ConfigurationError(
                 f"{name} is not set and task {self.task_id!r} has no upstream task to take XCom {key!r} from: "
                 f"pass {name}=..., or set a run operator upstream of it"
             )
-        run_id = self.upstream_xcom(context, "run_id") if key != "run_id" else None
-        if run_id:
+        if key != "run_id" and (run_id := self.upstream_xcom(context, "run_id")):
             raise ConfigurationError(f"{name} is not set and the upstream run {run_id} {missing}")
         raise ConfigurationError(
             f"{name} is not set and no upstream task ({', '.join(upstream)}) pushed XCom {key!r}: "
@@ -39,11 +46,21 @@ class UpstreamIds(BaseOperator):
 
     def upstream_xcom(self, context: Context, key: str) -> Any:
         """The first non-empty value of XCom ``key`` among the direct upstream tasks."""
+        values = self.upstream_values(context, key)
+        return values[0] if values else None
+
+    def upstream_values(self, context: Context, key: str) -> list[Any]:
+        """The different non-empty values of XCom ``key`` that the direct upstream tasks pushed
+        (a mapped task pushes one per map index)."""
         upstream = sorted(self.upstream_task_ids)
         if not upstream:
-            return None
+            return []
         values = context["ti"].xcom_pull(task_ids=upstream, key=key)
         # a list on Airflow 3, a lazy sequence on 2.11: anything iterable but a single value
-        if isinstance(values, Iterable) and not isinstance(values, (str, bytes, dict)):
-            return next((value for value in values if value), None)
-        return values
+        if not isinstance(values, Iterable) or isinstance(values, (str, bytes, dict)):
+            values = [values]
+        found: list[Any] = []
+        for value in values:
+            if value and value not in found:
+                found.append(value)
+        return found

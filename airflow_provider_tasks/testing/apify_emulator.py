@@ -117,6 +117,7 @@ class ApifyEmulator(ApifyRoutes):
         cost_per_second: float = 0.0,
         records: Mapping[str, Any] | None = None,
         log_lines: int = 3,
+        echo_input: bool = False,
     ) -> dict[str, Any]:
         """Create task ``<username>~<name>`` whose runs play out as described; returns its JSON.
 
@@ -131,6 +132,8 @@ class ApifyEmulator(ApifyRoutes):
         default ``OUTPUT`` record ``{"status", "itemCount"}``; ``{}`` writes none.
         ``log_lines`` is how many progress lines each run writes to its log while it runs (see
         :mod:`.apify_logs`).
+        ``echo_input=True`` puts each run's input into every item of its dataset (key ``input``), so
+        runs with different inputs have different items.
         """
         behaviour = Behaviour(
             duration_secs,
@@ -143,6 +146,7 @@ class ApifyEmulator(ApifyRoutes):
             cost_per_second,
             records_of(records),
             log_lines,
+            echo_input,
         )
         with self.lock:
             owner = None
@@ -179,6 +183,7 @@ class ApifyEmulator(ApifyRoutes):
         cost_per_second: float = 0.0,
         records: Mapping[str, Any] | None = None,
         log_lines: int = 3,
+        echo_input: bool = False,
     ) -> dict[str, Any]:
         """Create Actor ``<username>~<name>`` (runnable directly); returns its JSON. The options,
         ``records`` included, are those of :meth:`add_task`."""
@@ -193,6 +198,7 @@ class ApifyEmulator(ApifyRoutes):
             cost_per_second,
             records_of(records),
             log_lines,
+            echo_input,
         )
         with self.lock:
             actor = self.state.add_actor(

@@ -1,7 +1,8 @@
 """Deterministic dataset items for the Apify emulator, rendered as JSON, JSON lines or CSV.
 
-Item ``i`` is a pure function of ``i`` (:func:`make_item`), so a dataset is just a length: a
-1,000,000-item dataset costs no memory, and any page can be produced, in either order, on demand.
+Item ``i`` is a pure function of ``i`` (:func:`make_item`; an Actor that echoes its input adds the
+run's input to every item), so a dataset is just a length: a 1,000,000-item dataset costs no
+memory, and any page can be produced, in either order, on demand.
 Pages are rendered in chunks (:func:`render_chunks`) so a large response streams with flat memory.
 
 The plain JSON and JSON-lines paths (no ``fields``/``omit``) skip ``json.dumps`` and fill a text
@@ -17,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 CHUNK_ITEMS = 1000
@@ -62,6 +63,12 @@ def item_json(i: int) -> str:
     )
 
 
+def with_extra(text: str, extra_json: str) -> str:
+    """An item's compact JSON with the fields of ``extra_json`` (a compact JSON object) appended,
+    as ``json.dumps({**item, **extra})`` writes it when ``extra`` has no key of the item."""
+    return text if extra_json == "{}" else text[:-1] + "," + extra_json[1:]
+
+
 def select(item: dict[str, Any], fields: Sequence[str] | None, omit: Sequence[str] | None) -> dict[str, Any]:
     """Apply ``fields`` (keep these, in this order) and ``omit`` (drop these) to one item."""
     if fields:
@@ -99,12 +106,15 @@ def render_chunks(
     fields: Sequence[str] | None = None,
     omit: Sequence[str] | None = None,
     empty: Callable[[int], bool] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Iterator[bytes]:
     """Yield the response body for items at ``indices`` in ``fmt``, ``CHUNK_ITEMS`` at a time;
-    items for which ``empty(i)`` holds are rendered as ``{}``."""
+    items for which ``empty(i)`` holds are rendered as ``{}``; ``extra`` fields are added to every
+    other item (before ``fields``/``omit`` apply)."""
     plain = not fields and not omit
+    extra_json = json.dumps(dict(extra or {}), separators=(",", ":"))
     if fmt == "csv":
-        yield from _csv_chunks(indices, fields, omit, empty)
+        yield from _csv_chunks(indices, fields, omit, empty, extra or {})
         return
     first = True
     if fmt == "json":
@@ -112,9 +122,12 @@ def render_chunks(
     for start in range(0, len(indices), CHUNK_ITEMS):
         part = indices[start : start + CHUNK_ITEMS]
         if plain:
-            texts = [item_json(i) for i in part]
+            texts = [with_extra(item_json(i), extra_json) for i in part]
         else:
-            texts = [json.dumps(select(make_item(i), fields, omit), separators=(",", ":")) for i in part]
+            texts = [
+                json.dumps(select({**make_item(i), **(extra or {})}, fields, omit), separators=(",", ":"))
+                for i in part
+            ]
         if empty is not None:
             texts = ["{}" if empty(i) else text for i, text in zip(part, texts)]
         if fmt == "json":
@@ -131,17 +144,18 @@ def _csv_chunks(
     fields: Sequence[str] | None,
     omit: Sequence[str] | None,
     empty: Callable[[int], bool] | None,
+    extra: Mapping[str, Any],
 ) -> Iterator[bytes]:
     if not indices:
         return
     # Every generated item has the same shape, so the union of columns is the first item's columns.
-    header = list(flatten(select(make_item(indices[0]), fields, omit)))
+    header = list(flatten(select({**make_item(indices[0]), **extra}, fields, omit)))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for start in range(0, len(indices), CHUNK_ITEMS):
         for i in indices[start : start + CHUNK_ITEMS]:
-            row = {} if empty is not None and empty(i) else flatten(select(make_item(i), fields, omit))
+            row = {} if empty is not None and empty(i) else flatten(select({**make_item(i), **extra}, fields, omit))
             writer.writerow([_csv_cell(row.get(column)) for column in header])
         yield buffer.getvalue().encode()
         buffer.seek(0)

@@ -36,6 +36,9 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_tasks.testing.ids import stable_id
 from airflow_provider_tasks.testing.lifecycle import Timeline
 
+ITEM_FIELDS = ("id", "url", "title", "price", "tags", "details")
+"""The fields of a generated dataset item (``apify_items.make_item``)."""
+
 if TYPE_CHECKING:
     from airflow_provider_tasks.testing.apify_stores import Record
 
@@ -71,6 +74,10 @@ class Behaviour:
     outcome; None: one ``OUTPUT`` record ``{"status", "itemCount"}`` (see :mod:`.apify_stores`)."""
     log_lines: int = 3
     """Progress lines the run writes to its log, spread evenly over RUNNING (see :mod:`.apify_logs`)."""
+    echo_input: bool = False
+    """Each item of a run's default dataset carries the run's input under ``input``, as a
+    scraper records the query or URL an item came from: runs with different inputs then have
+    different items, so a test can tell whose dataset a download read."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cost_per_second) and self.cost_per_second >= 0):
@@ -390,6 +397,12 @@ class Dataset:
     def item_count_at(self, t: float) -> int:
         return self.run.item_count_at(t) if self.run is not None else self.fixed_item_count
 
+    def item_extra(self) -> dict[str, Any] | None:
+        """Fields added to every generated item: the run's input when its Actor echoes it."""
+        if self.run is not None and self.run.behaviour.echo_input:
+            return {"input": self.run.input}
+        return None
+
     def is_empty(self, index: int) -> bool:
         return self.empty_every > 0 and index % self.empty_every == self.empty_every - 1
 
@@ -411,7 +424,7 @@ class Dataset:
             "cleanItemCount": count - self.empty_count(count),
             "actId": self.run.actor.id if self.run else None,
             "actRunId": self.run.id if self.run else None,
-            "fields": ["id", "url", "title", "price", "tags", "details"] if count else [],
+            "fields": [*ITEM_FIELDS, *(self.item_extra() or {})] if count else [],
             "consoleUrl": f"https://console.apify.com/storage/datasets/{self.id}",
             "generalAccess": "FOLLOW_USER_SETTING",
             "stats": {"readCount": 0, "writeCount": count, "storageBytes": count * 180},

@@ -335,7 +335,7 @@ class ApifyRoutes(EmulatorServer, StoreRoutes):
             "X-Apify-Pagination-Total": str(total),
             "X-Apify-Pagination-Desc": "true" if desc else "false",
         }
-        chunks = render_chunks(indices, fmt, fields, omit, empty)
+        chunks = render_chunks(indices, fmt, fields, omit, empty, dataset.item_extra())
         body: Any = b"".join(chunks) if len(indices) <= _STREAM_OVER_ITEMS else stream_chunks(chunks)
         response = web.Response(body=body, headers=headers)
         response.headers["Content-Type"] = FORMATS[fmt]

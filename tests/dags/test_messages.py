@@ -37,6 +37,27 @@ def test_a_download_after_a_task_that_pushed_no_dataset_says_which_run_reported_
     assert "pass dataset_id=" in result.output
 
 
+def test_a_download_after_a_mapped_run_refuses_to_guess_which_dataset(run_dag, apify_emulator, tmp_path):
+    """Each map index pushed its own dataset: taking the first would download one run's items for all."""
+    result = run_dag(
+        f"""
+        @task
+        def mapped_run(n, ti=None):
+            ti.xcom_push(key="default_dataset_id", value=f"dataset{{n}}")
+
+        items = ApifyDatasetItemsOperator(task_id="items", output_path={str(tmp_path / "x.jsonl")!r})
+        mapped_run.expand(n=[1, 2]) >> items
+        """
+    )
+    assert result.task_states["items"] == "failed"
+    result.assert_error_shown(
+        "dataset_id is not set and the upstream tasks (mapped_run) pushed 2 different values of XCom "
+        "'default_dataset_id'"
+    )
+    assert ".expand(dataset_id=<run task>.output.map(...))" in result.output
+    assert not any("/datasets/" in route for route in apify_emulator.stats()["by_route"])  # nothing was read
+
+
 def test_a_download_with_nothing_upstream_says_to_pass_the_id(run_dag, tmp_path):
     result = run_dag(f'ApifyDatasetItemsOperator(task_id="items", output_path={str(tmp_path / "x.jsonl")!r})\n')
     assert result.task_states["items"] == "failed"

@@ -118,3 +118,37 @@ def test_large_standalone_dataset_streams(api, apify_emulator):
 def test_fast_item_rendering_matches_json_dumps():
     for i in [*range(300), 9_999, 10_000, 123_456, 999_999]:
         assert item_json(i) == json.dumps(make_item(i), separators=(",", ":"))
+
+
+def test_an_actor_that_echoes_its_input_gives_each_run_its_own_items(api, apify_emulator):
+    """``echo_input``: every item of a run's dataset carries that run's input (``input``), in
+    every format and through field selection, so two runs of one Actor have different items."""
+    apify_emulator.add_actor("echo", duration_secs=1, item_count=3, echo_input=True)
+    runs = {
+        term: api.post("/v2/acts/demo~echo/runs", json={"search": term}).json()["data"] for term in ("tea", "café")
+    }
+    apify_emulator.advance(1)
+    for term, run in runs.items():
+        url = f"/v2/datasets/{run['defaultDatasetId']}"
+        assert api.get(url + "/items").json() == [{**make_item(i), "input": {"search": term}} for i in range(3)]
+        lines = api.get(url + "/items", params={"format": "jsonl"}).text.splitlines()
+        assert [json.loads(line) for line in lines] == [{**make_item(i), "input": {"search": term}} for i in range(3)]
+        assert api.get(url + "/items", params={"fields": "id,input"}).json() == [
+            {"id": i, "input": {"search": term}} for i in range(3)
+        ]
+        rows = list(csv.DictReader(io.StringIO(api.get(url + "/items", params={"format": "csv"}).text)))
+        assert [row["input/search"] for row in rows] == [term] * 3
+        assert api.get(url).json()["data"]["fields"][-1] == "input"
+    # the fast path writes what json.dumps writes
+    body = api.get(f"/v2/datasets/{runs['café']['defaultDatasetId']}/items", params={"format": "jsonl"}).text
+    assert body.splitlines()[0] == json.dumps({**make_item(0), "input": {"search": "café"}}, separators=(",", ":"))
+
+
+def test_a_task_that_echoes_its_input_echoes_the_merged_input(api, apify_emulator):
+    """A task run's input is the task's saved input overridden by the request body: that is what is echoed."""
+    apify_emulator.add_task("echo-task", duration_secs=1, item_count=1, input={"a": 1, "b": 2}, echo_input=True)
+    run = api.post("/v2/actor-tasks/demo~echo-task/runs", json={"b": 3}).json()["data"]
+    apify_emulator.advance(1)
+    assert api.get(f"/v2/datasets/{run['defaultDatasetId']}/items").json() == [
+        {**make_item(0), "input": {"a": 1, "b": 3}}
+    ]

@@ -42,7 +42,7 @@ WATCHER_DAG_FILES = HERE / "watcher_dag_files"
 VENV_BIN = Path(sys.executable).parent
 AIRFLOW_BIN = str(VENV_BIN / "airflow")
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
-TEST_DAG_IDS = ("it_single", "it_parallel", "it_fanout")
+TEST_DAG_IDS = ("it_single", "it_parallel", "it_fanout", "it_mapped")
 EMULATOR_TOKEN = "integration-token"
 
 #: Service start-up on a busy 2-core machine: generous, it is only a deadline.
@@ -262,8 +262,25 @@ class EmulatorControl:
             {"name": name, "duration_secs": duration_secs, "outcome": "SUCCEEDED", "item_count": item_count, **extra},
         )
 
+    def add_actor(self, name: str, *, duration_secs: float, item_count: int = 3, **extra: Any) -> dict[str, Any]:
+        """Create Actor ``demo~<name>``; returns its JSON (``id`` is what runs carry as actId)."""
+        return self._post(
+            "/_emulator/actors",
+            {"name": name, "duration_secs": duration_secs, "outcome": "SUCCEEDED", "item_count": item_count, **extra},
+        )
+
     def runs(self) -> list[dict[str, Any]]:
         return self._get("/_emulator/runs")
+
+    def run_input(self, run: dict[str, Any]) -> Any:
+        """The run's input, as Apify keeps it: the ``INPUT`` record of its default key-value store."""
+        response = self.http.get(
+            f"{self.base_url}/v2/key-value-stores/{run['defaultKeyValueStoreId']}/records/INPUT",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
 
     def runs_of(self, task: dict[str, Any]) -> list[dict[str, Any]]:
         return [run for run in self.runs() if run.get("actorTaskId") == task["id"]]

@@ -7,10 +7,16 @@ run starts comes from the DAG run's ``conf``, so every test case creates its own
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import DAG
+from typing import Any
 
-from airflow_provider_tasks.apify.operators import ApifyRunTaskOperator
+import pendulum
+from airflow.sdk import DAG, Asset
+
+from airflow_provider_tasks.apify.operators import (
+    ApifyDatasetItemsOperator,
+    ApifyRunActorOperator,
+    ApifyRunTaskOperator,
+)
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 
@@ -46,3 +52,30 @@ with DAG(
     tags=["integration"],
 ):
     apify_run("run", "{{ dag_run.conf['actor_task'] }}")
+
+# tests/integration/test_mapped_runs.py: one deferrable Actor run per input (MAPPED_INPUTS map
+# indexes, asset outlet on each), then map index i downloads the dataset of run i; conf
+# {"actor": "demo~<name>", "out_dir": "<folder for the downloads>"}. The shape of
+# example_dags/example_apify_mapped.py, at scale.
+MAPPED_INPUTS = 50
+MAPPED_RUNS = Asset("it_mapped_runs")
+
+
+def dataset_of(run: dict[str, Any]) -> str:
+    return str(run["defaultDatasetId"])
+
+
+with DAG("it_mapped", schedule=None, start_date=START, catchup=False, max_active_runs=1, tags=["integration"]):
+    mapped_runs = ApifyRunActorOperator.partial(
+        task_id="run",
+        actor_id="{{ dag_run.conf['actor'] }}",
+        deferrable=True,
+        timeout=600,
+        retries=0,
+        outlets=[MAPPED_RUNS],
+    ).expand(run_input=[{"index": i, "search": f"query {i}"} for i in range(MAPPED_INPUTS)])
+    ApifyDatasetItemsOperator.partial(
+        task_id="download",
+        output_path="{{ dag_run.conf['out_dir'] }}/{{ ti.map_index }}.jsonl",
+        retries=0,
+    ).expand(dataset_id=mapped_runs.output.map(dataset_of))
