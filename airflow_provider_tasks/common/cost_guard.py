@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.compat import BaseOperator
 from airflow_provider_tasks.common.errors import CostLimitExceeded
@@ -15,12 +15,15 @@ def over_cost_message(error: CostLimitExceeded, aborted: bool, console_url: str 
     return f"{error}; {outcome}. See {console_url}"
 
 
-class CostGuarded(UsesHook[HookT], BaseOperator):
+class CostGuarded(UsesHook[HookT], BaseOperator, Generic[HookT]):
     """Mixed into a run operator: the platform's cost-limit parameter, and stopping a run past it."""
 
     platform: ClassVar[str]
     cost_limit_field: ClassVar[str] = ""
     """The platform's parameter (``max_cost_usd``, ``max_credits``); its value None: no limit."""
+
+    def __init__(self, **kwargs: Any) -> None:  # why a mixin needs its own: see Reconnects.__init__
+        super().__init__(**kwargs)
 
     @property
     def cost_limit(self) -> float | None:
