@@ -18,7 +18,8 @@ its hook and trigger (its ``…Connected`` mixin), how to start or reuse its run
 from __future__ import annotations
 
 from abc import abstractmethod
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
@@ -134,7 +135,7 @@ class RemoteRunOperator(
 
     def execute(self, context: Context) -> Any:
         self.validate()
-        try:
+        with self._ending_the_try():
             run = self.reconnect(context)
             reconnected = run is not None
             if run is None:
@@ -144,14 +145,6 @@ class RemoteRunOperator(
                 self.annotate_outlets(context, run)  # the run as started
                 return run.raw
             return self._conclude(context, run, Deadline.after(self.timeout), reconnected=reconnected)
-        except RunTimeoutError as error:
-            self.on_run_failed(self._run_id)
-            raise naming_the_timeout(error, self.timeout) from None
-        except CostLimitExceeded:
-            self.on_run_failed(self._run_id)
-            raise
-        finally:
-            self.close_hook()
 
     def execute_complete(
         self, context: Context, event: dict[str, Any], reconnected: bool = False, deadline: float | None = None
@@ -159,7 +152,7 @@ class RemoteRunOperator(
         """Resume after the trigger fired (``reconnected``: the run was picked up from a previous
         try; ``deadline``: this try's)."""
         self._note_run(event.get("run_id"))
-        try:
+        with self._ending_the_try():
             try:
                 run: RunT = followed_from_event(event, self.platform, self.hook.wrap_run)
             except CostLimitExceeded as error:  # the trigger aborted the run already
@@ -167,11 +160,17 @@ class RemoteRunOperator(
             self._note_run(run.snapshot().id, run)
             try_deadline = Deadline(deadline) if deadline is not None else Deadline.after(self.timeout)
             return self._conclude(context, run, try_deadline, reconnected=reconnected)
-        except RunTimeoutError as error:
+
+    @contextmanager
+    def _ending_the_try(self) -> Iterator[None]:
+        """How every try ends: our timeout names its parameter, a timeout or the cost limit shows the
+        run's own log (:meth:`on_run_failed`), and the hook's session is closed."""
+        try:
+            yield
+        except (RunTimeoutError, CostLimitExceeded) as error:
             self.on_run_failed(self._run_id)
-            raise naming_the_timeout(error, self.timeout) from None
-        except CostLimitExceeded:
-            self.on_run_failed(self._run_id)
+            if isinstance(error, RunTimeoutError):
+                raise naming_the_timeout(error, self.timeout) from None
             raise
         finally:
             self.close_hook()
