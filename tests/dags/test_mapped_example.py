@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_1_PLUS
-from tests.dag_harness import _asset_event_table, _reopen_closed_log_streams, _xcom_table
+from tests.dag_harness import _asset_event_table, _decode, _reopen_closed_log_streams, _xcom_table
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "example_apify_mapped.py"
 SEARCHES = ["espresso machine", "green tea", "matcha whisk"]
@@ -34,16 +34,7 @@ def _mapped_xcoms(dag_id: str, run_id: str) -> dict[tuple[str, int, str], object
                 XCom.dag_id == dag_id, XCom.run_id == run_id
             )
         ).all()
-    return {(task, index, key): _decoded(value) for task, index, key, value in rows}
-
-
-def _decoded(value: object) -> object:
-    if isinstance(value, (bytes, str)):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    return {(task, index, key): _decode(value) for task, index, key, value in rows}
 
 
 def _asset_events(dag_id: str, run_id: str) -> list[tuple[int, dict]]:
@@ -57,7 +48,7 @@ def _asset_events(dag_id: str, run_id: str) -> list[tuple[int, dict]]:
                 Event.source_dag_id == dag_id, Event.source_run_id == run_id, Event.source_task_id == "run_actor"
             )
         ).all()
-    return sorted((index, _decoded(extra) or {}) for index, extra in rows)
+    return sorted((index, _decode(extra) or {}) for index, extra in rows)
 
 
 @pytest.mark.xfail(
