@@ -26,7 +26,6 @@ from airflow_provider_tasks.common.times import parse_time
 T = TypeVar("T")
 LOG_LINE_CHARS = 10_000
 """Characters of one log line the log methods keep by default (the rest is counted)."""
-FOLLOW_SECS = FOLLOW_SECONDS_WITHOUT_DEADLINE
 
 
 @with_connection_form
@@ -218,7 +217,7 @@ class ApifyHook(PlatformHook[ApifyRun]):
         return self.transport.send_streamed(api.get_run_log(run_id), last)
 
     def open_run_log_stream(
-        self, run_id: str, *, follow_secs: float = FOLLOW_SECS, max_line_chars: int = LOG_LINE_CHARS
+        self, run_id: str, *, follow_secs: float = FOLLOW_SECONDS_WITHOUT_DEADLINE, max_line_chars: int = LOG_LINE_CHARS
     ) -> StreamedLines:
         """The run's log from its start, then each line as the run writes it, until the run ends
         (or ``follow_secs`` pass); ``abort()`` ends it from another thread. Iterate it, then
@@ -233,7 +232,7 @@ class ApifyHook(PlatformHook[ApifyRun]):
         return StreamedLines(stream, max_line_chars)
 
     def stream_run_log(
-        self, run_id: str, *, follow_secs: float = FOLLOW_SECS, max_line_chars: int = LOG_LINE_CHARS
+        self, run_id: str, *, follow_secs: float = FOLLOW_SECONDS_WITHOUT_DEADLINE, max_line_chars: int = LOG_LINE_CHARS
     ) -> Iterator[str]:
         """The run's log line by line as the run writes it (a generator), ending when the run ends;
         see :meth:`open_run_log_stream`."""
