@@ -5,9 +5,8 @@ HTTP clients and the trigger load when a task runs, not when a DAG file is parse
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.api import ApifyRun
@@ -44,6 +43,10 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunLog, RemoteRunOperator[ApifyRun
     cost_limit_field = "max_cost_usd"
     reuse_field = "reuse_existing_run"
     operator_extra_links = (ApifyRunLink(),)
+    template_fields_renderers = {"run_input": "json", "webhooks": "json"}
+    template_fields: Sequence[str]
+    target_kind: ClassVar[str]
+    """``task`` or ``actor``; the id's parameter is the first template field."""
     _option_fields: Sequence[str] = (
         "run_input",
         "build",
@@ -89,9 +92,9 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunLog, RemoteRunOperator[ApifyRun
         self.restart_on_error = restart_on_error
         self.webhooks = webhooks
 
-    @abstractmethod
     def target(self) -> api.Target:
         """What the run starts from: the Actor task or the Actor."""
+        return api.Target(self.target_kind, getattr(self, self.template_fields[0]))
 
     def run_options(self) -> api.RunOptions:
         return api.RunOptions(
@@ -105,7 +108,7 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunLog, RemoteRunOperator[ApifyRun
         )
 
     def validate(self) -> None:
-        require_id(self.target_field, self.target().id)
+        require_id(self.template_fields[0], self.target().id)
         self.run_options().validate()
         if self.run_input is not None:
             require_json_object("run_input", self.run_input)
@@ -140,7 +143,6 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunLog, RemoteRunOperator[ApifyRun
         }
 
     state_store_key = "apify_run_id"
-    target_field = ""
 
 
 class ApifyRunTaskOperator(_ApifyRunOperator):
@@ -184,15 +186,11 @@ class ApifyRunTaskOperator(_ApifyRunOperator):
     """
 
     template_fields: Sequence[str] = ("actor_task_id", *_ApifyRunOperator._option_fields)
-    template_fields_renderers = {"run_input": "json", "webhooks": "json"}
-    target_field = "actor_task_id"
+    target_kind = "task"
 
     def __init__(self, *, actor_task_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.actor_task_id = actor_task_id
-
-    def target(self) -> api.Target:
-        return api.Target("task", self.actor_task_id)
 
 
 class ApifyRunActorOperator(_ApifyRunOperator):
@@ -204,15 +202,11 @@ class ApifyRunActorOperator(_ApifyRunOperator):
     """
 
     template_fields: Sequence[str] = ("actor_id", *_ApifyRunOperator._option_fields)
-    template_fields_renderers = {"run_input": "json", "webhooks": "json"}
-    target_field = "actor_id"
+    target_kind = "actor"
 
     def __init__(self, *, actor_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.actor_id = actor_id
-
-    def target(self) -> api.Target:
-        return api.Target("actor", self.actor_id)
 
 
 PARSED_BATCH = 1_000  # items handed to the json/csv writers at a time

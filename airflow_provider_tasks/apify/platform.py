@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 
-from airflow_provider_tasks.common.compat import BaseOperator
-
-if TYPE_CHECKING:
-    from airflow_provider_tasks.apify.hooks import ApifyHook
-    from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
+from airflow_provider_tasks.common.platform import Connected
 
 DEFAULT_CONN_ID = "apify_default"
 XCOM_DATASET_ID = "default_dataset_id"
@@ -17,25 +13,17 @@ XCOM_KEY_VALUE_STORE_ID = "default_key_value_store_id"
 from which the download operators take them (a contract: never rename)."""
 
 
-class ApifyConnected(BaseOperator):
-    """Mixed into Apify operators and sensors, before the common base (so ``default_args`` can set
-    the connection): the ``apify`` connection, its hook and trigger, imported when a task runs.
+class ApifyConnected(Connected):
+    """Mixed into Apify operators and sensors: the ``apify`` connection, :class:`ApifyHook`,
+    :class:`ApifyRunTrigger`.
 
     :param apify_conn_id: the ``apify`` connection (default ``apify_default``).
     """
 
-    platform_key: ClassVar[str] = "apify"  # in asset-event extras: a contract, never rename
+    platform_key = "apify"
+    hook_path = "airflow_provider_tasks.apify.hooks.ApifyHook"
+    trigger_path = "airflow_provider_tasks.apify.triggers.ApifyRunTrigger"
 
     def __init__(self, *, apify_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.apify_conn_id = apify_conn_id
-
-    def make_hook(self) -> ApifyHook:
-        from airflow_provider_tasks.apify.hooks import ApifyHook
-
-        return ApifyHook(self.apify_conn_id)
-
-    def trigger_class(self) -> type[ApifyRunTrigger]:
-        from airflow_provider_tasks.apify.triggers import ApifyRunTrigger
-
-        return ApifyRunTrigger

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, fields
 from typing import Any
 
 from airflow_provider_tasks.common.compat import AirflowException
@@ -15,44 +16,33 @@ class ConfigurationError(ProviderError, ValueError):
     """Bad input from a DAG author, caught before any API call. The message names the field."""
 
 
+@dataclass(eq=False)
 class ApiError(ProviderError):
     """The platform answered with an error status; the message names the method and path, never the query string
     or headers (no secret can leak through it)."""
 
-    def __init__(
-        self,
-        status: int,
-        error_type: str | None,
-        message: str | None,
-        *,
-        platform: str,
-        method: str,
-        path: str,
-        retry_after: float | None = None,
-        hint: str | None = None,
-    ) -> None:
-        self.status = status
-        self.error_type = error_type
-        self.message = message
-        self.platform = platform
-        self.method = method
-        self.path = path
-        self.retry_after = retry_after
-        self.hint = hint
-        kind = f" {error_type}" if error_type else ""
-        text = f"{platform} API error {status}{kind} on {method} {path}: {message or 'no message'}"
-        if hint:
-            text += f" ({hint})"
-        super().__init__(text)
+    status: int
+    error_type: str | None
+    message: str | None
+    _: KW_ONLY
+    platform: str
+    method: str
+    path: str
+    retry_after: float | None = None
+    hint: str | None = None
+
+    def __post_init__(self) -> None:
+        kind = f" {self.error_type}" if self.error_type else ""
+        text = f"{self.platform} API error {self.status}{kind} on {self.method} {self.path}: "
+        text += self.message or "no message"
+        super().__init__(f"{text} ({self.hint})" if self.hint else text)
 
     def __reduce__(self) -> tuple[Any, ...]:  # keyword arguments: rebuilt from them, e.g. across processes
-        return (_rebuild_api_error, (type(self), self.__dict__))
+        return (_rebuild_api_error, (type(self), {f.name: getattr(self, f.name) for f in fields(self)}))
 
 
 def _rebuild_api_error(cls: type[ApiError], state: dict[str, Any]) -> ApiError:
-    error = cls.__new__(cls)
-    ApiError.__init__(error, **state)
-    return error
+    return cls(**state)
 
 
 class AuthenticationError(ApiError):

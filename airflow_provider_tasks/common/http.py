@@ -78,14 +78,49 @@ class Endpoint:
         return f"Endpoint({self.dialect.platform} at {self.base_url})"
 
 
-class SyncTransport:
-    """Blocking calls for operators and sensors running in a worker."""
+@dataclass(frozen=True)
+class EnvProxy:
+    """The proxy the environment names for a base URL (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``
+    unless ``NO_PROXY`` exempts its host), as ``requests`` honours it on the sync path."""
+
+    url: URL | None = None
+    auth: aiohttp.BasicAuth | None = None
+
+    @classmethod
+    def for_url(cls, base_url: str) -> EnvProxy:
+        """Read once per shared session: aiohttp's ``trust_env`` reads the environment in a worker
+        thread for every request, which stalled a triggerer's loop with 10,000 triggers."""
+        from yarl import URL
+
+        from airflow_provider_tasks.common.internals import env_proxy_for_url
+
+        try:
+            url, auth = env_proxy_for_url(URL(base_url))
+        except LookupError:  # no proxy for this scheme, or NO_PROXY exempts the host
+            return _NO_PROXY
+        return cls(url, auth)
+
+
+_NO_PROXY = EnvProxy()
+
+
+class _Transport:
+    """What both transports hold: where to send, how to retry, and the default seconds per request."""
 
     def __init__(self, endpoint: Endpoint, policy: RetryPolicy | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.endpoint = endpoint
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
-        self._session: requests.Session | None = None
+
+
+def _head(status: int, headers: Any, body: bytes = b"") -> ApiResponse:
+    return ApiResponse(status, {k.lower(): v for k, v in headers.items()}, body)
+
+
+class SyncTransport(_Transport):
+    """Blocking calls for operators and sensors running in a worker."""
+
+    _session: requests.Session | None = None
 
     @property
     def session(self) -> requests.Session:
@@ -120,7 +155,7 @@ class SyncTransport:
         raw, deadline, total = self._open(request, headers)
         platform = self.endpoint.dialect.platform
         body = read_sync(raw, request, request.body_limit(), deadline, total, platform)
-        response = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, body)
+        response = _head(raw.status_code, raw.headers, body)
         return self.endpoint.check(request, response)
 
     def _open(self, request: ApiRequest, headers: dict[str, str] | None) -> tuple[requests.Response, float, float]:
@@ -168,7 +203,7 @@ class SyncTransport:
     ) -> T:
         raw, deadline, total = self._open(request, None)
         with raw:
-            head = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, b"")
+            head = _head(raw.status_code, raw.headers)
             if not head.ok:
                 first = next(sync_chunks(raw, request, deadline, total, 64 * 1024), b"")
                 self.endpoint.check(request, ApiResponse(head.status, head.headers, first))
@@ -189,16 +224,12 @@ class SyncTransport:
             self._session = None
 
 
-class AsyncTransport:
+class AsyncTransport(_Transport):
     """Non-blocking calls for triggers; borrows the shared session of its loop and connection."""
 
-    def __init__(self, endpoint: Endpoint, policy: RetryPolicy | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.endpoint = endpoint
-        self.policy = policy or RetryPolicy()
-        self.timeout = timeout
-        self._session: aiohttp.ClientSession | None = None
-        self._session_key: Any = None
-        self._proxy: EnvProxy = _NO_PROXY
+    _session: aiohttp.ClientSession | None = None
+    _session_key: Any = None
+    _proxy: EnvProxy = _NO_PROXY
 
     async def send(self, request: ApiRequest, parse: Callable[[ApiResponse], T] = _as_is, *, retry: bool = True) -> T:
         """Perform the request and parse the answer, retrying transient failures (a garbled body
@@ -235,7 +266,7 @@ class AsyncTransport:
                 proxy_auth=self._proxy.auth,
             ) as raw:
                 body = await read_async(raw, request, request.body_limit(), self.endpoint.dialect.platform)
-                response = ApiResponse(raw.status, {k.lower(): v for k, v in raw.headers.items()}, body)
+                response = _head(raw.status, raw.headers, body)
         except (aiohttp.ClientSSLError, ssl.SSLError) as error:
             raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
         except asyncio.TimeoutError as error:  # the total timeout: connecting, waiting or reading
@@ -252,32 +283,6 @@ class AsyncTransport:
         if self._session is not None:
             self._session = None
             await _SHARED_SESSIONS.release(self._session_key)
-
-
-@dataclass(frozen=True)
-class EnvProxy:
-    """The proxy the environment names for a base URL (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``
-    unless ``NO_PROXY`` exempts its host), as ``requests`` honours it on the sync path."""
-
-    url: URL | None = None
-    auth: aiohttp.BasicAuth | None = None
-
-    @classmethod
-    def for_url(cls, base_url: str) -> EnvProxy:
-        """Read once per shared session: aiohttp's ``trust_env`` reads the environment in a worker
-        thread for every request, which stalled a triggerer's loop with 10,000 triggers."""
-        from yarl import URL
-
-        from airflow_provider_tasks.common.internals import env_proxy_for_url
-
-        try:
-            url, auth = env_proxy_for_url(URL(base_url))
-        except LookupError:  # no proxy for this scheme, or NO_PROXY exempts the host
-            return _NO_PROXY
-        return cls(url, auth)
-
-
-_NO_PROXY = EnvProxy()
 
 
 @dataclass

@@ -8,7 +8,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from airflow_provider_tasks.common.errors import CostLimitExceeded, RunFailedError, RunTimeoutError
@@ -174,29 +174,22 @@ def poll_schedule(*, interval: float, long_poll: bool, window: float = 0.0) -> I
         yield PollStep(gap, 0.0)
 
 
+@dataclass
 class ProgressLog:
     """What a long wait tells the log, without flooding it: one warning per unknown status, and the
     status and progress when they change, at most once per ``every`` seconds. The first look is
     logged unless the run already ended (the task logs that) or ``log_first_look`` is False (triggers).
     ``clock`` is injectable so a test can check the rate limit without sleeping."""
 
-    def __init__(
-        self,
-        log: logging.Logger | Any,
-        platform: str,
-        *,
-        every: float = PROGRESS_LOG_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-        log_first_look: bool = True,
-    ) -> None:
-        self.log = log
-        self.platform = platform
-        self.every = every
-        self.clock = clock
-        self.log_first_look = log_first_look
-        self._unknown: set[str] = set()
-        self._shown: tuple[str, str | None] | None = None
-        self._shown_at: float | None = None
+    log: logging.Logger | Any
+    platform: str
+    _: KW_ONLY
+    every: float = PROGRESS_LOG_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    log_first_look: bool = True
+    _unknown: set[str] = field(default_factory=set, init=False, repr=False)
+    _shown: tuple[str, str | None] | None = field(default=None, init=False, repr=False)
+    _shown_at: float | None = field(default=None, init=False, repr=False)
 
     def record(self, snapshot: Snapshot) -> None:
         if snapshot.unknown and snapshot.status not in self._unknown:
