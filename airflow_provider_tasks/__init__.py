@@ -18,6 +18,29 @@ _VERIFY_FIELD = {
 }
 
 
+_MODULES = {
+    "hooks": {"Apify": ["apify.hooks"], "Lobstr.io": ["lobstr.hooks"]},
+    "operators": {"Apify": ["apify.operators", "apify.records"], "Lobstr.io": ["lobstr.operators"]},
+    "sensors": {"Apify": ["apify.sensors"], "Lobstr.io": ["lobstr.sensors"]},
+    "triggers": {"Apify": ["apify.triggers", "apify.watchers"], "Lobstr.io": ["lobstr.triggers", "lobstr.watchers"]},
+}
+"""Each kind's modules per integration, as Airflow's provider views list them."""
+
+
+def _connection_type(conn_type: str, hook_class: str, name: str, secret: str, **placeholders: str) -> dict[str, Any]:
+    return {
+        "connection-type": conn_type,
+        "hook-class-name": f"airflow_provider_tasks.{hook_class}",
+        "hook-name": name,
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "login", "port", "extra"],
+            "relabeling": {"password": secret, "host": "API base URL (optional)"},
+            "placeholders": placeholders,
+        },
+        "conn-fields": {"verify": _VERIFY_FIELD},
+    }
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-tasks",
@@ -30,57 +53,18 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Lobstr.io", "external-doc-url": "https://docs.lobstr.io", "tags": ["service"]},
         ],
         "connection-types": [
-            {
-                "connection-type": "apify",
-                "hook-class-name": "airflow_provider_tasks.apify.hooks.ApifyHook",
-                "hook-name": "Apify",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "login", "port", "extra"],
-                    "relabeling": {"password": "API token", "host": "API base URL (optional)"},
-                    "placeholders": {
-                        "password": "apify_api_…",
-                        "host": "https://api.apify.com",
-                    },
-                },
-                "conn-fields": {"verify": _VERIFY_FIELD},
-            },
-            {
-                "connection-type": "lobstr",
-                "hook-class-name": "airflow_provider_tasks.lobstr.hooks.LobstrHook",
-                "hook-name": "Lobstr.io",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "login", "port", "extra"],
-                    "relabeling": {"password": "API key", "host": "API base URL (optional)"},
-                    "placeholders": {"host": "https://api.lobstr.io"},
-                },
-                "conn-fields": {"verify": _VERIFY_FIELD},
-            },
+            _connection_type(
+                "apify", "apify.hooks.ApifyHook", "Apify", "API token", password="apify_api_…", host="https://api.apify.com"
+            ),
+            _connection_type("lobstr", "lobstr.hooks.LobstrHook", "Lobstr.io", "API key", host="https://api.lobstr.io"),
         ],
-        "hooks": [
-            {"integration-name": "Apify", "python-modules": ["airflow_provider_tasks.apify.hooks"]},
-            {"integration-name": "Lobstr.io", "python-modules": ["airflow_provider_tasks.lobstr.hooks"]},
-        ],
-        "operators": [
-            {
-                "integration-name": "Apify",
-                "python-modules": ["airflow_provider_tasks.apify.operators", "airflow_provider_tasks.apify.records"],
-            },
-            {"integration-name": "Lobstr.io", "python-modules": ["airflow_provider_tasks.lobstr.operators"]},
-        ],
-        "sensors": [
-            {"integration-name": "Apify", "python-modules": ["airflow_provider_tasks.apify.sensors"]},
-            {"integration-name": "Lobstr.io", "python-modules": ["airflow_provider_tasks.lobstr.sensors"]},
-        ],
-        "triggers": [
-            {
-                "integration-name": "Apify",
-                "python-modules": ["airflow_provider_tasks.apify.triggers", "airflow_provider_tasks.apify.watchers"],
-            },
-            {
-                "integration-name": "Lobstr.io",
-                "python-modules": ["airflow_provider_tasks.lobstr.triggers", "airflow_provider_tasks.lobstr.watchers"],
-            },
-        ],
+        **{
+            kind: [
+                {"integration-name": name, "python-modules": [f"airflow_provider_tasks.{m}" for m in modules]}
+                for name, modules in by_integration.items()
+            ]
+            for kind, by_integration in _MODULES.items()
+        },
         "extra-links": [
             "airflow_provider_tasks.apify.links.ApifyRunLink",
             "airflow_provider_tasks.lobstr.links.LobstrRunLink",

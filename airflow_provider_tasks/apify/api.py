@@ -20,7 +20,7 @@ from airflow_provider_tasks.common.blobs import BodyHead
 from airflow_provider_tasks.common.errors import ApiError, ConfigurationError, MalformedResponseError
 from airflow_provider_tasks.common.jsonl import SpooledPage, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
-from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse, api_error
+from airflow_provider_tasks.common.sansio import ApiObject, ApiRequest, ApiResponse, api_error
 from airflow_provider_tasks.common.validation import (
     require_bool,
     require_json_list_of_objects,
@@ -74,15 +74,8 @@ ACTIVE_STATUSES = (RunStatus.READY.value, RunStatus.RUNNING.value)  # going, not
 _TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABORTED})
 
 
-@dataclass(frozen=True)
-class ApifyRun:
+class ApifyRun(ApiObject):
     """An Actor run as the API returns it (``raw``), with the fields the provider uses typed."""
-
-    raw: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return str(self.raw["id"])
 
     @property
     def status(self) -> RunStatus:
@@ -120,8 +113,7 @@ class ApifyRun:
     @property
     def cost_usd(self) -> float | None:
         """``usageTotalUsd``: what the run has cost so far."""
-        value = self.raw.get("usageTotalUsd")
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return self.number("usageTotalUsd")
 
     def snapshot(self) -> Snapshot:
         status = self.status

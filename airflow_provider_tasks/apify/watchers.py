@@ -16,15 +16,11 @@ from airflow_provider_tasks.common.watchers import RunFinishedTrigger
 
 class ApifyRunFinishedTrigger(RunFinishedTrigger):
     """For an ``AssetWatcher``: one asset event per run of the Actor task ``actor_task_id`` (or the Actor
-    ``actor_id``) that newly ends with one of ``statuses`` (default ``SUCCEEDED``), wherever it was started.
-
-    The payload has the keys of :class:`~airflow_provider_tasks.apify.operators.ApifyRunTaskOperator`'s asset
-    events plus ``finished_at``; read it with :func:`airflow_provider_tasks.common.assets.finished_run`.
-    """
+    ``actor_id``) that newly ends with one of ``statuses`` (default ``SUCCEEDED``), wherever it was started;
+    its payload is that of :class:`~airflow_provider_tasks.apify.operators.ApifyRunTaskOperator`'s asset events."""
 
     hook_class: ClassVar[type[ApifyHook]] = ApifyHook
     status_class: ClassVar[type[api.RunStatus]] = api.RunStatus
-    default_statuses: ClassVar[tuple[str, ...]] = (api.RunStatus.SUCCEEDED.value,)
 
     def __init__(
         self,
@@ -36,7 +32,7 @@ class ApifyRunFinishedTrigger(RunFinishedTrigger):
     ) -> None:
         if (actor_task_id is None) == (actor_id is None):
             raise ConfigurationError("give exactly one of actor_task_id or actor_id")
-        super().__init__(conn_id, [str(s).upper() for s in statuses or ()], poll_interval)
+        super().__init__(conn_id, statuses, poll_interval)
         self.actor_task_id = actor_task_id
         self.actor_id = actor_id
         self.target = api.Target("task", actor_task_id) if actor_task_id else api.Target("actor", str(actor_id))

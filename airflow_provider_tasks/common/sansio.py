@@ -95,6 +95,23 @@ class ApiResponse:
             return None
 
 
+@dataclass(frozen=True)
+class ApiObject:
+    """A platform object as the API returns it (``raw``, what XCom and events carry); subclasses type
+    the fields the provider uses."""
+
+    raw: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.raw["id"])
+
+    def number(self, key: str) -> float | None:
+        """``raw[key]`` as a float when it is a JSON number (not a boolean), else None."""
+        value = self.raw.get(key)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 class ApiDialect(Protocol):
     """What the transports need to know about a platform: its name, auth scheme and error body."""
 

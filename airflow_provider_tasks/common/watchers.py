@@ -37,7 +37,8 @@ _STATE_STORES: dict[Hashable, Any] = {}
 
 
 class RunFinishedTrigger(BaseEventTrigger):
-    """Fires one event per run of a target that newly reaches one of ``statuses``.
+    """Fires one event per run of a target that newly reaches one of ``statuses``. Its payload has the keys of
+    the platform run operator's asset events plus ``finished_at``; read it with :func:`~.assets.finished_run`.
 
     :param conn_id: Airflow connection id of the platform.
     :param statuses: terminal statuses that fire (the others only move the watermark).
@@ -46,7 +47,7 @@ class RunFinishedTrigger(BaseEventTrigger):
 
     hook_class: ClassVar[type[PlatformHook[Any]]]
     status_class: ClassVar[Any]
-    default_statuses: ClassVar[tuple[str, ...]]
+    """The platform's run status enum: its terminal statuses may fire, its success status by default."""
 
     @classmethod
     def terminal_statuses(cls) -> frozenset[str]:
@@ -55,8 +56,11 @@ class RunFinishedTrigger(BaseEventTrigger):
     def __init__(self, conn_id: str, statuses: Sequence[str] | None = None, poll_interval: float = 60.0) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.conn_id = conn_id
-        self.statuses = tuple(statuses) if statuses else self.default_statuses
         allowed = self.terminal_statuses()
+        spelled = {value.lower(): value for value in allowed}  # "succeeded" is SUCCEEDED, "DONE" is done
+        self.statuses = tuple(spelled.get(str(s).lower(), str(s)) for s in statuses or ()) or tuple(
+            status.value for status in self.status_class if status.is_success
+        )
         if unknown := sorted(set(self.statuses) - allowed):
             raise ConfigurationError(f"statuses: {unknown} are not terminal statuses; allowed: {sorted(allowed)}")
         if poll_interval < MIN_POLL_INTERVAL:
@@ -97,7 +101,7 @@ class RunFinishedTrigger(BaseEventTrigger):
             await hook.aclose()
 
     def fires_for(self, run: Listed) -> bool:
-        return str(run.raw.get("status")) in self.statuses
+        return self.status_class(run.raw.get("status") or "unknown").value in self.statuses
 
     # -- Airflow 3.3+: the mark in the asset state store, advanced once the events are stored
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from airflow_provider_tasks.common.errors import AmbiguousStartError, ApiError, MalformedResponseError
 from airflow_provider_tasks.common.pagination import Page
-from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse, api_error
+from airflow_provider_tasks.common.sansio import ApiObject, ApiRequest, ApiResponse, api_error
 from airflow_provider_tasks.common.waiting import Snapshot
 
 PLATFORM = "Lobstr.io"
@@ -80,15 +80,8 @@ class TaskStatus(_LowerCaseEnum):
         return self is TaskStatus.COMPLETED
 
 
-@dataclass(frozen=True)
-class LobstrRun:
+class LobstrRun(ApiObject):
     """A squid run as the API returns it, with the fields the provider uses typed."""
-
-    raw: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return str(self.raw["id"])
 
     @property
     def squid(self) -> str | None:
@@ -105,8 +98,7 @@ class LobstrRun:
     @property
     def credits_used(self) -> float | None:
         """``credit_used``: the credits the run has cost so far."""
-        value = self.raw.get("credit_used")
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return self.number("credit_used")
 
     @property
     def reason(self) -> str | None:
@@ -164,11 +156,8 @@ def adoptable_run(fresh_runs: list[dict[str, Any]], squid: str) -> LobstrRun | N
     )
 
 
-@dataclass(frozen=True)
-class LobstrTask:
+class LobstrTask(ApiObject):
     """A task (``GET /v1/tasks/{hash}``, the seed's shape); its ``status`` object says how it ended."""
-
-    raw: dict[str, Any]
 
     @property
     def hash(self) -> str:
@@ -393,16 +382,9 @@ class UploadState(_LowerCaseEnum):
         return self in (UploadState.SUCCESS, UploadState.FAILURE)
 
 
-@dataclass(frozen=True)
-class TaskUpload:
+class TaskUpload(ApiObject):
     """A bulk upload (``{"id", "object": "task_upload", "state", "meta": {"valid", "inserted",
     "duplicates", "invalid"}}``)."""
-
-    raw: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return str(self.raw["id"])
 
     @property
     def state(self) -> UploadState:

@@ -15,15 +15,11 @@ from airflow_provider_tasks.lobstr.platform import DEFAULT_CONN_ID
 
 class LobstrRunFinishedTrigger(RunFinishedTrigger):
     """For an ``AssetWatcher``: one asset event per run of the squid ``squid_id`` that newly ends with one of
-    ``statuses`` (default ``done``; also ``aborted``, ``error``), wherever it was started.
-
-    The payload has the keys of :class:`~airflow_provider_tasks.lobstr.operators.LobstrRunSquidOperator`'s asset
-    events plus ``finished_at``; read it with :func:`airflow_provider_tasks.common.assets.finished_run`.
-    """
+    ``statuses`` (default ``done``; also ``aborted``, ``error``), wherever it was started; its payload is that
+    of :class:`~airflow_provider_tasks.lobstr.operators.LobstrRunSquidOperator`'s asset events."""
 
     hook_class: ClassVar[type[LobstrHook]] = LobstrHook
     status_class: ClassVar[type[api.RunStatus]] = api.RunStatus
-    default_statuses: ClassVar[tuple[str, ...]] = (api.RunStatus.DONE.value,)
 
     def __init__(
         self,
@@ -32,7 +28,7 @@ class LobstrRunFinishedTrigger(RunFinishedTrigger):
         statuses: Sequence[str] | None = None,
         poll_interval: float = 60.0,
     ) -> None:
-        super().__init__(conn_id, [str(s).lower() for s in statuses or ()], poll_interval)
+        super().__init__(conn_id, statuses, poll_interval)
         self.squid_id = squid_id
 
     def target_kwargs(self) -> dict[str, Any]:
@@ -42,9 +38,6 @@ class LobstrRunFinishedTrigger(RunFinishedTrigger):
         request = api.list_runs(self.squid_id, page=index + 1, limit=min(size, api.MAX_PAGE_SIZE))
         page = await hook.asend(request, lambda response: api.parse_page(request, response))
         return [_listed(item) for item in page.items]
-
-    def fires_for(self, run: Listed) -> bool:
-        return api.RunStatus(run.raw.get("status") or "unknown").value in self.statuses
 
     def payload(self, run: Listed) -> dict[str, Any]:
         found = api.LobstrRun(dict(run.raw))
