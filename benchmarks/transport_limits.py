@@ -42,7 +42,7 @@ def child(mode: str, path: str, timeout: float) -> None:
     from airflow_provider_tasks.apify.hooks import ApifyHook
 
     hook = ApifyHook(timeout=timeout)
-    request = api.whoami()
+    request = api.DIALECT.auth_check
     asynchronous = mode.endswith("async")
     if asynchronous:
         import aiohttp  # noqa: F401 - loaded before the baseline reading, like in a triggerer

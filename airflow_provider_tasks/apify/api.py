@@ -20,7 +20,7 @@ from airflow_provider_tasks.common.blobs import BodyHead
 from airflow_provider_tasks.common.errors import ApiError, ConfigurationError, MalformedResponseError
 from airflow_provider_tasks.common.jsonl import SpooledPage, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
-from airflow_provider_tasks.common.sansio import ApiObject, ApiRequest, ApiResponse, api_error
+from airflow_provider_tasks.common.sansio import ApiDialect, ApiObject, ApiRequest, ApiResponse, api_error
 from airflow_provider_tasks.common.validation import (
     require_bool,
     require_json_list_of_objects,
@@ -200,22 +200,15 @@ class Target:
 # -- Dialect: auth and errors
 
 
-class ApifyDialect:
-    """Bearer-token auth and Apify's ``{"error": {"type", "message"}}`` error body."""
-
-    platform = PLATFORM
-
-    def auth_headers(self, token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"}
-
-    def error_for(self, request: ApiRequest, response: ApiResponse) -> ApiError:
-        error_type, message = None, None
-        try:
-            error = response.json().get("error") or {}
-            error_type, message = error.get("type"), error.get("message")
-        except (MalformedResponseError, AttributeError):
-            message = response.body[:200].decode("utf-8", "replace") or None
-        return api_error(request, response, PLATFORM, error_type, message, _hint(response.status, request.path))
+def error_for(request: ApiRequest, response: ApiResponse) -> ApiError:
+    """From Apify's ``{"error": {"type", "message"}}`` error body, or the start of whatever came instead."""
+    error_type, message = None, None
+    try:
+        error = response.json().get("error") or {}
+        error_type, message = error.get("type"), error.get("message")
+    except (MalformedResponseError, AttributeError):
+        message = response.body[:200].decode("utf-8", "replace") or None
+    return api_error(request, response, PLATFORM, error_type, message, _hint(response.status, request.path))
 
 
 def _hint(status: int, path: str) -> str | None:
@@ -246,7 +239,7 @@ def _resource_named_by(path: str) -> str:
     return path
 
 
-DIALECT = ApifyDialect()
+DIALECT = ApiDialect(PLATFORM, DEFAULT_BASE_URL, "Bearer", ApiRequest("GET", "/v2/users/me"), error_for)
 
 
 # -- Requests
@@ -255,10 +248,6 @@ DIALECT = ApifyDialect()
 def encode_id(resource_id: str) -> str:
     """Quote an id or ``username~name`` for a path segment."""
     return quote(resource_id, safe="~")
-
-
-def whoami() -> ApiRequest:
-    return ApiRequest("GET", "/v2/users/me")
 
 
 def get_task(task_id: str) -> ApiRequest:

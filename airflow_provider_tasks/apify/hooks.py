@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.api import ApifyRecord, ApifyRun, RecordHead, RunOptions, Target
 from airflow_provider_tasks.common.blobs import BodyHead
 from airflow_provider_tasks.common.connection_form import with_connection_form
 from airflow_provider_tasks.common.errors import NotFoundError
-from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.hook import HookOptions, PlatformHook
 from airflow_provider_tasks.common.http import USER_AGENT
 from airflow_provider_tasks.common.jsonl import jsonl_items
 from airflow_provider_tasks.common.log_lines import tail
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
-from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.run_log import DEFAULT_TAIL_LINES, FOLLOW_SECONDS_WITHOUT_DEADLINE
-from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
 from airflow_provider_tasks.common.starting import new_start_marker, start_once
 from airflow_provider_tasks.common.streams import StreamedLines
 from airflow_provider_tasks.common.times import parse_time
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 T = TypeVar("T")
 LOG_LINE_CHARS = 10_000
@@ -32,11 +34,9 @@ LOG_LINE_CHARS = 10_000
 class ApifyHook(PlatformHook[ApifyRun]):
     """Calls the Apify API with the token of an ``apify`` connection (its password, sent only as an
     ``Authorization: Bearer`` header); its optional host replaces ``https://api.apify.com``.
-    Transient failures (429, 5xx, dropped connections) are retried per ``retry_policy``.
 
-    :param apify_conn_id: the Airflow connection to use (kept as :attr:`conn_id`).
-    :param retry_policy: a :class:`RetryPolicy` or its dict form.
-    :param timeout: seconds per request (long-polls add the time the server holds them).
+    :param apify_conn_id: the Airflow connection to use (kept as :attr:`conn_id`); ``retry_policy``
+        and ``timeout`` are described on :class:`~airflow_provider_tasks.common.hook.PlatformHook`.
     """
 
     conn_name_attr = "apify_conn_id"
@@ -45,18 +45,9 @@ class ApifyHook(PlatformHook[ApifyRun]):
     hook_name = "Apify"
 
     dialect = api.DIALECT
-    default_base_url = api.DEFAULT_BASE_URL
 
-    def __init__(
-        self,
-        apify_conn_id: str = default_conn_name,
-        retry_policy: RetryPolicy | dict[str, Any] | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        super().__init__(apify_conn_id, retry_policy, timeout)
-
-    def auth_check_request(self) -> ApiRequest:
-        return api.whoami()
+    def __init__(self, apify_conn_id: str = default_conn_name, **options: Unpack[HookOptions]) -> None:
+        super().__init__(apify_conn_id, **options)
 
     # -- tasks -----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 from airflow_provider_tasks.common.compat import BaseHook
 from airflow_provider_tasks.common.connection import (
@@ -57,12 +57,24 @@ class _Latest(Generic[FollowedT]):
         return self.value.snapshot()
 
 
+class HookOptions(TypedDict, total=False):
+    """What every platform hook takes besides its connection id."""
+
+    retry_policy: RetryPolicy | dict[str, Any] | None
+    timeout: float
+
+
 class PlatformHook(BaseHook, ABC, Generic[RunT]):
     """Base for platform hooks: the token is the connection's password, the optional host a full
-    base URL overriding the platform's; ``RunT`` is what :meth:`poll_run` and the waits return."""
+    base URL overriding the platform's; ``RunT`` is what :meth:`poll_run` and the waits return.
+
+    :param conn_id: the Airflow connection to use (each hook names it ``<platform>_conn_id``).
+    :param retry_policy: a :class:`RetryPolicy` or its dict form: how transient failures (429,
+        5xx, dropped connections) are retried.
+    :param timeout: seconds per request (long-polls add the time the server holds them).
+    """
 
     dialect: ClassVar[ApiDialect]
-    default_base_url: ClassVar[str]
 
     def __init__(
         self,
@@ -88,7 +100,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
                 "Connection %r: removed whitespace (such as a trailing newline) around the API token", self.conn_id
             )
         verify = verify_of(self.conn_id, extra_of(conn), getattr(self, "conn_type", ""))
-        base_url = base_url_of(conn, self.default_base_url)
+        base_url = base_url_of(conn, self.dialect.default_base_url)
         if verify is False and base_url.lower().startswith("https://"):
             self.log.warning(
                 "TLS certificates of %s are NOT verified (the connection's extra verify=false): anyone on the "
@@ -120,7 +132,7 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
         """The API base URL this hook talks to; reads the connection, sends nothing."""
         if self._transport is not None:
             return self._transport.endpoint.base_url
-        return base_url_of(self.get_connection(self.conn_id), self.default_base_url)
+        return base_url_of(self.get_connection(self.conn_id), self.dialect.default_base_url)
 
     async def async_transport(self) -> AsyncTransport:
         if self._async_transport is None:
@@ -236,9 +248,9 @@ class PlatformHook(BaseHook, ABC, Generic[RunT]):
 
     # -- Airflow UI ------------------------------------------------------------------------
 
-    @abstractmethod
     def auth_check_request(self) -> ApiRequest:
         """The cheapest authenticated call of the platform."""
+        return self.dialect.auth_check
 
     def test_connection(self) -> tuple[bool, str]:
         """The connection form's Test button. Airflow tests under a random id, so the message says

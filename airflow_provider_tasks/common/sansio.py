@@ -6,9 +6,9 @@ Only the transports in ``http.py`` do I/O, so the sync and async paths and the u
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from airflow_provider_tasks.common.errors import ApiError, MalformedResponseError, error_class_for
 
@@ -112,14 +112,23 @@ class ApiObject:
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-class ApiDialect(Protocol):
-    """What the transports need to know about a platform: its name, auth scheme and error body."""
+@dataclass(frozen=True)
+class ApiDialect:
+    """What the transports and hooks need to know about a platform.
+
+    :param auth_scheme: the token is sent as ``Authorization: <auth_scheme> <token>``.
+    :param auth_check: the cheapest authenticated call (the connection form's Test button).
+    :param error_for: the :class:`ApiError` for an error answer, from the platform's error body.
+    """
 
     platform: str
+    default_base_url: str
+    auth_scheme: str
+    auth_check: ApiRequest
+    error_for: Callable[[ApiRequest, ApiResponse], ApiError]
 
-    def auth_headers(self, token: str) -> dict[str, str]: ...
-
-    def error_for(self, request: ApiRequest, response: ApiResponse) -> ApiError: ...
+    def auth_headers(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"{self.auth_scheme} {token}"}
 
 
 def api_error(

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from airflow_provider_tasks.common.errors import AmbiguousStartError, ApiError, MalformedResponseError
 from airflow_provider_tasks.common.pagination import Page
-from airflow_provider_tasks.common.sansio import ApiObject, ApiRequest, ApiResponse, api_error
+from airflow_provider_tasks.common.sansio import ApiDialect, ApiObject, ApiRequest, ApiResponse, api_error
 from airflow_provider_tasks.common.waiting import Snapshot
 
 PLATFORM = "Lobstr.io"
@@ -191,17 +191,10 @@ class LobstrTask(ApiObject):
 # -- Dialect: auth and errors
 
 
-class LobstrDialect:
-    """``Authorization: Token <key>``; error bodies in any of the documented shapes."""
-
-    platform = PLATFORM
-
-    def auth_headers(self, token: str) -> dict[str, str]:
-        return {"Authorization": f"Token {token}"}
-
-    def error_for(self, request: ApiRequest, response: ApiResponse) -> ApiError:
-        error_type, message, param = parse_error_body(response)
-        return api_error(request, response, PLATFORM, error_type, message, _hint(response.status, request, param))
+def error_for(request: ApiRequest, response: ApiResponse) -> ApiError:
+    """From an error body in any of the documented shapes."""
+    error_type, message, param = parse_error_body(response)
+    return api_error(request, response, PLATFORM, error_type, message, _hint(response.status, request, param))
 
 
 def parse_error_body(response: ApiResponse) -> tuple[str | None, str | None, str | None]:
@@ -237,7 +230,7 @@ def _hint(status: int, request: ApiRequest, param: str | None) -> str | None:
     return None
 
 
-DIALECT = LobstrDialect()
+DIALECT = ApiDialect(PLATFORM, DEFAULT_BASE_URL, "Token", ApiRequest("GET", "/v1/me"), error_for)
 
 
 def is_already_active(error: ApiError) -> bool:
@@ -250,10 +243,6 @@ def is_already_active(error: ApiError) -> bool:
 
 def _hash(value: str) -> str:
     return quote(value, safe="")
-
-
-def whoami() -> ApiRequest:
-    return ApiRequest("GET", "/v1/me")
 
 
 def get_task(task_hash: str) -> ApiRequest:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.common.connection_form import with_connection_form
 from airflow_provider_tasks.common.errors import ApiError, InputsRejectedError, NotFoundError, RunAlreadyActiveError
-from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.hook import HookOptions, PlatformHook
 from airflow_provider_tasks.common.pagination import Page, iterate_items, iterate_pages
-from airflow_provider_tasks.common.retry import RetryPolicy
-from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiRequest
+from airflow_provider_tasks.common.sansio import ApiRequest
 from airflow_provider_tasks.common.starting import start_once
 from airflow_provider_tasks.common.times import parse_time
 from airflow_provider_tasks.lobstr import api
 from airflow_provider_tasks.lobstr.api import AddedTasks, LobstrRun, LobstrTask, TaskUpload
 from airflow_provider_tasks.lobstr.inputs import to_csv
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 RESULTS_MIN_INTERVAL = 0.5
 """Lobstr.io allows 2 requests per second on /v1/results; pacing the pages avoids 429s."""
@@ -31,11 +33,10 @@ UPLOAD_TIMEOUT = 900.0
 class LobstrHook(PlatformHook[LobstrRun]):
     """Calls the Lobstr.io API with the key of a ``lobstr`` connection (its password, sent only as an
     ``Authorization: Token`` header); its optional host replaces ``https://api.lobstr.io``.
-    Transient failures (429 with ``Retry-After``, 5xx, dropped connections) are retried.
+    A 429's ``Retry-After`` is honoured.
 
-    :param lobstr_conn_id: the Airflow connection to use (kept as :attr:`conn_id`).
-    :param retry_policy: a :class:`RetryPolicy` or its dict form.
-    :param timeout: seconds per request (long-polls add the time the server holds them).
+    :param lobstr_conn_id: the Airflow connection to use (kept as :attr:`conn_id`); ``retry_policy``
+        and ``timeout`` are described on :class:`~airflow_provider_tasks.common.hook.PlatformHook`.
     """
 
     conn_name_attr = "lobstr_conn_id"
@@ -44,19 +45,10 @@ class LobstrHook(PlatformHook[LobstrRun]):
     hook_name = "Lobstr.io"
 
     dialect = api.DIALECT
-    default_base_url = api.DEFAULT_BASE_URL
     min_poll_interval = api.MIN_POLL_INTERVAL
 
-    def __init__(
-        self,
-        lobstr_conn_id: str = default_conn_name,
-        retry_policy: RetryPolicy | dict[str, Any] | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        super().__init__(lobstr_conn_id, retry_policy, timeout)
-
-    def auth_check_request(self) -> ApiRequest:
-        return api.whoami()
+    def __init__(self, lobstr_conn_id: str = default_conn_name, **options: Unpack[HookOptions]) -> None:
+        super().__init__(lobstr_conn_id, **options)
 
     # -- tasks -----------------------------------------------------------------------------
 

@@ -225,12 +225,12 @@ class TestErrors:
 
     def test_401_says_the_token_is_missing_or_invalid(self):
         error = api.DIALECT.error_for(
-            api.whoami(), response(401, {"error": {"type": "token-not-provided", "message": "No token"}})
+            api.DIALECT.auth_check, response(401, {"error": {"type": "token-not-provided", "message": "No token"}})
         )
         assert "token is missing or invalid" in str(error)
 
     def test_retry_after_header_is_kept_and_non_json_error_bodies_survive(self):
-        error = api.DIALECT.error_for(api.whoami(), response(429, b"slow down", {"Retry-After": "3"}))
+        error = api.DIALECT.error_for(api.DIALECT.auth_check, response(429, b"slow down", {"Retry-After": "3"}))
         assert error.retry_after == 3.0 and "slow down" in str(error)
 
 

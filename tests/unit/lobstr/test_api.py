@@ -136,7 +136,7 @@ def test_404_names_the_task_and_401_names_the_key():
         api.get_task(HASH), response(404, {"error": {"message": "Task not found", "type": "not_found_error"}})
     )
     assert f"task '{HASH}'" in str(not_found)
-    unauthorised = api.DIALECT.error_for(api.whoami(), response(401, {"detail": "Invalid token."}))
+    unauthorised = api.DIALECT.error_for(api.DIALECT.auth_check, response(401, {"detail": "Invalid token."}))
     assert "API key is missing or invalid" in str(unauthorised)
 
 
