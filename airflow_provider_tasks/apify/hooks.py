@@ -35,8 +35,8 @@ class ApifyHook(PlatformHook[ApifyRun]):
     """Calls the Apify API with the token of an ``apify`` connection (its password, sent only as an
     ``Authorization: Bearer`` header); its optional host replaces ``https://api.apify.com``.
 
-    :param apify_conn_id: the Airflow connection to use (kept as :attr:`conn_id`); ``retry_policy``
-        and ``timeout`` are described on :class:`~airflow_provider_tasks.common.hook.PlatformHook`.
+    :param apify_conn_id: the Airflow connection to use (kept as :attr:`conn_id`).
+    :param options: ``retry_policy`` and ``timeout``, as for :class:`~airflow_provider_tasks.common.hook.PlatformHook`.
     """
 
     conn_name_attr = "apify_conn_id"

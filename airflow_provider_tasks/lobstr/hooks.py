@@ -35,8 +35,8 @@ class LobstrHook(PlatformHook[LobstrRun]):
     ``Authorization: Token`` header); its optional host replaces ``https://api.lobstr.io``.
     A 429's ``Retry-After`` is honoured.
 
-    :param lobstr_conn_id: the Airflow connection to use (kept as :attr:`conn_id`); ``retry_policy``
-        and ``timeout`` are described on :class:`~airflow_provider_tasks.common.hook.PlatformHook`.
+    :param lobstr_conn_id: the Airflow connection to use (kept as :attr:`conn_id`).
+    :param options: ``retry_policy`` and ``timeout``, as for :class:`~airflow_provider_tasks.common.hook.PlatformHook`.
     """
 
     conn_name_attr = "lobstr_conn_id"
