@@ -21,6 +21,7 @@ from airflow_provider_tasks.common.errors import ApiError, ConfigurationError, M
 from airflow_provider_tasks.common.jsonl import SpooledPage, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.sansio import ApiDialect, ApiObject, ApiRequest, ApiResponse, api_error
+from airflow_provider_tasks.common.snapshot import Snapshot
 from airflow_provider_tasks.common.validation import (
     require_bool,
     require_json_list_of_objects,
@@ -28,7 +29,6 @@ from airflow_provider_tasks.common.validation import (
     require_number_at_least,
     require_power_of_two,
 )
-from airflow_provider_tasks.common.waiting import Snapshot
 
 PLATFORM = "Apify"
 DEFAULT_BASE_URL = "https://api.apify.com"

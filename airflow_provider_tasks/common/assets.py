@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
-    from airflow_provider_tasks.common.waiting import Snapshot
+    from airflow_provider_tasks.common.snapshot import Snapshot
 
 
 def asset_outlets(outlets: Any) -> list[Any]:

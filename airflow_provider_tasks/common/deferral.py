@@ -8,10 +8,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError, RunTimeoutError
-from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
+from airflow_provider_tasks.common.waiting import Deadline
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.hook import PlatformHook
+
+FIRE_GUARD_SECONDS = 10.0
+"""Minimum age of a deferral before its trigger fires, on every Airflow line: a scheduler that
+drains the worker's defer-exit ``success`` after the trigger resumed the task fails it (apache/airflow
+#66374, #67287, #71580, #72716; each line still has an open variant, and nothing in Airflow's state
+shows when the event was drained: docs/deferral.md, "The fast-trigger guard"). Only runs that end
+within 10 s of the deferral are heard later for it."""
 
 DEFER_TIMEOUT_MARGIN = timedelta(minutes=5)
 

@@ -23,15 +23,13 @@ from airflow_provider_tasks.common.connection_cache import RECENT_CONNECTIONS
 from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.http import AsyncTransport, Endpoint, SyncTransport, _as_is
 from airflow_provider_tasks.common.pagination import Page
+from airflow_provider_tasks.common.progress_log import ProgressLog
 from airflow_provider_tasks.common.retry import RetryPolicy
 from airflow_provider_tasks.common.sansio import DEFAULT_TIMEOUT, ApiDialect, ApiRequest, ApiResponse
+from airflow_provider_tasks.common.snapshot import FollowedT, RunT, Snapshot
 from airflow_provider_tasks.common.waiting import (
     MIN_POLL_GAP,
     Deadline,
-    FollowedT,
-    ProgressLog,
-    RunT,
-    Snapshot,
     WaitSteps,
     await_terminal,
     wait_for_terminal,

@@ -8,7 +8,7 @@ from airflow_provider_tasks.common.compat import BaseOperatorLink
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import BaseOperator, TaskInstanceKey
-    from airflow_provider_tasks.common.waiting import Followed
+    from airflow_provider_tasks.common.snapshot import Followed
 
 RUN_ID_XCOM_KEY = "run_id"
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 from airflow_provider_tasks.common.compat import TASK_STATE_STORE, BaseOperator
 from airflow_provider_tasks.common.errors import ProviderError
 from airflow_provider_tasks.common.platform import HookT, UsesHook
+from airflow_provider_tasks.common.snapshot import RunT
 from airflow_provider_tasks.common.starting import task_instance_marker
-from airflow_provider_tasks.common.waiting import RunT
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context

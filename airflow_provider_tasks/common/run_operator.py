@@ -31,8 +31,9 @@ from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.platform import HookT
 from airflow_provider_tasks.common.reconnect import Reconnects
 from airflow_provider_tasks.common.run_outputs import ReportsRunOutputs
+from airflow_provider_tasks.common.snapshot import RunT, check_cost
 from airflow_provider_tasks.common.validation import require_poll_interval, require_positive_seconds
-from airflow_provider_tasks.common.waiting import Deadline, RunT, check_cost, naming_the_timeout
+from airflow_provider_tasks.common.waiting import Deadline, naming_the_timeout
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context

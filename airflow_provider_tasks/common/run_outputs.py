@@ -8,7 +8,7 @@ from airflow_provider_tasks.common.assets import annotate_outlets, run_extra
 from airflow_provider_tasks.common.compat import BaseOperator
 from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, platform_namespace
 from airflow_provider_tasks.common.platform import HookT, UsesHook
-from airflow_provider_tasks.common.waiting import RunT
+from airflow_provider_tasks.common.snapshot import RunT
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context

@@ -12,12 +12,13 @@ from airflow_provider_tasks.common.errors import RunTimeoutError
 from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.run_operator import default_deferrable
+from airflow_provider_tasks.common.snapshot import FollowedT, RunT
 from airflow_provider_tasks.common.validation import (
     require_id,
     require_poll_interval,
     require_positive_seconds,
 )
-from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, FollowedT, RunT, naming_the_timeout
+from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, naming_the_timeout
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import BaseTrigger, Context

@@ -24,14 +24,10 @@ from airflow_provider_tasks.common.compat import (
 from airflow_provider_tasks.common.cost_guard import over_cost_message
 from airflow_provider_tasks.common.errors import CostLimitExceeded, ProviderError, RunTimeoutError, is_retryable
 from airflow_provider_tasks.common.hook import PlatformHook
+from airflow_provider_tasks.common.progress_log import TRIGGER_PROGRESS_LOG_SECONDS, ProgressLog
 from airflow_provider_tasks.common.retry import Backoff
-from airflow_provider_tasks.common.waiting import (
-    TRIGGER_PROGRESS_LOG_SECONDS,
-    Deadline,
-    FollowedT,
-    ProgressLog,
-    RunT,
-)
+from airflow_provider_tasks.common.snapshot import FollowedT, RunT
+from airflow_provider_tasks.common.waiting import Deadline
 
 TRANSIENT_BACKOFF_MAX = 60.0
 
@@ -48,7 +44,7 @@ class FollowTrigger(BaseTrigger, Generic[HookT, FollowedT]):
     :param poll_interval: seconds between status requests (not below the platform's minimum); with a long-poll it
         only spaces requests that come back early.
     :param retry_policy: dict form of :class:`RetryPolicy` for each request.
-    :param fire_not_before: epoch seconds before which no event is fired (``waiting.FIRE_GUARD_SECONDS``).
+    :param fire_not_before: epoch seconds before which no event is fired (``deferral.FIRE_GUARD_SECONDS``).
     """
 
     hook_class: type[HookT]

@@ -1,109 +1,23 @@
-"""Waiting for a remote run: :class:`Snapshot` (what a platform's run or task reduces to, so no
-status list is repeated per class), the deadline, and the poll loop shared by workers and triggers."""
+"""Waiting for a remote run: the deadline, the schedule of requests, and the poll loop (sans-IO, with a
+blocking and a coroutine driver) shared by workers and triggers."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterator
-from dataclasses import KW_ONLY, asdict, dataclass, field
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
 
-from airflow_provider_tasks.common.errors import CostLimitExceeded, RunFailedError, RunTimeoutError
-
-FIRE_GUARD_SECONDS = 10.0
-"""Minimum age of a deferral before its trigger fires, on every Airflow line: a scheduler that
-drains the worker's defer-exit ``success`` after the trigger resumed the task fails it (apache/airflow
-#66374, #67287, #71580, #72716; each line still has an open variant, and nothing in Airflow's state
-shows when the event was drained: docs/deferral.md, "The fast-trigger guard"). Only runs that end
-within 10 s of the deferral are heard later for it."""
+from airflow_provider_tasks.common.errors import RunTimeoutError
+from airflow_provider_tasks.common.progress_log import ProgressLog
+from airflow_provider_tasks.common.snapshot import Snapshot, check_cost
 
 MIN_POLL_GAP = 1.0
 """No run is asked about more than once a second, however a task is configured."""
 
 FIRST_WINDOW_SPREAD = 0.05
 """A wait's first long-poll is held for 95–100 % of the window, at random (see :func:`poll_schedule`)."""
-
-PROGRESS_LOG_SECONDS = 60.0
-"""A wait logs the run's status and progress when they change, at most this often."""
-
-TRIGGER_PROGRESS_LOG_SECONDS = 300.0
-"""The same for a trigger, which also keeps its first look to itself: its lines go synchronously
-through the triggerer's supervisor, and 10,000 runs logging once a minute deadlocked Airflow 3.3.2's
-triggerer. The task logs the start before deferring and the end when it resumes."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What waiting code needs to know, at one moment, about a run or a Lobstr.io task (``id``: its own id)."""
-
-    id: str
-    status: str
-    terminal: bool
-    succeeded: bool
-    message: str | None
-    console_url: str | None
-    winding_down: bool = False
-    """Not terminal yet, but on its way to an unsuccessful end (being aborted, timing out)."""
-    unknown: bool = False
-    """A status this provider does not know: treated as still going (the deadline ends the wait)."""
-    progress: str | None = None
-    """What the run reports so far (status message, items or results), for progress log lines."""
-    aborted: bool = False
-    """Terminal because a user, or a cleared task's trigger, aborted it."""
-    cost: float | None = None
-    """What the run has cost so far, in ``cost_unit`` ("USD", "credits"); None: not reported."""
-    cost_unit: str = ""
-
-    @property
-    def cost_text(self) -> str:
-        """``0.0123 USD``, ``12 credits``, or ``not reported``: for log lines and errors."""
-        return "not reported" if self.cost is None else f"{self.cost:g} {self.cost_unit}".rstrip()
-
-    @property
-    def resumable(self) -> bool:
-        """Whether a new try of the task may pick this run up instead of starting another."""
-        return not self.terminal and not self.winding_down
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def failure(self, platform: str) -> RunFailedError:
-        """The error that fails a task for this (terminal, unsuccessful) run."""
-        return RunFailedError(
-            f"{platform} run {self.id} ended with status {self.status}: "
-            f"{self.message or 'no status message'}. See {self.console_url}"
-        )
-
-
-def check_cost(snapshot: Snapshot, limit: float | None, platform: str) -> None:
-    """Raise :class:`CostLimitExceeded` when a run still going has cost more than ``limit``.
-
-    A run that already ended is past saving money on: its cost is reported when the task finishes.
-    """
-    if limit is None or snapshot.terminal or snapshot.cost is None or snapshot.cost <= limit:
-        return
-    raise CostLimitExceeded(
-        f"{platform} run {snapshot.id} has cost {snapshot.cost_text} so far, past the limit of "
-        f"{limit:g} {snapshot.cost_unit}".rstrip(),
-        snapshot.console_url,
-    )
-
-
-class Followed(Protocol):
-    """A run or task followed to a terminal state: ``raw`` is the API's dict (what a trigger event
-    carries and a task returns), ``snapshot`` what waiting code needs of it."""
-
-    @property
-    def raw(self) -> dict[str, Any]: ...
-
-    def snapshot(self) -> Snapshot: ...
-
-
-FollowedT = TypeVar("FollowedT", bound=Followed)  # whatever one wait follows (a run, a task)
-RunT = TypeVar("RunT", bound=Followed)  # a platform's run type (ApifyRun, LobstrRun)
 
 
 class Deadline:
@@ -172,49 +86,6 @@ def poll_schedule(*, interval: float, long_poll: bool, window: float = 0.0) -> I
             yield PollStep(gap, window)
     while True:
         yield PollStep(gap, 0.0)
-
-
-@dataclass
-class ProgressLog:
-    """What a long wait tells the log, without flooding it: one warning per unknown status, and the
-    status and progress when they change, at most once per ``every`` seconds. The first look is
-    logged unless the run already ended (the task logs that) or ``log_first_look`` is False (triggers).
-    ``clock`` is injectable so a test can check the rate limit without sleeping."""
-
-    log: logging.Logger | Any
-    platform: str
-    _: KW_ONLY
-    every: float = PROGRESS_LOG_SECONDS
-    clock: Callable[[], float] = time.monotonic
-    log_first_look: bool = True
-    _unknown: set[str] = field(default_factory=set, init=False, repr=False)
-    _shown: tuple[str, str | None] | None = field(default=None, init=False, repr=False)
-    _shown_at: float | None = field(default=None, init=False, repr=False)
-
-    def record(self, snapshot: Snapshot) -> None:
-        if snapshot.unknown and snapshot.status not in self._unknown:
-            self._unknown.add(snapshot.status)
-            self.log.warning(
-                "%s run %s reports status %r, which this provider does not know; treating it as "
-                "still running (the wait's timeout ends it if the run never finishes)",
-                self.platform,
-                snapshot.id,
-                snapshot.status,
-            )
-        state = (snapshot.status, snapshot.progress)
-        if state == self._shown:
-            return
-        if self._shown_at is None and (snapshot.terminal or not self.log_first_look):
-            # ended before the wait saw it going, or a trigger's first look: remembered, not told
-            self._shown_at = self.clock()
-            self._shown = state
-            return
-        now = self.clock()
-        if self._shown_at is not None and now - self._shown_at < self.every:
-            return
-        self._shown, self._shown_at = state, now
-        detail = f" ({snapshot.progress})" if snapshot.progress else ""
-        self.log.info("%s run %s is %s%s", self.platform, snapshot.id, snapshot.status, detail)
 
 
 def _pause(step: PollStep, last_start: float | None) -> float:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from airflow_provider_tasks.common.errors import AmbiguousStartError, ApiError, MalformedResponseError
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.sansio import ApiDialect, ApiObject, ApiRequest, ApiResponse, api_error
-from airflow_provider_tasks.common.waiting import Snapshot
+from airflow_provider_tasks.common.snapshot import Snapshot
 
 PLATFORM = "Lobstr.io"
 MIN_POLL_INTERVAL = 5.0

@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_tasks.apify.operators import ApifyRunActorOperator, ApifyRunTaskOperator
 from airflow_provider_tasks.common.errors import ConfigurationError, CostLimitExceeded
-from airflow_provider_tasks.common.waiting import Snapshot, check_cost
+from airflow_provider_tasks.common.snapshot import Snapshot, check_cost
 from airflow_provider_tasks.lobstr.operators import LobstrRunSquidOperator
 
 

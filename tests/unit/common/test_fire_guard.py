@@ -20,8 +20,8 @@ from airflow import __version__ as airflow_version
 from packaging.version import Version
 
 from airflow_provider_tasks.common.compat import AIRFLOW_V_3_0_PLUS
-from airflow_provider_tasks.common.deferral import follow_kwargs
-from airflow_provider_tasks.common.waiting import FIRE_GUARD_SECONDS, Deadline
+from airflow_provider_tasks.common.deferral import FIRE_GUARD_SECONDS, follow_kwargs
+from airflow_provider_tasks.common.waiting import Deadline
 
 RESUMED_STATES = ("scheduled", "queued", "running")
 

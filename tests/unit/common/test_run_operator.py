@@ -12,7 +12,8 @@ import pytest
 from airflow_provider_tasks.common.compat import TASK_STATE_STORE
 from airflow_provider_tasks.common.errors import RunFailedError
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
-from airflow_provider_tasks.common.waiting import Deadline, Snapshot
+from airflow_provider_tasks.common.snapshot import Snapshot
+from airflow_provider_tasks.common.waiting import Deadline
 
 TERMINAL = {"SUCCEEDED", "FAILED", "ABORTED"}
 

@@ -8,16 +8,9 @@ import time
 import pytest
 
 from airflow_provider_tasks.common.errors import CostLimitExceeded, RunTimeoutError
-from airflow_provider_tasks.common.waiting import (
-    MIN_POLL_GAP,
-    Deadline,
-    Look,
-    ProgressLog,
-    Sleep,
-    Snapshot,
-    poll_schedule,
-    wait_steps,
-)
+from airflow_provider_tasks.common.progress_log import ProgressLog
+from airflow_provider_tasks.common.snapshot import Snapshot
+from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, Look, Sleep, poll_schedule, wait_steps
 
 
 def test_long_poll_holds_the_whole_window_whatever_the_interval():
