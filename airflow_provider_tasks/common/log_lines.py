@@ -2,9 +2,6 @@
 
 Memory stays bounded whatever the log holds: a line keeps at most ``max_chars`` characters (the
 rest is counted, not kept) and a tail keeps only its last ``n`` lines while the text streams by.
-Before a line reaches an Airflow task log, :func:`safe_line` takes out terminal control sequences
-(colours, carriage returns that would overwrite what came before), replaces every secret with
-``***`` and cuts it to a displayable length.
 """
 
 from __future__ import annotations
@@ -13,8 +10,8 @@ import codecs
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import accumulate
 
-REDACTED = "***"
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -46,35 +43,29 @@ class LineSplitter:
     def end(self) -> list[str]:
         """The last line when the text does not end in a newline (call once, at the end)."""
         lines = self._split(self._decoder.decode(b"", final=True))
-        if self._kept or self._more:
-            lines.append(self._take())
-        return lines
+        return [*lines, self._take("")] if self._kept or self._more else lines
 
     def _split(self, text: str) -> list[str]:
-        lines: list[str] = []
-        start = 0
-        while (newline := text.find("\n", start)) >= 0:
-            self._add(text[start:newline])
-            lines.append(self._take())
-            start = newline + 1
-        self._add(text[start:])
+        *complete, rest = text.split("\n")
+        lines = [self._take(part) for part in complete]
+        self._add(rest)
         return lines
 
     def _add(self, part: str) -> None:
-        room = self.max_chars - self._kept_chars
-        if len(part) > room:
-            self._more += len(part) - max(room, 0)
-            part = part[: max(room, 0)]
-        if part:
+        room = max(self.max_chars - self._kept_chars, 0)
+        self._more += max(len(part) - room, 0)
+        if part := part[:room]:
             self._kept.append(part)
             self._kept_chars += len(part)
 
-    def _take(self) -> str:
+    def _take(self, last: str) -> str:
+        """The line that ``last`` ends."""
+        self._add(last)
         line = "".join(self._kept)
-        if line.endswith("\r") and not self._more:
-            line = line[:-1]
         if self._more:
             line += cut_note(self._more)
+        elif line.endswith("\r"):
+            line = line[:-1]
         self._kept, self._kept_chars, self._more = [], 0, 0
         return line
 
@@ -93,13 +84,12 @@ def tail(chunks: Iterable[bytes], count: int, max_chars: int) -> list[str]:
 
 
 def safe_line(line: str, secrets: Iterable[str], max_chars: int) -> str:
-    """``line`` fit for a task log: no terminal control sequences, each secret replaced with
-    ``***`` (before it is cut, so no part of a secret is left at the cut), at most ``max_chars``
-    characters before the :func:`cut_note`."""
+    """``line`` fit for a task log: no terminal control sequences (colours, carriage returns that
+    would overwrite what came before), each secret replaced with ``***`` (before it is cut, so no
+    part of a secret is left at the cut), at most ``max_chars`` characters before the :func:`cut_note`."""
     line = _CONTROL.sub("", _ANSI.sub("", line)).expandtabs(4)
-    for secret in secrets:
-        if secret:
-            line = line.replace(secret, REDACTED)
+    for secret in filter(None, secrets):
+        line = line.replace(secret, "***")
     if len(line) > max_chars:
         line = line[:max_chars] + cut_note(len(line) - max_chars)
     return line
@@ -108,12 +98,6 @@ def safe_line(line: str, secrets: Iterable[str], max_chars: int) -> str:
 def last_within(lines: list[str], max_total: int) -> tuple[list[str], int]:
     """The longest run of last ``lines`` whose characters add up to at most ``max_total`` (at least
     the last line), and how many earlier lines were left out."""
-    kept: list[str] = []
-    total = 0
-    for line in reversed(lines):
-        if kept and total + len(line) > max_total:
-            break
-        kept.append(line)
-        total += len(line)
-    kept.reverse()
-    return kept, len(lines) - len(kept)
+    totals = accumulate(len(line) for line in reversed(lines))
+    left_out = len(lines) - max(sum(total <= max_total for total in totals), min(len(lines), 1))
+    return lines[left_out:], left_out

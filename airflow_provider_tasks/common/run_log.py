@@ -2,26 +2,20 @@
 worker, the whole log as the run writes it.
 
 A platform whose API serves run logs mixes :class:`RemoteRunLog` into its run operator (before
-:class:`~airflow_provider_tasks.common.run_operator.RemoteRunOperator`) and gives its hook the two
-methods of :class:`RunLogHook`. The run operator calls the two hook points this mixin fills in:
-:meth:`RemoteRunLog.on_run_failed` just before the task fails for its run (the run ended FAILED,
-TIMED-OUT or ABORTED, passed its cost limit, or the wait timed out; in ``execute`` or, after a
-deferral, in ``execute_complete``: always in a worker), and :meth:`RemoteRunLog.following_log`
-around a wait in the worker.
-
-What reaches the task log is marked as the remote run's (a header naming the run and its console
-page, then each line prefixed ``[<platform> run <id>] ``), cut to a bounded size (per line and in
-all), without terminal control sequences, and never shows the connection's token: every occurrence
-is replaced with ``***``. Fetching the log never masks the real failure: when it fails, a warning
-says so and the task fails with the run's own error.
+:class:`~airflow_provider_tasks.common.run_operator.RemoteRunOperator`, whose hook points for the
+run's log it fills in) and gives its hook the methods of :class:`RunLogHook`. Each remote line in
+the task log is prefixed ``[<platform> run <id>] ``, cut to a bounded size, without terminal
+control sequences, and with the connection's token replaced by ``***``. Fetching the log never
+masks the real failure: when it fails, a warning says so and the task fails with the run's own error.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
+from contextlib import closing, contextmanager, suppress
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.log_lines import last_within, safe_line
@@ -29,6 +23,7 @@ from airflow_provider_tasks.common.log_lines import last_within, safe_line
 if TYPE_CHECKING:
     import logging
 
+    from airflow_provider_tasks.common.streams import StreamedLines
     from airflow_provider_tasks.common.waiting import Deadline
 
 DEFAULT_TAIL_LINES = 50
@@ -58,23 +53,13 @@ def require_log_tail_lines(value: Any) -> int:
     return value
 
 
-class LineStream(Protocol):
-    """A followed log: its lines as the run writes them; :meth:`abort` ends it from another thread."""
-
-    def __iter__(self) -> Iterator[str]: ...
-
-    def abort(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
 class RunLogHook(Protocol):
     """What a platform hook offers for run logs (see ``ApifyHook``)."""
 
     def get_run_log_tail(self, run_id: str, lines: int = DEFAULT_TAIL_LINES, *, max_line_chars: int = ...) -> list[str]:
         """The log's last ``lines`` lines."""
 
-    def open_run_log_stream(self, run_id: str, *, follow_secs: float, max_line_chars: int = ...) -> LineStream:
+    def open_run_log_stream(self, run_id: str, *, follow_secs: float, max_line_chars: int = ...) -> StreamedLines:
         """The log from its start, then each line as the run writes it, until the run ends."""
 
 
@@ -120,15 +105,14 @@ def line_prefix(platform: str, run_id: str) -> str:
 
 
 class LogFollower:
-    """A daemon thread that copies a run's streamed log into ``log`` as the run writes it.
+    """A daemon thread that copies a run's streamed log into ``log`` as the run writes it, until the
+    server ends the stream (the run ended) or :meth:`stop` aborts it (the wait timed out, failed or
+    was killed), so no read is left waiting.
 
-    It ends by itself when the server ends the stream (the run ended); :meth:`stop` ends it early
-    (the wait timed out, failed or was killed) by aborting the stream, so no read is left waiting.
-    A log with nothing in it yet is answered with an empty stream that ends at once (a run still
-    waiting to start): the stream is opened again after a pause that doubles from
-    :data:`EMPTY_STREAM_PAUSE` up to :data:`EMPTY_STREAM_MAX_PAUSE`, and once more after
-    :meth:`run_ended` (its lines may have come since). A stream that fails is a warning in the task
-    log, never the task's failure.
+    A run still waiting to start answers an empty stream that ends at once: it is opened again after
+    a pause that doubles from :data:`EMPTY_STREAM_PAUSE` up to :data:`EMPTY_STREAM_MAX_PAUSE`, and
+    once more after :meth:`run_ended` (its lines may have come since). A stream that fails is a
+    warning in the task log, never the task's failure.
     """
 
     def __init__(
@@ -142,7 +126,7 @@ class LogFollower:
         self._stopping = False
         self._run_over = False
         self._wake = threading.Event()
-        self._stream: LineStream | None = None
+        self._stream: StreamedLines | None = None
         self._thread = threading.Thread(target=self._run, name=f"{platform}-run-log-{run_id}", daemon=True)
 
     def start(self) -> LogFollower:
@@ -176,19 +160,18 @@ class LogFollower:
             stopping = self._stopping
         if stopping:
             stream.abort()
-        copied = 0
+        before = self.lines
         try:
             for line in stream:
                 if self._stopping:
                     break
                 self.log.info("%s%s", prefix, safe_line(line, self.secrets, MAX_LINE_CHARS))
-                copied += 1
+                self.lines += 1
         finally:
             with self._lock:
                 self._stream = None
             stream.close()
-        self.lines += copied
-        return copied
+        return self.lines - before
 
     def run_ended(self) -> None:
         """The run is over: its stream ends by itself; an empty one is not waited on again."""
@@ -221,16 +204,12 @@ class RemoteRunLog:
     platform: ClassVar[str]
 
     if TYPE_CHECKING:
-        hook: Any
         followed_run_url: str | None
 
-        def make_hook(self) -> Any: ...
+        @property
+        def log(self) -> Any: ...  # BaseOperator's task logger (its type differs by Airflow version)
 
-    @property
-    def _task_log(self) -> logging.Logger:
-        """The operator's task logger (``BaseOperator.log``)."""
-        log: logging.Logger = cast(Any, self).log
-        return log
+        def make_hook(self) -> Any: ...
 
     def on_run_failed(self, run_id: str | None) -> None:
         """The task is about to fail for run ``run_id``: its last lines into the task log.
@@ -239,54 +218,40 @@ class RemoteRunLog:
         :data:`TAIL_MAX_WAIT`): the lines help, but must not hold the failure back for long."""
         if not run_id or not self.log_tail_lines:
             return
-        from dataclasses import replace
-
         hook = self.make_hook()
         policy = hook.retry_policy
         hook.retry_policy = replace(
             policy, max_attempts=min(policy.max_attempts, TAIL_ATTEMPTS), max_wait=min(policy.max_wait, TAIL_MAX_WAIT)
         )
-        try:
-            secrets = log_secrets(hook)
-        except Exception as error:  # the connection itself failed: the task's error says so
-            self._task_log.warning("Could not fetch the log of %s run %s: %s", self.platform, run_id, error)
-            hook.close()
-            return
-        try:
-            log_tail(
-                self._task_log, hook, platform=self.platform, run_id=run_id, url=self.followed_run_url,
-                lines=self.log_tail_lines, secrets=secrets,
-            )  # fmt: skip
-        finally:
-            hook.close()
-
-    def following_log(self, run_id: str, deadline: Deadline) -> AbstractContextManager[None]:
-        """Around a wait in the worker: with :attr:`stream_log`, the log copied as the run writes it."""
-        if not self.stream_log:
-            return nullcontext()
-        return self._follow(run_id, deadline)
+        with closing(hook):
+            try:
+                log_tail(
+                    self.log, hook, platform=self.platform, run_id=run_id, url=self.followed_run_url,
+                    lines=self.log_tail_lines, secrets=log_secrets(hook),
+                )  # fmt: skip
+            except Exception as error:  # the connection itself failed: the task's error says so
+                self.log.warning("Could not fetch the log of %s run %s: %s", self.platform, run_id, error)
 
     @contextmanager
-    def _follow(self, run_id: str, deadline: Deadline) -> Iterator[None]:
-        hook = self.make_hook()  # its own HTTP session: the wait's goes on in this thread
-        try:
-            remaining = deadline.remaining()
-            follower = LogFollower(
-                self._task_log, hook, platform=self.platform, run_id=run_id, secrets=log_secrets(hook),
-                follow_secs=FOLLOW_SECONDS_WITHOUT_DEADLINE if remaining is None else remaining,
-            ).start()  # fmt: skip
-        except Exception as error:
-            self._task_log.warning("Could not follow the log of %s run %s: %s", self.platform, run_id, error)
-            hook.close()
+    def following_log(self, run_id: str, deadline: Deadline) -> Iterator[None]:
+        """Around a wait in the worker: with :attr:`stream_log`, the log copied as the run writes it."""
+        if not self.stream_log:
             yield
             return
-        ended = False
-        try:
-            yield
-            ended = True
-        finally:
-            if ended:
+        with closing(self.make_hook()) as hook:  # its own HTTP session: the wait's goes on in this thread
+            try:
+                remaining = deadline.remaining()
+                follower = LogFollower(
+                    self.log, hook, platform=self.platform, run_id=run_id, secrets=log_secrets(hook),
+                    follow_secs=FOLLOW_SECONDS_WITHOUT_DEADLINE if remaining is None else remaining,
+                ).start()  # fmt: skip
+            except Exception as error:
+                self.log.warning("Could not follow the log of %s run %s: %s", self.platform, run_id, error)
+                yield
+                return
+            try:
+                yield
                 follower.run_ended()
-            if not (ended and follower.finished(STREAM_END_GRACE)):
+                follower.finished(STREAM_END_GRACE)
+            finally:
                 follower.stop()
-            hook.close()

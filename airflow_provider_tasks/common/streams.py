@@ -1,10 +1,6 @@
-"""An answer read as the server writes it, for as long as it writes: a followed run log.
-
-:meth:`SyncTransport.open_stream <airflow_provider_tasks.common.http.SyncTransport.open_stream>`
-returns an :class:`OpenStream`. Unlike ``send_streamed`` it is never retried (a second request
-would repeat what was already read) and it can be ended from another thread: :meth:`OpenStream.abort`
-shuts the socket down, so a read waiting for the server's next chunk returns at once instead of
-holding a thread until the server writes again.
+"""An answer read as the server writes it, for as long as it writes (a followed run log), that
+another thread can end: :meth:`OpenStream.abort` shuts the socket down, so a read waiting for the
+server's next chunk returns at once instead of holding a thread until the server writes again.
 """
 
 from __future__ import annotations
@@ -17,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.common.bodies import sync_chunks
 from airflow_provider_tasks.common.errors import TransportError
+from airflow_provider_tasks.common.log_lines import iter_lines
 from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:
@@ -29,7 +26,7 @@ CHUNK = 16 * 1024
 class OpenStream:
     """The head of an answer (an error status has raised already) and its body as it arrives.
 
-    Use it as a context manager, or call :meth:`close`; :meth:`abort` may be called from any thread.
+    Call :meth:`close` when done with it; :meth:`abort` may be called from any thread.
     """
 
     def __init__(
@@ -60,10 +57,6 @@ class OpenStream:
             if not self._aborted:
                 raise
 
-    @property
-    def aborted(self) -> bool:
-        return self._aborted
-
     def abort(self) -> None:
         """End the answer from any thread: a read waiting for the next chunk returns at once."""
         with self._lock:
@@ -78,24 +71,17 @@ class OpenStream:
     def close(self) -> None:
         self._raw.close()
 
-    def __enter__(self) -> OpenStream:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
 
 class StreamedLines:
     """The lines of an :class:`OpenStream` (see :class:`~.log_lines.LineSplitter`), each as soon
-    as it is complete; :meth:`abort` ends them from another thread."""
+    as it is complete; :meth:`abort` ends them from another thread. Closes the stream at the end of
+    a ``with`` block."""
 
     def __init__(self, stream: OpenStream, max_line_chars: int) -> None:
         self.stream = stream
         self.max_line_chars = max_line_chars
 
     def __iter__(self) -> Iterator[str]:
-        from airflow_provider_tasks.common.log_lines import iter_lines
-
         return iter_lines(self.stream.chunks(), self.max_line_chars)
 
     def abort(self) -> None:
