@@ -6,13 +6,15 @@ Re-exported from :mod:`airflow_provider_tasks.apify.operators`, the documented i
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.platform import XCOM_KEY_VALUE_STORE_ID, ApifyConnected
+from airflow_provider_tasks.common.blobs import CappedBody
 from airflow_provider_tasks.common.errors import (
     ConfigurationError,
     MalformedResponseError,
@@ -108,7 +110,8 @@ class ApifyGetRecordOperator(ApifyConnected, UsesHook["ApifyHook"], UpstreamIds)
             "Downloaded record %r of key-value store %s (%s, %d bytes)%s",
             key, store_id, written["content_type"], written["size"], where,
         )  # fmt: skip
-        annotate_outlets(self, context, lambda: {"platform": self.platform_key, **_without_value(written)})
+        extra = {name: value for name, value in written.items() if name != "value"}
+        annotate_outlets(self, context, lambda: {"platform": self.platform_key, **extra})
         return written
 
     def _store_id(self, context: Context) -> str:
@@ -124,19 +127,20 @@ class ApifyGetRecordOperator(ApifyConnected, UsesHook["ApifyHook"], UpstreamIds)
         """One attempt at the record (a retry calls it again): stream the body to a freshly staged
         file, and parse it when ``push_json``; the file is moved into place only after both."""
         from airflow_provider_tasks.common.blobs import copy_body
-        from airflow_provider_tasks.common.writers import write_bytes
+        from airflow_provider_tasks.common.writers import staged
 
         value = _JsonValue(head, self.max_json_bytes) if self.push_json else None
+        target = staged(self.output_path) if self.output_path is not None else contextlib.nullcontext()
+        with target as stream:
 
-        def fill(write: Callable[[bytes], Any]) -> tuple[int, Any]:
-            tee = write if value is None else _tee(write, value.add)
-            size = copy_body(head.body, chunks, tee, what=head.describe())
-            return size, value.parsed() if value is not None else None
+            def write(chunk: bytes) -> None:
+                if stream is not None:
+                    stream.write(chunk)
+                if value is not None:
+                    value.add(chunk)
 
-        if self.output_path is None:
-            size, parsed = fill(lambda chunk: None)
-        else:
-            size, parsed = write_bytes(self.output_path, lambda stream: fill(stream.write))
+            size = copy_body(head.body, chunks, write, what=head.describe())
+            parsed = value.parsed() if value is not None else None
         written = {
             "path": None if self.output_path is None else str(self.output_path),
             "store_id": head.store_id,
@@ -163,62 +167,35 @@ class ApifyGetRecordOperator(ApifyConnected, UsesHook["ApifyHook"], UpstreamIds)
                 + (f"the keys {shown}: pass key=... to download one of them" if keys else "no records")
             )
         return NotFoundError(
-            error.status,
-            error.error_type,
-            error.message,
-            platform=error.platform,
-            method=error.method,
-            path=error.path,
-            hint=hint,
-        )
+            error.status, error.error_type, error.message, platform=error.platform, method=error.method,
+            path=error.path, hint=hint,
+        )  # fmt: skip
 
 
-class _JsonValue:
-    """The body kept in memory for ``push_json``, refused past ``limit`` bytes (before reading when
-    the announced length already says so), then parsed."""
+class _JsonValue(CappedBody):
+    """The body kept in memory for ``push_json``, refused unless its ``Content-Type`` is JSON and it
+    is at most ``limit`` bytes (before reading when the announced length already says so), then parsed."""
 
     def __init__(self, head: RecordHead, limit: int) -> None:
-        self.what, self.limit = head.describe(), limit
-        self.content_type = head.content_type
+        self.what, self.content_type = head.describe(), head.content_type
         if not head.body.is_json:
             raise ConfigurationError(
                 f"push_json=True needs a JSON record, but {self.what} has Content-Type {head.content_type!r}: "
                 "set push_json=False and read the file downstream"
             )
-        announced = head.body.content_length
-        if announced is not None and announced > limit:
-            raise self._too_large(f"{announced} bytes")
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def add(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size > self.limit:
-            raise self._too_large(f"more than {self.limit} bytes")
-        self.parts.append(chunk)
+        super().__init__(limit, head.body.content_length, self._too_large)
 
     def parsed(self) -> Any:
         try:
-            return json.loads(b"".join(self.parts))
+            return json.loads(self.joined())
         except ValueError as error:
             raise MalformedResponseError(
                 f"{self.what} has Content-Type {self.content_type!r} but is not valid JSON: {error}"
             ) from None
 
-    def _too_large(self, size: str) -> ResponseTooLargeError:
+    def _too_large(self, size: int | None) -> ResponseTooLargeError:
+        said = f"{size} bytes" if size is not None else f"more than {self.limit} bytes"
         return ResponseTooLargeError(
-            f"{self.what} is {size}, over max_json_bytes={self.limit} for pushing its value to XCom: "
+            f"{self.what} is {said}, over max_json_bytes={self.limit} for pushing its value to XCom: "
             "raise max_json_bytes, or set push_json=False and read the file (output_path) downstream"
         )
-
-
-def _tee(first: Callable[[bytes], Any], second: Callable[[bytes], Any]) -> Callable[[bytes], None]:
-    def both(chunk: bytes) -> None:
-        first(chunk)
-        second(chunk)
-
-    return both
-
-
-def _without_value(written: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in written.items() if name != "value"}

@@ -29,19 +29,35 @@ class BodyHead:
     def of(cls, headers: Mapping[str, str]) -> BodyHead:
         """From response headers with lower-cased names."""
         encoding = headers.get("content-encoding", "").strip().lower()
-        length = _non_negative_int(headers.get("content-length")) if encoding in ("", "identity") else None
+        length = announced_length(headers.get("content-length")) if encoding in ("", "identity") else None
         return cls(headers.get("content-type") or None, length)
 
     @property
-    def media_type(self) -> str:
-        """The content type without parameters, lower-cased (``application/json``); ``""`` if none."""
-        return (self.content_type or "").split(";", 1)[0].strip().lower()
-
-    @property
     def is_json(self) -> bool:
-        """``application/json`` or any ``…+json`` type."""
-        media = self.media_type
+        """``application/json`` or any ``…+json`` type (parameters such as ``charset`` aside)."""
+        media = (self.content_type or "").split(";", 1)[0].strip().lower()
         return media == "application/json" or media.endswith("+json")
+
+
+class CappedBody:
+    """A body kept in memory, refused as soon as it passes ``limit`` bytes, at once when its announced
+    length already does: ``too_large`` makes the error from that length (None: still arriving)."""
+
+    def __init__(self, limit: int, announced: int | None, too_large: Callable[[int | None], Exception]) -> None:
+        self.limit, self.too_large = limit, too_large
+        self.chunks: list[bytes] = []
+        self.size = 0
+        if announced is not None and announced > limit:
+            raise too_large(announced)
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise self.too_large(None)
+        self.chunks.append(chunk)
+
+    def joined(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 def copy_body(head: BodyHead, chunks: Iterable[bytes], write: Callable[[bytes], Any], *, what: str) -> int:
@@ -60,9 +76,10 @@ def copy_body(head: BodyHead, chunks: Iterable[bytes], write: Callable[[bytes], 
     return size
 
 
-def _non_negative_int(value: str | None) -> int | None:
+def announced_length(value: str | None) -> int | None:
+    """A ``Content-Length`` header's value as a number of bytes; None when absent or not one."""
     try:
-        number = int(value) if value is not None else None
+        number = int(value or "")
     except ValueError:
         return None
-    return number if number is not None and number >= 0 else None
+    return number if number >= 0 else None

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from airflow_provider_tasks.common.blobs import CappedBody, announced_length
 from airflow_provider_tasks.common.errors import ResponseTooLargeError, TransportError
 from airflow_provider_tasks.common.sansio import ApiRequest
 
@@ -40,39 +41,13 @@ def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
 
-def _announced(length: Any) -> int | None:
-    try:
-        return int(length) if length is not None else None
-    except ValueError:
-        return None
-
-
-class _CappedBody:
-    """One body, refused as soon as it passes ``limit`` (at once when ``Content-Length`` already does)."""
-
-    def __init__(self, request: ApiRequest, limit: int, platform: str, announced: int | None) -> None:
-        if announced is not None and announced > limit:
-            raise too_large(request, limit, announced, platform)
-        self.request, self.limit, self.platform = request, limit, platform
-        self.chunks: list[bytes] = []
-        self.size = 0
-
-    def add(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size > self.limit:
-            raise too_large(self.request, self.limit, None, self.platform)
-        self.chunks.append(chunk)
-
-    def joined(self) -> bytes:
-        return b"".join(self.chunks)
-
-
 def read_sync(
     raw: requests.Response, request: ApiRequest, limit: int, deadline: float, total: float, platform: str
 ) -> bytes:
     """The body of a ``stream=True`` response within ``limit`` bytes and by ``deadline``; closed on failure."""
     try:
-        body = _CappedBody(request, limit, platform, _announced(raw.headers.get("content-length")))
+        announced = announced_length(raw.headers.get("content-length"))
+        body = CappedBody(limit, announced, lambda size: too_large(request, limit, size, platform))
         for chunk in sync_chunks(raw, request, deadline, total, CHUNK):
             body.add(chunk)
         return body.joined()
@@ -113,7 +88,7 @@ def sync_chunks(
 async def read_async(raw: aiohttp.ClientResponse, request: ApiRequest, limit: int, platform: str) -> bytes:
     """The body of an aiohttp response within ``limit`` bytes; the connection is dropped on failure."""
     try:
-        body = _CappedBody(request, limit, platform, raw.content_length)
+        body = CappedBody(limit, raw.content_length, lambda size: too_large(request, limit, size, platform))
         while chunk := await raw.content.read(CHUNK):
             body.add(chunk)
         return body.joined()

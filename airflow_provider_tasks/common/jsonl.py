@@ -22,16 +22,6 @@ BLOCK = 1024 * 1024
 """Bytes per block when a spooled page is copied to the output."""
 
 
-def require_json_media(headers: Mapping[str, str], what: str) -> None:
-    """Refuse a body whose ``Content-Type`` is not JSON (typically a proxy's HTML page)."""
-    media = headers.get("content-type", "")
-    if "json" not in media.split(";", 1)[0].lower():
-        raise MalformedResponseError(
-            f"{what}: expected a JSON answer, got Content-Type {media or 'none'!r} "
-            "(a proxy or gateway page instead of the platform's data?)"
-        )
-
-
 class SpooledPage:
     """A JSON Lines page in memory up to :data:`SPOOL_MEMORY`, in a temporary file beyond."""
 
@@ -51,22 +41,6 @@ class SpooledPage:
         else:
             self._parts.append(chunk)
         self.size += len(chunk)
-
-    def tail(self, start: int) -> bytes:
-        """The bytes from offset ``start`` to the end."""
-        if self._file is not None:
-            self._file.seek(start)
-            data = self._file.read()
-            self._file.seek(0, 2)
-            return data
-        pieces, end = [], self.size
-        for part in reversed(self._parts):
-            begin = end - len(part)
-            if end <= start:
-                break
-            pieces.append(part[max(0, start - begin) :])
-            end = begin
-        return b"".join(reversed(pieces))
 
     def blocks(self, size: int = BLOCK) -> Iterator[bytes]:
         """The page's bytes from the start; the page is released when done or abandoned."""
@@ -90,23 +64,28 @@ def spool_jsonl(
     headers: Mapping[str, str], chunks: Iterable[bytes], *, expected_lines: int | None, what: str
 ) -> SpooledPage:
     """Spool a JSON Lines body while counting its lines, then check it: refused are a non-JSON
-    ``Content-Type``, a last line cut mid-document, and a count other than ``expected_lines``."""
-    require_json_media(headers, what)
+    ``Content-Type`` (typically a proxy's HTML page), a last line cut mid-document, and a count
+    other than ``expected_lines``."""
+    media = headers.get("content-type", "")
+    if "json" not in media.split(";", 1)[0].lower():
+        raise MalformedResponseError(
+            f"{what}: expected a JSON answer, got Content-Type {media or 'none'!r} "
+            "(a proxy or gateway page instead of the platform's data?)"
+        )
     page = SpooledPage()
     try:
-        line_start = 0  # offset of the first byte after the last newline seen
-        last = b""
+        last_line: list[bytes] = []  # the bytes after the last newline seen
         for chunk in chunks:
             if not chunk:
                 continue
-            newlines = chunk.count(b"\n")
-            if newlines:
-                page.lines += newlines
-                line_start = page.size + chunk.rindex(b"\n") + 1
             page.write(chunk)
-            last = chunk
-        if page.size and not last.endswith(b"\n"):
-            _require_complete_line(page.tail(line_start), what)
+            if newlines := chunk.count(b"\n"):
+                page.lines += newlines
+                last_line = [chunk[chunk.rindex(b"\n") + 1 :]]
+            else:
+                last_line.append(chunk)
+        if unterminated := b"".join(last_line):
+            _require_complete_line(unterminated, what)
             page.write(b"\n")
             page.lines += 1
         if expected_lines is not None and page.lines != expected_lines:

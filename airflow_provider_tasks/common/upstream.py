@@ -37,17 +37,12 @@ class UpstreamIds(BaseOperator):
                 f"{name} is not set and task {self.task_id!r} has no upstream task to take XCom {key!r} from: "
                 f"pass {name}=..., or set a run operator upstream of it"
             )
-        if key != "run_id" and (run_id := self.upstream_xcom(context, "run_id")):
-            raise ConfigurationError(f"{name} is not set and the upstream run {run_id} {missing}")
+        if key != "run_id" and (run_ids := self.upstream_values(context, "run_id")):
+            raise ConfigurationError(f"{name} is not set and the upstream run {run_ids[0]} {missing}")
         raise ConfigurationError(
             f"{name} is not set and no upstream task ({', '.join(upstream)}) pushed XCom {key!r}: "
             f"pass {name}=..., or set a run operator directly upstream of task {self.task_id!r}"
         )
-
-    def upstream_xcom(self, context: Context, key: str) -> Any:
-        """The first non-empty value of XCom ``key`` among the direct upstream tasks."""
-        values = self.upstream_values(context, key)
-        return values[0] if values else None
 
     def upstream_values(self, context: Context, key: str) -> list[Any]:
         """The different non-empty values of XCom ``key`` that the direct upstream tasks pushed

@@ -9,14 +9,14 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
+from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.validation import require_choice
 
 FORMATS = ("jsonl", "json", "csv")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,7 @@ class WriteResult:
 def write_pages(pages: Iterable[list[dict[str, Any]]], output_path: Any, fmt: str) -> WriteResult:
     """Write every item of ``pages`` to ``output_path`` (str, os.PathLike or ObjectStoragePath)."""
     require_choice("format", fmt, FORMATS)
-    target = _as_target(output_path)
-    with _staging(target) as binary:
+    with staged(output_path) as binary:
         stream = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=True)
         count = _WRITERS[fmt](pages, stream)
         stream.detach()
@@ -42,7 +41,7 @@ def write_jsonl_chunks(chunks: Iterable[bytes], output_path: Any) -> WriteResult
     one stream (a line may span two). A missing final newline is added."""
     count = 0
     last = b"\n"
-    with _staging(_as_target(output_path)) as stream:
+    with staged(output_path) as stream:
         for chunk in chunks:
             if not chunk:
                 continue
@@ -55,24 +54,14 @@ def write_jsonl_chunks(chunks: Iterable[bytes], output_path: Any) -> WriteResult
     return WriteResult(str(output_path), count, "jsonl")
 
 
-def write_bytes(output_path: Any, fill: Callable[[IO[bytes]], T]) -> T:
-    """Write an opaque body (a record, an image) to ``output_path``: ``fill`` writes the bytes to
-    the staged file and its result is returned. The file takes its final name only when ``fill``
-    returns; if it raises, the staged file is removed and nothing appears under that name."""
-    with _staging(_as_target(output_path)) as stream:
-        return fill(stream)
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_dumps = _ENCODER.encode
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _write_jsonl(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
     count = 0
     for items in pages:
         if items:
-            stream.write("\n".join(map(_dumps, items)))
-            stream.write("\n")
+            stream.write("\n".join(map(_dumps, items)) + "\n")
             count += len(items)
     return count
 
@@ -103,7 +92,8 @@ def flatten(item: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _write_csv(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
-    """CSV needs every column up front: rows are spooled to a temporary file while the columns are collected."""
+    """CSV needs every column up front: rows are spooled to a temporary file while the columns are collected.
+    An empty object or list is written as its JSON (``{}``, ``[]``), a null as an empty cell."""
     columns: dict[str, None] = {}
     count = 0
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
@@ -114,20 +104,11 @@ def _write_csv(pages: Iterable[list[dict[str, Any]]], stream: IO[str]) -> int:
                 spool.write(_dumps(row) + "\n")
                 count += 1
         spool.seek(0)
-        writer = csv.DictWriter(stream, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(stream, fieldnames=list(columns), lineterminator="\n")
         writer.writeheader()
         for line in spool:
-            row = json.loads(line)
-            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+            writer.writerow({k: _dumps(v) if isinstance(v, (dict, list)) else v for k, v in json.loads(line).items()})
     return count
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return _dumps(value)
-    if value is None:
-        return ""
-    return value
 
 
 _WRITERS = {"jsonl": _write_jsonl, "json": _write_json, "csv": _write_csv}
@@ -135,25 +116,18 @@ _WRITERS = {"jsonl": _write_jsonl, "json": _write_json, "csv": _write_csv}
 
 def check_output_path(output_path: Any) -> None:
     """Refuse an ``output_path`` naming a directory (a trailing ``/``, or an existing one) before any download."""
-    from airflow_provider_tasks.common.errors import ConfigurationError
-
     text = str(output_path or "")
     if not text.strip():
         raise ConfigurationError("output_path must name a file, got an empty value")
     target = _as_target(output_path)
-    if text.endswith(("/", os.sep)) or _is_dir(target):
+    try:
+        is_dir = os.path.isdir(target) if isinstance(target, str) else bool(target.is_dir())
+    except Exception:  # an object store that cannot answer now: the write will tell
+        is_dir = False
+    if text.endswith(("/", os.sep)) or is_dir:
         raise ConfigurationError(
             f"output_path {text!r} is a directory; give the file to write, e.g. {text.rstrip('/' + os.sep)}/items.jsonl"
         )
-
-
-def _is_dir(target: Any) -> bool:
-    if isinstance(target, str):
-        return os.path.isdir(target)
-    try:
-        return bool(target.is_dir())
-    except Exception:  # an object store that cannot answer now: the write will tell
-        return False
 
 
 def _as_target(output_path: Any) -> Any:
@@ -167,9 +141,11 @@ def _as_target(output_path: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _staging(target: Any) -> Iterator[IO[bytes]]:
-    """Writes to a sibling temporary name and moves it into place on success; on any failure, closing and moving
-    included, removes it."""
+def staged(output_path: Any) -> Iterator[IO[bytes]]:
+    """``output_path`` (str, os.PathLike or ObjectStoragePath) open for writing bytes, under a sibling temporary
+    name that takes the final one only when the block ends without error; on any failure, closing and moving
+    included, the temporary file is removed and nothing appears under that name."""
+    target = _as_target(output_path)
     local = isinstance(target, str)
     tmp: Any
     if local:
