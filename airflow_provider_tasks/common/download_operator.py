@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow_provider_tasks.common.assets import annotate_outlets
+from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.lineage import Lineage, LineageDataset, ReportsLineage, storage_dataset
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.upstream import UpstreamIds
@@ -37,6 +38,8 @@ class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, UpstreamIds, Generic[
 
     template_fields: Sequence[str] = ("output_path",)
     max_page_size: int = 10_000
+    page_size_limit: ClassVar[int | None] = None
+    """The most items the platform sends per request, when it has a limit."""
     platform_key: ClassVar[str]
     """The platform's name in asset-event extras (``apify``, ``lobstr``)."""
 
@@ -46,6 +49,10 @@ class ItemsToFileOperator(UsesHook[HookT], ReportsLineage, UpstreamIds, Generic[
         self.format = require_choice("format", format, FORMATS)
         size = self.max_page_size if page_size is None else page_size
         self.page_size = int(require_number_at_least("page_size", size, 1, integer=True))
+        if self.page_size_limit is not None and self.page_size > self.page_size_limit:
+            raise ConfigurationError(
+                f"page_size must be at most {self.page_size_limit} (the platform's page limit), got {self.page_size}"
+            )
 
     @abstractmethod
     def pages(self, context: Context, source: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:

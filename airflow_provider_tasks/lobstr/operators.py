@@ -217,7 +217,7 @@ class LobstrResultsOperator(LobstrConnected, ItemsToFileOperator["LobstrHook"]):
     """
 
     template_fields: Sequence[str] = ("run_id", "squid_id", "task_hash", "output_path")
-    max_page_size = api.MAX_PAGE_SIZE
+    max_page_size = page_size_limit = api.MAX_PAGE_SIZE
 
     def __init__(
         self,
@@ -228,10 +228,6 @@ class LobstrResultsOperator(LobstrConnected, ItemsToFileOperator["LobstrHook"]):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if self.page_size > api.MAX_PAGE_SIZE:
-            raise ConfigurationError(
-                f"page_size must be at most {api.MAX_PAGE_SIZE} for Lobstr.io, got {self.page_size}"
-            )
         if run_id and squid_id:
             raise ConfigurationError("give run_id or squid_id, not both")
         self.run_id = run_id
