@@ -28,14 +28,9 @@ def annotate_outlets(task: Any, context: Context, describe: Callable[[], Mapping
     outlets = asset_outlets(getattr(task, "outlets", None))
     if not outlets:
         return 0
-    extra = describe()
-    events = context.get("outlet_events")
-    if events is None:  # outlet_events exists on every supported line (2.10+); guard anyway
-        task.log.warning("This Airflow gives tasks no outlet_events: asset events carry no extra")
-        return 0
-    plain = json.loads(json.dumps(dict(extra), allow_nan=False))
+    plain = json.loads(json.dumps(dict(describe()), allow_nan=False))
     for outlet in outlets:
-        events[outlet].extra = dict(plain)
+        context["outlet_events"][outlet].extra = dict(plain)
     return len(outlets)
 
 
@@ -49,8 +44,7 @@ def run_extra(platform: str, snapshot: Snapshot, facts: Mapping[str, Any]) -> di
         **facts,
     }
     if snapshot.cost is not None:
-        extra["cost"] = snapshot.cost
-        extra["cost_unit"] = snapshot.cost_unit
+        extra.update(cost=snapshot.cost, cost_unit=snapshot.cost_unit)
     return extra
 
 

@@ -78,8 +78,7 @@ def baseline(listed: Iterable[Listed], now: float) -> Mark:
     """The mark of a watcher with nothing stored: ended runs are history (never fired), runs still going are
     watched; ``now`` places the mark when no listed run has ended."""
     runs = list(listed)
-    ends = [run.finished for run in runs if run.terminal and run.finished is not None]
-    newest = max(ends) if ends else now
+    newest = max((run.finished for run in runs if run.terminal and run.finished is not None), default=now)
     return Mark(
         finished=newest,
         ids=frozenset(run.id for run in runs if run.terminal and run.finished == newest),
@@ -91,17 +90,19 @@ def newly_finished(mark: Mark, listed: Iterable[Listed]) -> tuple[list[tuple[Lis
     """The runs newly finished since ``mark``, oldest finish first, each with the mark once handled, and the mark
     after this look. Each intermediate mark keeps this look's later runs ``open``, so a restart fires the rest."""
     runs = list(listed)
+    seen = {run.id for run in runs}
+    # Open runs this look did not see (listing stopped above them, or they vanished) are kept, to look for again.
+    watched = {run_id: started for run_id, started in mark.open.items() if run_id not in seen}
+    watched.update({run.id: _start(run, mark.finished) for run in runs if not run.terminal})
     new = sorted((run for run in runs if run.terminal and mark.is_new(run)), key=_finish_order)
-    still_open = {run.id: _start(run, mark.finished) for run in runs if not run.terminal}
     pending = {run.id: _start(run, mark.finished) for run in new}
     steps: list[tuple[Listed, Mark]] = []
     current = mark
     for run in new:
         del pending[run.id]
-        current = _after(current, run, {**_kept_open(current.open, runs), **still_open, **pending})
+        current = _after(current, run, {**watched, **pending})
         steps.append((run, current))
-    final = Mark(current.finished, current.ids, {**_kept_open(current.open, runs), **still_open})
-    return steps, final
+    return steps, Mark(current.finished, current.ids, watched)
 
 
 def _after(mark: Mark, run: Listed, open_runs: dict[str, float]) -> Mark:
@@ -111,12 +112,6 @@ def _after(mark: Mark, run: Listed, open_runs: dict[str, float]) -> Mark:
     if finished == mark.finished:
         return Mark(finished, mark.ids | {run.id}, open_runs)
     return Mark(mark.finished, mark.ids, open_runs)  # an open run that ended before the mark
-
-
-def _kept_open(opened: Mapping[str, float], runs: list[Listed]) -> dict[str, float]:
-    """Open runs this look did not see (listing stopped above them, or they vanished): kept, to look for again."""
-    seen = {run.id for run in runs}
-    return {run_id: started for run_id, started in opened.items() if run_id not in seen}
 
 
 def _start(run: Listed, default: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast
@@ -13,11 +14,7 @@ from airflow_provider_tasks.common.links import RUN_ID_XCOM_KEY, run_url
 from airflow_provider_tasks.common.platform import HookT, UsesHook
 from airflow_provider_tasks.common.run_operator import default_deferrable
 from airflow_provider_tasks.common.snapshot import FollowedT, RunT
-from airflow_provider_tasks.common.validation import (
-    require_id,
-    require_poll_interval,
-    require_positive_seconds,
-)
+from airflow_provider_tasks.common.validation import require_id, require_poll_interval, require_positive_seconds
 from airflow_provider_tasks.common.waiting import MIN_POLL_GAP, Deadline, naming_the_timeout
 
 if TYPE_CHECKING:
@@ -34,7 +31,7 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, FollowedT
 
     platform: ClassVar[str]
     followed_field: ClassVar[str]
-    """The parameter naming the followed object (``run_id``, ``task_hash``), for error messages."""
+    """The parameter holding the followed object's id (``run_id``, ``task_hash``)."""
     min_poll_interval: ClassVar[float] = 0.0
     """Smallest ``poke_interval`` accepted (a platform whose API sets a minimum raises it)."""
     poll_interval_rule: ClassVar[str] = ""
@@ -44,12 +41,7 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, FollowedT
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         require_poll_interval("poke_interval", self.poke_interval, self.min_poll_interval, self.poll_interval_rule)
         require_positive_seconds("timeout", self.timeout)
-        self._last_look: float | None = None
-
-    @property
-    @abstractmethod
-    def followed_id(self) -> str:
-        """The (rendered) id of the followed object."""
+        self._last_look = -math.inf
 
     @abstractmethod
     def poll(self) -> FollowedT:
@@ -74,7 +66,7 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, FollowedT
         """Called before the wait starts (a run sensor publishes the run for its link)."""
 
     def execute(self, context: Context) -> Any:
-        require_id(self.followed_field, self.followed_id)
+        require_id(self.followed_field, getattr(self, self.followed_field))
         self.note_followed(context)
         try:
             if not self.deferrable:
@@ -91,10 +83,7 @@ class FollowSensor(UsesHook[HookT], BaseSensorOperator, Generic[HookT, FollowedT
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         # Airflow pokes every poke_interval; keep at least a second between two looks anyway.
-        if self._last_look is not None:
-            pause = self._last_look + MIN_POLL_GAP - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
+        time.sleep(max(0.0, self._last_look + MIN_POLL_GAP - time.monotonic()))
         self._last_look = time.monotonic()
         followed = self.poll()
         snapshot = followed.snapshot()
@@ -131,10 +120,6 @@ class RemoteRunSensor(FollowSensor[HookT, RunT], Generic[RunT, HookT]):
     @abstractmethod
     def trigger_class(self) -> type[RemoteRunTrigger[RunT]]:
         """The platform's run trigger (imported lazily)."""
-
-    @property
-    def followed_id(self) -> str:
-        return self.run_id
 
     def note_followed(self, context: Context) -> None:
         if self.operator_extra_links:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any, cast
 
@@ -109,22 +109,18 @@ def require_poll_interval(name: str, value: Any, minimum: float, why: str = "") 
 
 def require_finite_json(name: str, value: Any) -> None:
     """No NaN or infinity inside ``value`` (JSON has neither); the error names the path, e.g. ``run_input.a[2].b``."""
-    if (found := _non_finite(name, value)) is not None:
+    if (found := next(_non_finite(name, value), None)) is not None:
         path, number = found
         raise ConfigurationError(f"{path} must be a finite number (JSON has no NaN or Infinity), got {number!r}")
 
 
-def _non_finite(path: str, value: Any) -> tuple[str, float] | None:
-    """``(path, number)`` of the first NaN or infinity inside ``value``, depth first."""
+def _non_finite(path: str, value: Any) -> Iterator[tuple[str, float]]:
+    """``(path, number)`` of each NaN or infinity inside ``value``, depth first."""
     if isinstance(value, float) and not math.isfinite(value):
-        return path, value
-    if isinstance(value, Mapping):
-        children = ((f"{path}.{key}", item) for key, item in value.items())
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _non_finite(f"{path}.{key}", item)
     elif isinstance(value, (list, tuple)):
-        children = ((f"{path}[{index}]", item) for index, item in enumerate(value))
-    else:
-        return None
-    for child_path, item in children:
-        if (found := _non_finite(child_path, item)) is not None:
-            return found
-    return None
+        for index, item in enumerate(value):
+            yield from _non_finite(f"{path}[{index}]", item)

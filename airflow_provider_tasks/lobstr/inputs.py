@@ -35,26 +35,6 @@ def _check_url(field: str, value: str) -> str:
     return url
 
 
-def _as_list(value: Any, field: str) -> list[Any]:
-    """A rendered ``tasks`` value as a list. A Jinja template renders to a string unless the DAG
-    renders native objects, so a string holding a JSON or Python list literal is read as one."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = json.loads(text)
-        except ValueError:
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise ConfigurationError(
-                    f"{field} must be a list of tasks (each {ALLOWED}); got the string {text[:120]!r}, "
-                    "which is not a JSON or Python list"
-                ) from None
-    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Sequence):
-        raise ConfigurationError(f"{field} must be a list of tasks (each {ALLOWED}), not {type(value).__name__}")
-    return list(value)
-
-
 def normalize_task(item: Any, field: str) -> dict[str, Any]:
     """One input as the params object Lobstr.io takes; a ConfigurationError naming ``field``."""
     if isinstance(item, str):
@@ -68,7 +48,7 @@ def normalize_task(item: Any, field: str) -> dict[str, Any]:
         name = f"{field}[{key!r}]"
         if not isinstance(key, str) or not key.strip():
             raise _fail(field, f"has the key {key!r}: keys must be non-empty strings")
-        if value is None or not isinstance(value, SCALARS):
+        if not isinstance(value, SCALARS):
             raise _fail(name, f"is {type(value).__name__} {value!r}")
         if isinstance(value, str) and not value.strip():
             raise _fail(name, "is an empty string")
@@ -78,13 +58,26 @@ def normalize_task(item: Any, field: str) -> dict[str, Any]:
 
 def normalize_tasks(value: Any, field: str = "tasks") -> list[dict[str, Any]]:
     """Every input of ``value`` (a list, or a string holding one) as params objects, in order."""
-    items = _as_list(value, field)
-    if not items:
+    if isinstance(value, str):  # a Jinja template renders to a string unless the DAG renders native objects
+        text = value.strip()
+        try:
+            value = json.loads(text)
+        except ValueError:
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise ConfigurationError(
+                    f"{field} must be a list of tasks (each {ALLOWED}); got the string {text[:120]!r}, "
+                    "which is not a JSON or Python list"
+                ) from None
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Sequence):
+        raise ConfigurationError(f"{field} must be a list of tasks (each {ALLOWED}), not {type(value).__name__}")
+    if not value:
         raise ConfigurationError(
             f"{field} is empty: give at least one task (each {ALLOWED}), or leave {field} unset to run "
             "the squid's own tasks"
         )
-    return [normalize_task(item, f"{field}[{index}]") for index, item in enumerate(items)]
+    return [normalize_task(item, f"{field}[{index}]") for index, item in enumerate(value)]
 
 
 def has_template(value: Any) -> bool:
@@ -106,26 +99,19 @@ def params_key(params: dict[str, Any]) -> str:
 
 def fingerprint(squid: str, tasks: list[dict[str, Any]], replace: bool) -> str:
     """Names one "put these tasks on this squid" step, so a later try can tell it was done."""
-    digest = hashlib.sha256(json.dumps([squid, replace, [params_key(p) for p in tasks]]).encode()).hexdigest()
-    return digest[:32]
+    return hashlib.sha256(json.dumps([squid, replace, [params_key(p) for p in tasks]]).encode()).hexdigest()[:32]
 
 
 def to_csv(tasks: list[dict[str, Any]]) -> bytes:
-    """The tasks as the CSV file ``POST /v1/tasks/upload`` takes: a header row of param names
-    (every key any task uses, in order of first use), then one row a task (empty where a task
-    lacks a key)."""
-    columns: list[str] = []
-    for params in tasks:
-        columns.extend(key for key in params if key not in columns)
+    """The tasks as the CSV file ``POST /v1/tasks/upload`` takes: a header row of every param name
+    any task uses (in order of first use), then a row a task (empty where it lacks a key)."""
+    columns = list(dict.fromkeys(key for params in tasks for key in params))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, columns, lineterminator="\n")
     writer.writeheader()
-    for params in tasks:
-        writer.writerow({key: _cell(value) for key, value in params.items()})
+    writer.writerows({key: _cell(value) for key, value in params.items()} for params in tasks)
     return buffer.getvalue().encode("utf-8")
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.common.compat import AirflowSkipException
 from airflow_provider_tasks.common.deferral import follow_kwargs
@@ -22,11 +22,6 @@ ON_ABORTED = ("fail", "succeed", "skip")
 POLL_INTERVAL_RULE = "Lobstr.io asks clients not to poll more often than every 5 s"
 
 
-def _poke_every_30s_by_default(kwargs: dict[str, Any]) -> dict[str, Any]:
-    kwargs.setdefault("poke_interval", 30)
-    return kwargs
-
-
 class LobstrRunSensor(LobstrConnected, RemoteRunSensor[LobstrRun, "LobstrHook"]):
     """Waits until a squid run ends: ``done`` succeeds; ``error`` and ``aborted`` fail the task with the run's
     ``done_reason`` and a dashboard link; ``paused`` keeps waiting. Poke, reschedule or ``deferrable=True``; the run
@@ -42,7 +37,7 @@ class LobstrRunSensor(LobstrConnected, RemoteRunSensor[LobstrRun, "LobstrHook"])
     operator_extra_links = (LobstrRunLink(),)
 
     def __init__(self, *, run_id: str, **kwargs: Any) -> None:
-        super().__init__(run_id=run_id, **_poke_every_30s_by_default(kwargs))
+        super().__init__(run_id=run_id, **{"poke_interval": 30, **kwargs})
 
 
 class LobstrTaskSensor(LobstrConnected, FollowSensor["LobstrHook", LobstrTask]):
@@ -60,16 +55,12 @@ class LobstrTaskSensor(LobstrConnected, FollowSensor["LobstrHook", LobstrTask]):
     min_poll_interval = api.MIN_POLL_INTERVAL
     poll_interval_rule = POLL_INTERVAL_RULE
     template_fields = ("task_hash",)
-    followed_field: ClassVar[str] = "task_hash"
+    followed_field = "task_hash"
 
     def __init__(self, *, task_hash: str, on_aborted: str = "fail", **kwargs: Any) -> None:
-        super().__init__(**_poke_every_30s_by_default(kwargs))
+        super().__init__(**{"poke_interval": 30, **kwargs})
         self.task_hash = task_hash
         self.on_aborted = require_choice("on_aborted", on_aborted, ON_ABORTED)
-
-    @property
-    def followed_id(self) -> str:
-        return self.task_hash
 
     def poll(self) -> LobstrTask:
         return self.hook.get_task(self.task_hash)
@@ -87,14 +78,12 @@ class LobstrTaskSensor(LobstrConnected, FollowSensor["LobstrHook", LobstrTask]):
     def result(self, followed: LobstrTask) -> Any:
         snapshot = followed.snapshot()
         status = followed.status_object
-        if snapshot.terminal and snapshot.aborted:
-            if self.on_aborted == "succeed":
-                self.log.warning(
-                    "Task %s was aborted; taking its %s partial results", self.task_hash, status.get("total_results")
-                )
-                return status
-            if self.on_aborted == "skip":
-                raise AirflowSkipException(f"Lobstr.io task {self.task_hash} was aborted")
-        if not snapshot.succeeded:
+        if snapshot.aborted and self.on_aborted == "skip":
+            raise AirflowSkipException(f"Lobstr.io task {self.task_hash} was aborted")
+        if snapshot.aborted and self.on_aborted == "succeed":
+            self.log.warning(
+                "Task %s was aborted; taking its %s partial results", self.task_hash, status.get("total_results")
+            )
+        elif not snapshot.succeeded:
             raise snapshot.failure(self.platform)
         return status

@@ -1,26 +1,16 @@
-"""Putting a DAG's task inputs on a Lobstr.io squid before its run.
+"""Putting a DAG's task inputs on a Lobstr.io squid before its run: a run covers the squid's active tasks.
 
-Lobstr.io's own flow is "add tasks to the squid, then run it": a run covers the squid's active
-tasks. :func:`put_tasks` adds the inputs (``POST /v1/tasks``, or for more than
-``upload_threshold`` of them a CSV through ``POST /v1/tasks/upload``, followed until it ends),
-counts what Lobstr.io skipped as duplicates, and with ``replace`` deletes the squid's other tasks so
-the run covers these inputs only.
+With ``replace`` the squid's tasks that are not among the inputs are deleted one by one: Lobstr.io
+documents no call that deactivates a task, and emptying the squid (``POST /v1/squids/{hash}/empty``)
+would also delete the results of its earlier runs and the inputs just added.
 
-Why delete and not deactivate: Lobstr.io documents no call that deactivates a task, only
-``DELETE /v1/tasks/{hash}`` and ``POST /v1/squids/{hash}/empty``; emptying also deletes the
-results of the squid's earlier runs and would delete the inputs just added, so the tasks that are
-not among the inputs are deleted one by one (a task that is among them stays, and its re-add
-counts as a duplicate).
-
-Every step is safe to repeat, which is what makes a retried task instance harmless: Lobstr.io
-skips duplicate tasks, a task deleted already answers 404, and an upload of tasks already there
-inserts none. The operator also records the step in Airflow 3.3's ``task_state_store`` so that a
-retry after a crash does not send the inputs again at all.
+Every step is safe to repeat, which makes a retried task instance harmless: Lobstr.io skips duplicate
+tasks, a task deleted already answers 404, and an upload of tasks already there inserts none.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tasks.common.errors import InputsRejectedError
@@ -34,7 +24,7 @@ UPLOAD_THRESHOLD = 500
 and a background insert on Lobstr.io's side) instead of a ``POST /v1/tasks`` JSON list."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class InputsOutcome:
     """What putting the inputs did: tasks created, duplicates skipped, earlier tasks deleted."""
 
@@ -80,9 +70,9 @@ def put_tasks(
             )
         outcome = InputsOutcome(len(tasks), len(added.created), added.duplicates)
     if replace:
-        outcome = InputsOutcome(
-            outcome.sent, outcome.added, outcome.duplicates, _remove_others(hook, squid_id, tasks), outcome.upload_id
-        )
+        keep = {params_key(params) for params in tasks}
+        others = [task["id"] for task in hook.iter_tasks(squid_id) if params_key(task.get("params") or {}) not in keep]
+        outcome = dataclasses.replace(outcome, removed=sum(hook.delete_task(task_hash) for task_hash in others))
     return outcome
 
 
@@ -98,9 +88,3 @@ def _upload(hook: LobstrHook, squid_id: str, tasks: list[dict[str, Any]]) -> Inp
         )
     return InputsOutcome(len(tasks), done.count("inserted"), done.count("duplicates"), upload_id=done.id)
 
-
-def _remove_others(hook: LobstrHook, squid_id: str, tasks: list[dict[str, Any]]) -> int:
-    """Delete the squid's tasks whose params are not among ``tasks``; how many were deleted."""
-    wanted = {params_key(params) for params in tasks}
-    others = [task["id"] for task in hook.iter_tasks(squid_id) if params_key(task.get("params") or {}) not in wanted]
-    return sum(hook.delete_task(task_hash) for task_hash in others)
