@@ -39,7 +39,6 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunLog, RemoteRunOperator[ApifyRun
     """What running a task and running an Actor share: run options, XCom, and the run's own log in the
     task log (:class:`RemoteRunLog`)."""
 
-    platform = api.PLATFORM
     cost_limit_field = "max_cost_usd"
     reuse_field = "reuse_existing_run"
     operator_extra_links = (ApifyRunLink(),)

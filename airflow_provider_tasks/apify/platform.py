@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_tasks.apify.api import PLATFORM
 from airflow_provider_tasks.common.platform import Connected
 
 DEFAULT_CONN_ID = "apify_default"
@@ -20,6 +21,7 @@ class ApifyConnected(Connected):
     :param apify_conn_id: the ``apify`` connection (default ``apify_default``).
     """
 
+    platform = PLATFORM
     platform_key = "apify"
     hook_path = "airflow_provider_tasks.apify.hooks.ApifyHook"
     trigger_path = "airflow_provider_tasks.apify.triggers.ApifyRunTrigger"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow_provider_tasks.apify import api
 from airflow_provider_tasks.apify.api import ApifyRun
 from airflow_provider_tasks.apify.links import ApifyRunLink
 from airflow_provider_tasks.apify.platform import ApifyConnected
@@ -25,5 +24,4 @@ class ApifyRunSensor(ApifyConnected, RemoteRunSensor[ApifyRun, "ApifyHook"]):
         watches a run it did not start).
     """
 
-    platform = api.PLATFORM
     operator_extra_links = (ApifyRunLink(),)

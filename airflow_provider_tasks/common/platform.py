@@ -49,6 +49,8 @@ class Connected(BaseOperator):
     connection: the mixin's ``__init__`` takes the connection id under the hook's
     ``conn_name_attr``, and its class attributes name the hook and trigger classes by import path."""
 
+    platform: ClassVar[str]
+    """The platform's name in log lines and messages (``Apify``, ``Lobstr.io``)."""
     platform_key: ClassVar[str]
     """The platform in asset-event extras and lineage namespaces: a contract, never rename."""
     hook_path: ClassVar[str]

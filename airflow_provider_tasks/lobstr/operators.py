@@ -83,14 +83,11 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "Lobs
     on :class:`RemoteRunOperator`.
     """
 
-    platform = api.PLATFORM
     cost_limit_field = "max_credits"
     reuse_field = "reuse_active_run"
     operator_extra_links = (LobstrRunLink(),)
     template_fields: Sequence[str] = ("squid_id", "tasks")
     state_store_key = "lobstr_run_id"
-    min_poll_interval = api.MIN_POLL_INTERVAL
-    poll_interval_rule = "Lobstr.io asks clients not to poll more often than every 5 s"
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_tasks.common.platform import Connected
+from airflow_provider_tasks.lobstr import api
 
 DEFAULT_CONN_ID = "lobstr_default"
 
@@ -16,9 +17,12 @@ class LobstrConnected(Connected):
     :param lobstr_conn_id: the ``lobstr`` connection (default ``lobstr_default``).
     """
 
+    platform = api.PLATFORM
     platform_key = "lobstr"
     hook_path = "airflow_provider_tasks.lobstr.hooks.LobstrHook"
     trigger_path = "airflow_provider_tasks.lobstr.triggers.LobstrRunTrigger"
+    min_poll_interval = api.MIN_POLL_INTERVAL
+    poll_interval_rule = "Lobstr.io asks clients not to poll more often than every 5 s"
 
     def __init__(self, *, lobstr_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -8,7 +8,6 @@ from airflow_provider_tasks.common.compat import AirflowSkipException
 from airflow_provider_tasks.common.deferral import follow_kwargs
 from airflow_provider_tasks.common.sensors import FollowSensor, RemoteRunSensor
 from airflow_provider_tasks.common.validation import require_choice
-from airflow_provider_tasks.lobstr import api
 from airflow_provider_tasks.lobstr.api import LobstrRun, LobstrTask
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
 from airflow_provider_tasks.lobstr.platform import LobstrConnected
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
     from airflow_provider_tasks.lobstr.triggers import LobstrTaskTrigger
 
 ON_ABORTED = ("fail", "succeed", "skip")
-POLL_INTERVAL_RULE = "Lobstr.io asks clients not to poll more often than every 5 s"
 
 
 class LobstrRunSensor(LobstrConnected, RemoteRunSensor[LobstrRun, "LobstrHook"]):
@@ -31,9 +29,6 @@ class LobstrRunSensor(LobstrConnected, RemoteRunSensor[LobstrRun, "LobstrHook"])
     :param lobstr_conn_id: the ``lobstr`` connection.
     """
 
-    platform = api.PLATFORM
-    min_poll_interval = api.MIN_POLL_INTERVAL
-    poll_interval_rule = POLL_INTERVAL_RULE
     operator_extra_links = (LobstrRunLink(),)
 
     def __init__(self, *, run_id: str, **kwargs: Any) -> None:
@@ -51,9 +46,6 @@ class LobstrTaskSensor(LobstrConnected, FollowSensor["LobstrHook", LobstrTask]):
     :param lobstr_conn_id: the ``lobstr`` connection.
     """
 
-    platform = api.PLATFORM
-    min_poll_interval = api.MIN_POLL_INTERVAL
-    poll_interval_rule = POLL_INTERVAL_RULE
     template_fields = ("task_hash",)
     followed_field = "task_hash"
 
