@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import quote, unquote
 
+from airflow_provider_tasks.apify import PLATFORM as PLATFORM
 from airflow_provider_tasks.common.blobs import BodyHead
 from airflow_provider_tasks.common.errors import ApiError, ConfigurationError, MalformedResponseError
 from airflow_provider_tasks.common.jsonl import SpooledPage, spool_jsonl
@@ -30,7 +31,6 @@ from airflow_provider_tasks.common.validation import (
     require_power_of_two,
 )
 
-PLATFORM = "Apify"
 DEFAULT_BASE_URL = "https://api.apify.com"
 CONSOLE_URL = "https://console.apify.com"
 MAX_PAGE_SIZE = 1000

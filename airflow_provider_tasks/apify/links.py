@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_tasks.apify.api import run_console_url
 from airflow_provider_tasks.common.links import RunConsoleLink
 
 
@@ -14,4 +13,6 @@ class ApifyRunLink(RunConsoleLink):
     name = "Apify run"
 
     def url_for(self, run_id: str, operator: Any) -> str:
+        from airflow_provider_tasks.apify.api import run_console_url
+
         return run_console_url(run_id)

@@ -1,18 +1,16 @@
 """Operators that run Apify Actor tasks and Actors, stream a dataset's items to a file, and
 download a key-value store record (:class:`ApifyGetRecordOperator`, from ``apify/records.py``).
 
-HTTP clients and the trigger load when a task runs, not when a DAG file is parsed."""
+Parsing a DAG file loads only what defining its tasks needs: the API's request building and
+parsing, the HTTP clients and the trigger load when a task runs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_tasks.apify import api
-from airflow_provider_tasks.apify.api import ApifyRun
 from airflow_provider_tasks.apify.links import ApifyRunLink
 from airflow_provider_tasks.apify.platform import XCOM_DATASET_ID, XCOM_KEY_VALUE_STORE_ID, ApifyConnected
-from airflow_provider_tasks.apify.records import ApifyGetRecordOperator  # noqa: F401 - its documented path
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.lineage import LineageDataset, platform_dataset
 from airflow_provider_tasks.common.run_log import DEFAULT_TAIL_LINES, RemoteRunLog, require_log_tail_lines
@@ -26,7 +24,10 @@ from airflow_provider_tasks.common.validation import (
 )
 
 if TYPE_CHECKING:
+    from airflow_provider_tasks.apify import api
+    from airflow_provider_tasks.apify.api import ApifyRun
     from airflow_provider_tasks.apify.hooks import ApifyHook
+    from airflow_provider_tasks.apify.records import ApifyGetRecordOperator  # noqa: F401 - its documented path
     from airflow_provider_tasks.common.compat import Context
 
 
@@ -35,7 +36,7 @@ def lineage_dataset(base_url: str, dataset_id: str) -> LineageDataset:
     return platform_dataset(ApifyConnected.platform_key, base_url, "datasets", dataset_id)
 
 
-class _ApifyRunOperator(ApifyConnected, RemoteRunLog, RemoteRunOperator[ApifyRun, "ApifyHook"]):
+class _ApifyRunOperator(ApifyConnected, RemoteRunLog, RemoteRunOperator["ApifyRun", "ApifyHook"]):
     """What running a task and running an Actor share: run options, XCom, and the run's own log in the
     task log (:class:`RemoteRunLog`)."""
 
@@ -93,9 +94,13 @@ class _ApifyRunOperator(ApifyConnected, RemoteRunLog, RemoteRunOperator[ApifyRun
 
     def target(self) -> api.Target:
         """What the run starts from: the Actor task or the Actor."""
+        from airflow_provider_tasks.apify import api
+
         return api.Target(self.target_kind, getattr(self, self.template_fields[0]))
 
     def run_options(self) -> api.RunOptions:
+        from airflow_provider_tasks.apify import api
+
         return api.RunOptions(
             build=self.build,
             memory_mbytes=_number(self.memory_mbytes),
@@ -279,3 +284,13 @@ def _number(value: Any) -> Any:
             except ValueError:
                 return value
     return value
+
+
+def __getattr__(name: str) -> Any:
+    """``ApifyGetRecordOperator``, defined in ``apify/records.py``, under its documented path; loaded
+    on first use, so a DAG that does not download records does not parse that module."""
+    if name == "ApifyGetRecordOperator":
+        from airflow_provider_tasks.apify.records import ApifyGetRecordOperator
+
+        return ApifyGetRecordOperator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

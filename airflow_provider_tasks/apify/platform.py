@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_tasks.apify.api import PLATFORM
+from airflow_provider_tasks.apify import PLATFORM
 from airflow_provider_tasks.common.platform import Connected
 
 DEFAULT_CONN_ID = "apify_default"

@@ -16,13 +16,12 @@ from airflow_provider_tasks.common.errors import AmbiguousStartError, ApiError, 
 from airflow_provider_tasks.common.pagination import Page
 from airflow_provider_tasks.common.sansio import ApiDialect, ApiObject, ApiRequest, ApiResponse, api_error
 from airflow_provider_tasks.common.snapshot import Snapshot
+from airflow_provider_tasks.lobstr import MAX_PAGE_SIZE as MAX_PAGE_SIZE
+from airflow_provider_tasks.lobstr import MIN_POLL_INTERVAL as MIN_POLL_INTERVAL
+from airflow_provider_tasks.lobstr import PLATFORM as PLATFORM
 
-PLATFORM = "Lobstr.io"
-MIN_POLL_INTERVAL = 5.0
-"""Lobstr.io has no long-poll and its quickstart asks not to poll more often than every 5 s."""
 DEFAULT_BASE_URL = "https://api.lobstr.io"
 DASHBOARD_URL = "https://app.lobstr.io"
-MAX_PAGE_SIZE = 100
 ALREADY_ACTIVE = "already active"
 
 

@@ -17,8 +17,7 @@ from airflow_provider_tasks.common.validation import (
     require_id,
     require_number_at_least,
 )
-from airflow_provider_tasks.lobstr import api
-from airflow_provider_tasks.lobstr.api import LobstrRun
+from airflow_provider_tasks.lobstr import MAX_PAGE_SIZE
 from airflow_provider_tasks.lobstr.inputs import fingerprint, has_template, normalize_tasks
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
 from airflow_provider_tasks.lobstr.platform import LobstrConnected
@@ -26,6 +25,7 @@ from airflow_provider_tasks.lobstr.task_inputs import UPLOAD_THRESHOLD
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.compat import Context
+    from airflow_provider_tasks.lobstr.api import LobstrRun
     from airflow_provider_tasks.lobstr.hooks import LobstrHook
 
 XCOM_TOTAL_RESULTS = "total_results"
@@ -42,7 +42,7 @@ def lineage_dataset(base_url: str, collection: str, hash_id: str) -> LineageData
     return platform_dataset(LobstrConnected.platform_key, base_url, collection, hash_id)
 
 
-class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator[LobstrRun, "LobstrHook"]):
+class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator["LobstrRun", "LobstrHook"]):
     """Starts a run of a Lobstr.io squid (over its active tasks) and, by default, waits for it.
 
     ``done`` succeeds; ``error`` and ``aborted`` fail the task with the run's ``done_reason``
@@ -214,7 +214,7 @@ class LobstrResultsOperator(LobstrConnected, ItemsToFileOperator["LobstrHook"]):
     """
 
     template_fields: Sequence[str] = ("run_id", "squid_id", "task_hash", "output_path")
-    max_page_size = page_size_limit = api.MAX_PAGE_SIZE
+    max_page_size = page_size_limit = MAX_PAGE_SIZE
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_tasks.common.platform import Connected
-from airflow_provider_tasks.lobstr import api
+from airflow_provider_tasks.lobstr import MIN_POLL_INTERVAL, PLATFORM
 
 DEFAULT_CONN_ID = "lobstr_default"
 
@@ -17,11 +17,11 @@ class LobstrConnected(Connected):
     :param lobstr_conn_id: the ``lobstr`` connection (default ``lobstr_default``).
     """
 
-    platform = api.PLATFORM
+    platform = PLATFORM
     platform_key = "lobstr"
     hook_path = "airflow_provider_tasks.lobstr.hooks.LobstrHook"
     trigger_path = "airflow_provider_tasks.lobstr.triggers.LobstrRunTrigger"
-    min_poll_interval = api.MIN_POLL_INTERVAL
+    min_poll_interval = MIN_POLL_INTERVAL
     poll_interval_rule = "Lobstr.io asks clients not to poll more often than every 5 s"
 
     def __init__(self, *, lobstr_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:

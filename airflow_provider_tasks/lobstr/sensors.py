@@ -8,19 +8,19 @@ from airflow_provider_tasks.common.compat import AirflowSkipException
 from airflow_provider_tasks.common.deferral import follow_kwargs
 from airflow_provider_tasks.common.sensors import FollowSensor, RemoteRunSensor
 from airflow_provider_tasks.common.validation import require_choice
-from airflow_provider_tasks.lobstr.api import LobstrRun, LobstrTask
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
 from airflow_provider_tasks.lobstr.platform import LobstrConnected
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.common.waiting import Deadline
+    from airflow_provider_tasks.lobstr.api import LobstrRun, LobstrTask  # noqa: F401 (LobstrRun: a string base-class argument)
     from airflow_provider_tasks.lobstr.hooks import LobstrHook  # noqa: F401 (named in a string base-class argument, for mypy)
     from airflow_provider_tasks.lobstr.triggers import LobstrTaskTrigger
 
 ON_ABORTED = ("fail", "succeed", "skip")
 
 
-class LobstrRunSensor(LobstrConnected, RemoteRunSensor[LobstrRun, "LobstrHook"]):
+class LobstrRunSensor(LobstrConnected, RemoteRunSensor["LobstrRun", "LobstrHook"]):
     """Waits until a squid run ends: ``done`` succeeds; ``error`` and ``aborted`` fail the task with the run's
     ``done_reason`` and a dashboard link; ``paused`` keeps waiting. Poke, reschedule or ``deferrable=True``; the run
     object is the return value.
@@ -35,7 +35,7 @@ class LobstrRunSensor(LobstrConnected, RemoteRunSensor[LobstrRun, "LobstrHook"])
         super().__init__(run_id=run_id, **{"poke_interval": 30, **kwargs})
 
 
-class LobstrTaskSensor(LobstrConnected, FollowSensor["LobstrHook", LobstrTask]):
+class LobstrTaskSensor(LobstrConnected, FollowSensor["LobstrHook", "LobstrTask"]):
     """Waits until a task's status is terminal: ``completed`` succeeds, ``failed`` fails the task with its errors,
     ``aborted`` (maybe partial results) does what ``on_aborted`` says. The return value (XCom) is the task's status
     object; killing the sensor aborts nothing (a task is not a run).
@@ -58,6 +58,8 @@ class LobstrTaskSensor(LobstrConnected, FollowSensor["LobstrHook", LobstrTask]):
         return self.hook.get_task(self.task_hash)
 
     def wrap(self, raw: dict[str, Any]) -> LobstrTask:
+        from airflow_provider_tasks.lobstr.api import LobstrRun, LobstrTask  # noqa: F401 (LobstrRun: a string base-class argument)
+
         return LobstrTask(raw)
 
     def make_trigger(self, deadline: Deadline) -> LobstrTaskTrigger:
