@@ -7,18 +7,39 @@ server dripping a byte at a time could hold a call far past it (aiohttp's total 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from airflow_provider_tasks.common.blobs import CappedBody, announced_length
 from airflow_provider_tasks.common.errors import ResponseTooLargeError, TransportError
-from airflow_provider_tasks.common.sansio import ApiRequest
+from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:
     import aiohttp
     import requests
 
 CHUNK = 64 * 1024
+
+
+def response_of(status: int, headers: Mapping[str, str], body: bytes = b"") -> ApiResponse:
+    """An HTTP client's answer as an :class:`ApiResponse` (header names lower-cased)."""
+    return ApiResponse(status, {name.lower(): value for name, value in headers.items()}, body)
+
+
+def streamed_head(
+    raw: requests.Response,
+    request: ApiRequest,
+    deadline: float,
+    total: float,
+    check: Callable[[ApiRequest, ApiResponse], ApiResponse],
+) -> ApiResponse:
+    """The head of an answer whose body is read later, as it arrives; an error status raises here,
+    through ``check``, with the first :data:`CHUNK` bytes of its body (the platform's error)."""
+    head = response_of(raw.status_code, raw.headers)
+    if not head.ok:
+        first = next(sync_chunks(raw, request, deadline, total, CHUNK), b"")
+        check(request, ApiResponse(head.status, head.headers, first))
+    return head
 
 
 def too_large(request: ApiRequest, limit: int, size: int | None, platform: str) -> ResponseTooLargeError:

@@ -17,7 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_tasks.common.bodies import deadline_passed, read_async, read_sync, sync_chunks
+from airflow_provider_tasks.common.bodies import (
+    deadline_passed,
+    read_async,
+    read_sync,
+    response_of,
+    streamed_head,
+    sync_chunks,
+)
 from airflow_provider_tasks.common.errors import TransportError
 from airflow_provider_tasks.common.pacing import turnstile
 from airflow_provider_tasks.common.retry import RetryPolicy
@@ -113,10 +120,6 @@ class _Transport:
         self.timeout = timeout
 
 
-def _head(status: int, headers: Any, body: bytes = b"") -> ApiResponse:
-    return ApiResponse(status, {k.lower(): v for k, v in headers.items()}, body)
-
-
 class SyncTransport(_Transport):
     """Blocking calls for operators and sensors running in a worker."""
 
@@ -155,7 +158,7 @@ class SyncTransport(_Transport):
         raw, deadline, total = self._open(request, headers)
         platform = self.endpoint.dialect.platform
         body = read_sync(raw, request, request.body_limit(), deadline, total, platform)
-        response = _head(raw.status_code, raw.headers, body)
+        response = response_of(raw.status_code, raw.headers, body)
         return self.endpoint.check(request, response)
 
     def _open(self, request: ApiRequest, headers: dict[str, str] | None) -> tuple[requests.Response, float, float]:
@@ -203,10 +206,7 @@ class SyncTransport(_Transport):
     ) -> T:
         raw, deadline, total = self._open(request, None)
         with raw:
-            head = _head(raw.status_code, raw.headers)
-            if not head.ok:
-                first = next(sync_chunks(raw, request, deadline, total, 64 * 1024), b"")
-                self.endpoint.check(request, ApiResponse(head.status, head.headers, first))
+            head = streamed_head(raw, request, deadline, total, self.endpoint.check)
             return consume(head, sync_chunks(raw, request, deadline, total, chunk_size))
 
     def open_stream(self, request: ApiRequest, headers: dict[str, str] | None = None) -> OpenStream:
@@ -266,7 +266,7 @@ class AsyncTransport(_Transport):
                 proxy_auth=self._proxy.auth,
             ) as raw:
                 body = await read_async(raw, request, request.body_limit(), self.endpoint.dialect.platform)
-                response = _head(raw.status, raw.headers, body)
+                response = response_of(raw.status, raw.headers, body)
         except (aiohttp.ClientSSLError, ssl.SSLError) as error:
             raise tls_error(request.method, request.path, self.endpoint.base_url, error) from None
         except asyncio.TimeoutError as error:  # the total timeout: connecting, waiting or reading

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_tasks.common.bodies import sync_chunks
+from airflow_provider_tasks.common.bodies import streamed_head, sync_chunks
 from airflow_provider_tasks.common.errors import TransportError
 from airflow_provider_tasks.common.log_lines import iter_lines
 from airflow_provider_tasks.common.sansio import ApiRequest, ApiResponse
@@ -40,13 +40,11 @@ class OpenStream:
         self._raw, self._request, self._deadline, self._total = raw, request, deadline, total
         self._lock = threading.Lock()
         self._aborted = False
-        self.head = ApiResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, b"")
-        if not self.head.ok:
-            try:
-                first = next(sync_chunks(raw, request, deadline, total, 64 * 1024), b"")
-                check(request, ApiResponse(self.head.status, self.head.headers, first))
-            finally:
-                raw.close()
+        try:
+            self.head = streamed_head(raw, request, deadline, total, check)
+        except BaseException:
+            raw.close()
+            raise
 
     def chunks(self) -> Iterator[bytes]:
         """The body, a chunk as soon as it arrives, until the server ends it (or :meth:`abort`:
