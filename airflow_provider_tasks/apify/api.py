@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from airflow_provider_tasks.apify import PLATFORM as PLATFORM
-from airflow_provider_tasks.common.blobs import BodyHead
+from airflow_provider_tasks.common.blobs import BodyHead, check_length
 from airflow_provider_tasks.common.errors import ApiError, ConfigurationError, MalformedResponseError
 from airflow_provider_tasks.common.jsonl import SpooledPage, spool_jsonl
 from airflow_provider_tasks.common.pagination import Page
@@ -468,11 +468,7 @@ def parse_record(store_id: str, key: str, response: ApiResponse) -> ApifyRecord:
     """A record read whole (see :func:`get_record`); a body shorter or longer than its
     ``Content-Length`` is a :class:`MalformedResponseError`."""
     head = RecordHead(store_id, key, BodyHead.of(response.headers))
-    length = head.body.content_length
-    if length is not None and len(response.body) != length:
-        raise MalformedResponseError(
-            f"{head.describe()}: received {len(response.body)} bytes but Content-Length announced {length}"
-        )
+    check_length(head.body, len(response.body), what=head.describe())
     return ApifyRecord(store_id, key, head.content_type, response.body)
 
 

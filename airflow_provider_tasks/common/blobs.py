@@ -68,6 +68,12 @@ def copy_body(head: BodyHead, chunks: Iterable[bytes], write: Callable[[bytes], 
         if chunk:
             write(chunk)
             size += len(chunk)
+    return check_length(head, size, what=what)
+
+
+def check_length(head: BodyHead, size: int, *, what: str) -> int:
+    """``size``, the bytes that arrived, unless it differs from the announced ``Content-Length``:
+    then a :class:`MalformedResponseError` (``what`` names the body in the message)."""
     if head.content_length is not None and size != head.content_length:
         raise MalformedResponseError(
             f"{what}: received {size} bytes but Content-Length announced {head.content_length} "
