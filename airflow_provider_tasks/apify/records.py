@@ -7,6 +7,7 @@ Re-exported from :mod:`airflow_provider_tasks.apify.operators`, the documented i
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from itertools import islice
@@ -23,7 +24,7 @@ from airflow_provider_tasks.common.errors import (
 )
 from airflow_provider_tasks.common.platform import UsesHook
 from airflow_provider_tasks.common.upstream import UpstreamIds
-from airflow_provider_tasks.common.validation import require_bool, require_id, require_number_at_least
+from airflow_provider_tasks.common.validation import has_template, require_bool, require_id, require_number_at_least
 
 if TYPE_CHECKING:
     from airflow_provider_tasks.apify.api import RecordHead
@@ -85,7 +86,7 @@ class ApifyGetRecordOperator(ApifyConnected, UsesHook["ApifyHook"], UpstreamIds)
                 "output_path is not set: give the file to write the record to (a local path or an object storage "
                 "URL), or set push_json=True to push a JSON record's value to XCom without a file"
             )
-        if not (isinstance(key, str) and "{{" in key):  # a literal key is checked when the DAG is parsed
+        if not has_template(key):  # a literal key is checked when the DAG is parsed
             api.require_record_key("key", key)
         self.output_path = output_path
         self.store_id = store_id
@@ -166,10 +167,7 @@ class ApifyGetRecordOperator(ApifyConnected, UsesHook["ApifyHook"], UpstreamIds)
                 f"key-value store {store_id!r} has no record {key!r}; it holds "
                 + (f"the keys {shown}: pass key=... to download one of them" if keys else "no records")
             )
-        return NotFoundError(
-            error.status, error.error_type, error.message, platform=error.platform, method=error.method,
-            path=error.path, hint=hint,
-        )  # fmt: skip
+        return dataclasses.replace(error, hint=hint)
 
 
 class _JsonValue(CappedBody):

@@ -124,3 +124,15 @@ def _non_finite(path: str, value: Any) -> Iterator[tuple[str, float]]:
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             yield from _non_finite(f"{path}[{index}]", item)
+
+
+def has_template(value: Any) -> bool:
+    """Whether ``value`` (as written in the DAG) still holds Jinja to render, or an XComArg: what is
+    checked when the DAG is parsed only when it does not, else when it is rendered."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, Mapping):
+        return any(has_template(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(has_template(item) for item in value)
+    return not isinstance(value, (str, int, float, bool, type(None)))

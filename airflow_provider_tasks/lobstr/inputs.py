@@ -80,17 +80,6 @@ def normalize_tasks(value: Any, field: str = "tasks") -> list[dict[str, Any]]:
     return [normalize_task(item, f"{field}[{index}]") for index, item in enumerate(value)]
 
 
-def has_template(value: Any) -> bool:
-    """Whether ``value`` (as written in the DAG) still holds Jinja to render, or an XComArg."""
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    if isinstance(value, dict):
-        return any(has_template(item) for item in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(has_template(item) for item in value)
-    return not isinstance(value, (*SCALARS, type(None)))
-
-
 def params_key(params: dict[str, Any]) -> str:
     """A task's identity as Lobstr.io's duplicate check sees it: its params, key order aside, and
     values compared as text (a bulk upload sends every value as text: ``5`` comes back ``"5"``)."""

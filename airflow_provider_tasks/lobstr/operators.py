@@ -12,13 +12,14 @@ from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.lineage import LineageDataset, platform_dataset
 from airflow_provider_tasks.common.run_operator import RemoteRunOperator
 from airflow_provider_tasks.common.validation import (
+    has_template,
     optional_positive_finite,
     require_bool,
     require_id,
     require_number_at_least,
 )
 from airflow_provider_tasks.lobstr import MAX_PAGE_SIZE
-from airflow_provider_tasks.lobstr.inputs import fingerprint, has_template, normalize_tasks
+from airflow_provider_tasks.lobstr.inputs import fingerprint, normalize_tasks
 from airflow_provider_tasks.lobstr.links import LobstrRunLink
 from airflow_provider_tasks.lobstr.platform import LobstrConnected
 from airflow_provider_tasks.lobstr.task_inputs import UPLOAD_THRESHOLD

@@ -26,3 +26,8 @@ def test_a_templated_key_is_checked_when_it_is_rendered():
     operator = ApifyGetRecordOperator(task_id="get", key="shot-{{ ds_nodash }}.png", push_json=True)
     assert operator.key == "shot-{{ ds_nodash }}.png" and operator.store_id is None
     assert set(operator.template_fields) == {"store_id", "key", "output_path"}
+
+
+@pytest.mark.parametrize("key", ["{% if params.png %}shot.png{% else %}OUTPUT{% endif %}", object()])
+def test_a_key_from_a_jinja_statement_or_an_xcom_arg_waits_until_it_is_rendered(key):
+    assert ApifyGetRecordOperator(task_id="get", key=key, push_json=True).key is key

@@ -8,7 +8,8 @@ import io
 import pytest
 
 from airflow_provider_tasks.common.errors import ConfigurationError
-from airflow_provider_tasks.lobstr.inputs import fingerprint, has_template, normalize_tasks, params_key, to_csv
+from airflow_provider_tasks.common.validation import has_template
+from airflow_provider_tasks.lobstr.inputs import fingerprint, normalize_tasks, params_key, to_csv
 from airflow_provider_tasks.lobstr.operators import LobstrRunSquidOperator
 
 SQUID = "1a88c8c8d90d3cbbd068752ec21a9c09"
