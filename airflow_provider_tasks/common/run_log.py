@@ -69,6 +69,12 @@ def log_secrets(hook: Any) -> list[str]:
     return [token] if token else []
 
 
+def fetched_line_chars(secrets: list[str]) -> int:
+    """Characters of a line to fetch: past :data:`MAX_LINE_CHARS` by the longest secret, so that a
+    secret straddling the cut is still whole, and replaced, when the line is made safe."""
+    return MAX_LINE_CHARS + max((len(secret) for secret in secrets), default=0) + 1
+
+
 def log_tail(
     log: logging.Logger | Any,
     hook: RunLogHook,
@@ -81,10 +87,9 @@ def log_tail(
 ) -> None:
     """Put the last ``lines`` lines of the run's log into ``log``: a header, then each line,
     prefixed; on any failure to fetch them a warning instead (never raises)."""
-    longest = max((len(secret) for secret in secrets), default=0)
     where = f" ({url})" if url else ""
     try:
-        fetched = hook.get_run_log_tail(run_id, lines, max_line_chars=MAX_LINE_CHARS + longest + 1)
+        fetched = hook.get_run_log_tail(run_id, lines, max_line_chars=fetched_line_chars(secrets))
     except Exception as error:
         log.warning("Could not fetch the log of %s run %s to show its last lines: %s", platform, run_id, error)
         return
@@ -150,10 +155,9 @@ class LogFollower:
 
     def _follow_once(self) -> int:
         """Copy one stream's lines until it ends; how many there were."""
-        longest = max((len(secret) for secret in self.secrets), default=0)
         prefix = line_prefix(self.platform, self.run_id)
         stream = self.hook.open_run_log_stream(
-            self.run_id, follow_secs=self.follow_secs, max_line_chars=MAX_LINE_CHARS + longest + 1
+            self.run_id, follow_secs=self.follow_secs, max_line_chars=fetched_line_chars(self.secrets)
         )
         with self._lock:
             self._stream = stream
