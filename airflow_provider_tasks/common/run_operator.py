@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-from airflow_provider_tasks.common.compat import conf
+from airflow_provider_tasks.common.compat import TaskDeferred, conf
 from airflow_provider_tasks.common.cost_guard import CostGuarded
 from airflow_provider_tasks.common.deferral import defer_timeout, followed_from_event, run_trigger_kwargs
 from airflow_provider_tasks.common.errors import CostLimitExceeded, RunTimeoutError
@@ -135,8 +135,8 @@ class RemoteRunOperator(
     # -- the journey -----------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        self.validate()
-        with self._ending_the_try():
+        with self._ending_the_try(context):
+            self.validate()
             run = self.reconnect(context)
             reconnected = run is not None
             if run is None:
@@ -153,7 +153,7 @@ class RemoteRunOperator(
         """Resume after the trigger fired (``reconnected``: the run was picked up from a previous
         try; ``deadline``: this try's)."""
         self._note_run(event.get("run_id"))
-        with self._ending_the_try():
+        with self._ending_the_try(context):
             try:
                 run: RunT = followed_from_event(event, self.platform, self.hook.wrap_run)
             except CostLimitExceeded as error:  # the trigger aborted the run already
@@ -163,16 +163,23 @@ class RemoteRunOperator(
             return self._conclude(context, run, try_deadline, reconnected=reconnected)
 
     @contextmanager
-    def _ending_the_try(self) -> Iterator[None]:
+    def _ending_the_try(self, context: Context) -> Iterator[None]:
         """How every try ends: our timeout names its parameter, a timeout or the cost limit shows the
-        run's own log (:meth:`on_run_failed`), and the hook's session is closed."""
+        run's own log (:meth:`on_run_failed`), a try that returned or failed (did not defer) calls
+        :meth:`on_try_over`, and the hook's session is closed."""
         try:
             yield
-        except (RunTimeoutError, CostLimitExceeded) as error:
-            self.on_run_failed(self._run_id)
+        except TaskDeferred:
+            raise
+        except Exception as error:  # not a BaseException: a dying process has not ended its try
+            self.on_try_over(context)
+            if isinstance(error, (RunTimeoutError, CostLimitExceeded)):
+                self.on_run_failed(self._run_id)
             if isinstance(error, RunTimeoutError):
                 raise naming_the_timeout(error, self.timeout) from None
             raise
+        else:
+            self.on_try_over(context)
         finally:
             self.close_hook()
 
@@ -284,6 +291,10 @@ class RemoteRunOperator(
         self.log.info("%s run %s succeeded", self.platform, snapshot.id)
         self.report_outputs(context, run)
         return run.raw
+
+    def on_try_over(self, context: Context) -> None:
+        """Called when a try ends in the worker without deferring (it returned or failed): what
+        only a crashed try's retry needs can be dropped."""
 
     # -- hook points for the remote run's own log (filled in by common/run_log.py's mixin) -----
 

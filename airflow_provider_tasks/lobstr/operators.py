@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_tasks.common.compat import TaskDeferred
 from airflow_provider_tasks.common.download_operator import ItemsToFileOperator
 from airflow_provider_tasks.common.errors import ConfigurationError
 from airflow_provider_tasks.common.lineage import LineageDataset, platform_dataset
@@ -34,8 +33,6 @@ XCOM_TASK_INPUTS = "task_inputs"
 TASKS_STORE_KEY = "lobstr_tasks_put"
 """``task_state_store`` key: the fingerprint of the inputs this task instance has put on its squid
 while its run is not over (never rename: a retry reads it)."""
-
-T = TypeVar("T")
 
 
 def lineage_dataset(base_url: str, collection: str, hash_id: str) -> LineageDataset:
@@ -156,31 +153,8 @@ class LobstrRunSquidOperator(LobstrConnected, RemoteRunOperator["LobstrRun", "Lo
             store.set(TASKS_STORE_KEY, mark)
         return inputs
 
-    def execute(self, context: Context) -> Any:
-        return self._then_forget_inputs(context, lambda: super(LobstrRunSquidOperator, self).execute(context))
-
-    def execute_complete(
-        self, context: Context, event: dict[str, Any], reconnected: bool = False, deadline: float | None = None
-    ) -> Any:
-        return self._then_forget_inputs(
-            context,
-            lambda: super(LobstrRunSquidOperator, self).execute_complete(context, event, reconnected, deadline),
-        )
-
-    def _then_forget_inputs(self, context: Context, step: Callable[[], T]) -> T:
-        """Run ``step``; once this try is over (it returned or failed, but did not defer or die)
-        drop the record of the inputs it put, so that only a crash's retry skips them."""
-        try:
-            result = step()
-        except TaskDeferred:
-            raise
-        except Exception:
-            self._forget_inputs(context)
-            raise
-        self._forget_inputs(context)
-        return result
-
-    def _forget_inputs(self, context: Context) -> None:
+    def on_try_over(self, context: Context) -> None:
+        """Drop the record of the inputs this try put, so that only a crash's retry skips them."""
         store = self.task_state_store(context) if self.tasks is not None else None
         if store is None:
             return
