@@ -32,9 +32,6 @@ from airflow_provider_tasks.testing.server import EmulatorServer, stream_chunks
 _STREAM_OVER_ITEMS = 5000  # larger item responses are streamed chunk by chunk
 
 
-_not_found = not_found
-
-
 class ApifyRoutes(EmulatorServer, StoreRoutes):
     """Route table and handlers over the emulator core; the emulator supplies what is declared here."""
 
@@ -76,29 +73,22 @@ class ApifyRoutes(EmulatorServer, StoreRoutes):
         return routes
 
     # -- helpers -----------------------------------------------------------------------------
-    def _query(self, call: Any, *args: Any) -> Any:
-        """Run a parameter parser, turning its ValueError into a 400 invalid-input."""
-        try:
-            return call(*args)
-        except ValueError as exc:
-            raise self.invalid_input(str(exc)) from None
-
     def _task(self, request: web.Request) -> Any:
         task = self.state.find_task(request.match_info["taskId"])
         if task is None:
-            raise _not_found("Actor task")
+            raise not_found("Actor task")
         return task
 
     def _actor(self, request: web.Request) -> Any:
         actor = self.state.find_actor(request.match_info["actorId"])
         if actor is None:
-            raise _not_found("Actor")
+            raise not_found("Actor")
         return actor
 
     def _run(self, request: web.Request) -> Run:
         run = self.state.runs.get(request.match_info["runId"])
         if run is None:
-            raise _not_found("Actor run")
+            raise not_found("Actor run")
         return run
 
     async def wait_run(self, run: Run, wait: float) -> dict[str, Any]:
@@ -240,7 +230,7 @@ class ApifyRoutes(EmulatorServer, StoreRoutes):
         with self.lock:
             selected = self._filtered_runs(request, runs)
         if not selected:
-            raise _not_found("Actor run")
+            raise not_found("Actor run")
         return self.json_response({"data": await self.wait_run(selected[-1], wait)})
 
     async def _last_task_run(self, request: web.Request) -> web.Response:
@@ -297,7 +287,7 @@ class ApifyRoutes(EmulatorServer, StoreRoutes):
         else:
             found = self.state.find_dataset(request.match_info["datasetId"])
         if found is None:
-            raise _not_found("Dataset")
+            raise not_found("Dataset")
         return found
 
     async def _get_dataset(self, request: web.Request) -> web.Response:

@@ -53,6 +53,13 @@ class StoreRoutes:
     @abstractmethod
     def _run(self, request: web.Request) -> Run: ...
 
+    def _query(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a parameter parser, turning its ValueError into a 400 invalid-input."""
+        try:
+            return call(*args, **kwargs)
+        except ValueError as exc:
+            raise self.invalid_input(str(exc)) from None
+
     def store_routes(self) -> list[web.AbstractRouteDef]:
         routes: list[web.AbstractRouteDef] = []
         for prefix in ("/v2/key-value-stores/{storeId}", "/v2/actor-runs/{runId}/key-value-store"):
@@ -79,10 +86,7 @@ class StoreRoutes:
 
     async def _list_keys(self, request: web.Request) -> web.Response:
         query = request.query
-        try:
-            limit = params.integer(query, "limit", minimum=1)
-        except ValueError as exc:
-            raise self.invalid_input(str(exc)) from None
+        limit = self._query(params.integer, query, "limit", minimum=1)
         with self.lock:
             data = self._store(request).keys_page(
                 self.clock.monotonic(),
@@ -101,7 +105,7 @@ class StoreRoutes:
             raise not_found("Record")
         response = web.Response(body=record.value)
         response.headers["Content-Type"] = record.content_type  # as stored, charset and all
-        if _flag(request, "attachment"):
+        if self._query(params.boolean, request.query, "attachment"):
             response.headers["Content-Disposition"] = f'attachment; filename="{key}"'
         return response
 
@@ -119,6 +123,3 @@ class StoreRoutes:
             self._store(request).put[key] = record
         return self.json_response({}, status=201)
 
-
-def _flag(request: web.Request, name: str) -> bool:
-    return request.query.get(name, "").lower() in ("1", "true")

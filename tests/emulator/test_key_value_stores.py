@@ -51,6 +51,9 @@ def test_records_keep_their_bytes_and_content_type(api, run_with_records):
     assert output.json() == {"title": "Example", "prices": [1.5, 2]}
     via_run = api.get(f"/v2/actor-runs/{run_with_records['id']}/key-value-store/records/screenshot.png")
     assert via_run.content == PNG
+    assert "Content-Disposition" not in api.get(store_path(run_with_records) + "/records/OUTPUT?attachment=0").headers
+    bad = api.get(store_path(run_with_records) + "/records/OUTPUT", params={"attachment": "yes"})
+    assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid-input"  # as every boolean parameter
 
 
 def test_output_appears_when_the_run_ends_and_not_after_an_abort(api, apify_emulator):
